@@ -1,0 +1,145 @@
+"""The `claimbench` command: list, run, show.
+
+Exit codes: 0 success; 2 a problem with the input (the message says what to fix);
+1 an unexpected internal error (with traceback); 130 interrupted (rerun the same
+command to resume from the cache).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from . import registry, results
+from .errors import ClaimBenchError
+from .runner import DEFAULT_BATCH_SIZE, DEFAULT_SEED, default_cache_path, evaluate, task_dir
+
+EPILOG = """\
+examples:
+  claimbench list tasks
+  claimbench run --model scripted --tasks demo_arithmetic
+  claimbench run --model scripted --tasks demo_arithmetic:method=decompose,demo_choice --limit 10
+  claimbench show runs/scripted
+
+model specs: NAME or NAME:key=value,... (e.g. hf:path=model.gguf,dtype=float32); NAME is a
+backend or a preset from `claimbench list models`.
+task specs: NAME, NAME:key=value,... (overrides such as method=..., limit=..., path=...), or a YAML file.
+"""
+
+
+def _split_tasks(values: list[str]) -> list[str]:
+    """Split comma lists; an item that is only key=value belongs to the task before it."""
+    out: list[str] = []
+    for value in values:
+        for item in value.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            if out and "=" in item and ":" not in item.split("=")[0]:
+                out[-1] += "," + item
+            else:
+                out.append(item)
+    return out
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80] or "model"
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4g}"
+
+
+def _print_result(r: results.RunResult) -> None:
+    req = r.counts["requests"]
+    print(f"\n{r.task['name']} (v{r.task['version']}) on {r.model['label']}"
+          + (" [testing adapter]" if r.model["testing_only"] else ""))
+    print(f"  rows {r.counts['rows']}, scored {r.counts['scored']}, unscored {r.counts['unscored']}; "
+          f"requests {req['total']}: {req['total'] - req['unique']} deduplicated, {req['cached']} cached, {req['new']} new; "
+          f"{r.timings['total_s']:.2f}s")
+    for name, why in r.counts["unscored_reasons"].items():
+        print(f"  unscored x{why}: {name}")
+    width = max(len(n) for n in r.metrics)
+    print(f"  {'metric':<{width}}  {'value':>8}  {'stderr':>8}  {'95% CI':>19}  {'n':>6}")
+    for name, m in r.metrics.items():
+        ci = f"[{_fmt(m['ci'][0])}, {_fmt(m['ci'][1])}]" if m["ci"] else "-"
+        arrow = "↑" if m["higher_is_better"] else "↓"
+        print(f"  {name:<{width}}  {_fmt(m['value']):>8}  {_fmt(m['stderr']):>8}  {ci:>19}  {m['n']:>6} {arrow}")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    reg = {"tasks": registry.tasks, "models": registry.models, "metrics": registry.metrics}[args.what]
+    names = reg.names()
+    for name in names:
+        print(f"{name:<28} {reg.source(name)}")
+    print(f"{len(names)} {args.what}", file=sys.stderr)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    tasks = _split_tasks(args.tasks)
+    output = Path(args.output) if args.output else Path("runs") / _slug(args.model)
+    out = evaluate(args.model, tasks, limit=args.limit, seed=args.seed, batch_size=args.batch_size,
+                   output=output, cache=args.cache, progress=not args.no_progress,
+                   command=["claimbench", *sys.argv[1:]])
+    for r in out:
+        _print_result(r)
+    print("\nresults written to:")
+    for r in out:
+        print(f"  {output / task_dir(r.task['spec']) / 'results.json'}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    files = results.find(args.run_dir)
+    if not files:
+        raise ClaimBenchError(f"no results.json under {args.run_dir!r}; pass the --output folder of a `claimbench run`.")
+    for f in files:
+        _print_result(results.read(f))
+        print(f"  ({f})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="claimbench", description="Evaluate models on the tasks behind published claims, "
+                                "with one registry of tasks, model adapters and metrics.",
+                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, metavar="{list,run,show}")
+
+    ls = sub.add_parser("list", help="list registered tasks, models or metrics")
+    ls.add_argument("what", choices=["tasks", "models", "metrics"])
+    ls.set_defaults(func=cmd_list)
+
+    run = sub.add_parser("run", help="evaluate a model on tasks", epilog=EPILOG,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("--model", required=True, help="model spec: preset or backend:key=value,...")
+    run.add_argument("--tasks", required=True, action="append", help="comma-separated task specs (repeatable)")
+    run.add_argument("--limit", type=int, help="evaluate only the first N rows of each task")
+    run.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed for subsampling and bootstrap (default {DEFAULT_SEED})")
+    run.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"requests per model call (default {DEFAULT_BATCH_SIZE})")
+    run.add_argument("--output", help="folder for <task>/results.json and samples.jsonl (default runs/<model>)")
+    run.add_argument("--cache", help=f"response cache file (default {default_cache_path()}; ':memory:' for none)")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.set_defaults(func=cmd_run)
+
+    show = sub.add_parser("show", help="print the metrics of a finished run")
+    show.add_argument("run_dir", help="a run folder (or a results.json)")
+    show.set_defaults(func=cmd_show)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ClaimBenchError as e:
+        print(f"claimbench: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nclaimbench: interrupted; finished responses are cached, rerun the same command to resume.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

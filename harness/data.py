@@ -1,0 +1,184 @@
+"""Finding and reading datasets.
+
+Resolution order (DESIGN.md, "Data"): an explicit path; `$CLAIMBENCH_DATA/<name>/`;
+the canonical public source (an HTTPS URL with a pinned sha256, or a `datasets`
+hub id), cached under `~/.cache/claimbench`. When none works, one DataError names
+the files needed and every place that was looked at.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import json
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, DataError
+from .requests import sha256_file
+
+DATA_ENV = "CLAIMBENCH_DATA"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("CLAIMBENCH_CACHE_DIR", Path.home() / ".cache" / "claimbench"))
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    """Where a task's rows come from; `path` is relative to the task's YAML file."""
+
+    name: str
+    file: str | None = None          # file inside $CLAIMBENCH_DATA/<name>/ (or the download's name)
+    path: str | None = None          # explicit file; wins over everything else
+    url: str | None = None           # canonical HTTPS source ...
+    sha256: str | None = None        # ... pinned by content hash
+    hf: str | None = None            # `datasets` hub id, used through datasets.load_dataset
+    hf_config: str | None = None
+    split: str = "test"
+    format: str | None = None        # jsonl | json | csv; default from the file suffix
+    records: str | None = None       # key of the row list inside a JSON object ("data")
+    fields: tuple[str, ...] = ()     # fields every row must have
+    id_field: str | None = None      # row id; the row's position when absent
+    extra: dict[str, Any] = field(default_factory=dict)  # task-specific, passed to hooks
+
+
+@dataclass(frozen=True)
+class Dataset:
+    rows: list[dict]
+    fingerprint: str      # sha256 of the file bytes (or the hub dataset's fingerprint)
+    source: str           # where it was read from
+
+
+def resolve(cfg: DatasetConfig, base_dir: Path | None = None) -> tuple[str, Path | None]:
+    """('file', path) for a local or downloaded file, or ('hf', None) for a hub dataset."""
+    tried: list[str] = []
+    if cfg.path:
+        p = Path(os.path.expanduser(cfg.path))
+        if not p.is_absolute() and base_dir is not None:
+            p = base_dir / p
+        if p.is_file():
+            return "file", p
+        raise DataError(f"dataset {cfg.name!r}: the explicit path {str(p)!r} is not a file. Fix the path, or drop it to use ${DATA_ENV}.")
+    if cfg.file:
+        root = os.environ.get(DATA_ENV)
+        if root:
+            p = Path(root) / cfg.name / cfg.file
+            if p.is_file():
+                return "file", p
+            tried.append(f"{p} (from ${DATA_ENV})")
+        else:
+            tried.append(f"${DATA_ENV}/{cfg.name}/{cfg.file} (${DATA_ENV} is not set)")
+        cached = cache_dir() / "data" / cfg.name / cfg.file
+        if cached.is_file() and (not cfg.sha256 or sha256_file(cached) == cfg.sha256):
+            return "file", cached
+        if cfg.url:
+            try:
+                return "file", download(cfg.url, cached, cfg.sha256)
+            except DataError as e:
+                tried.append(f"{cfg.url} ({e})")
+    if cfg.hf:
+        return "hf", None
+    needed = cfg.file or "(no file named in the task config)"
+    raise DataError(
+        f"dataset {cfg.name!r} not found: it needs {needed}. Looked in: " + "; ".join(tried or ["nowhere"])
+        + f". Put the file at ${DATA_ENV}/{cfg.name}/{needed} (and set {DATA_ENV}), or pass its path "
+        f"with the task option path=..."
+    )
+
+
+def download(url: str, dest: Path, sha256: str | None, timeout: float = 60.0) -> Path:
+    """Fetch `url` to `dest` atomically, verifying the pinned sha256."""
+    if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise DataError(f"refusing to download {url!r}: only HTTPS sources (or a local test server) are allowed.")
+    if not sha256:
+        raise DataError(f"refusing to download {url!r} without a pinned sha256 in the task config.")
+    from tqdm.auto import tqdm
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    h = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".part-")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp, os.fdopen(fd, "wb") as out:
+            total = int(resp.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=f"download {dest.name}", leave=False) as bar:
+                while block := resp.read(1 << 20):
+                    h.update(block)
+                    out.write(block)
+                    bar.update(len(block))
+        if h.hexdigest() != sha256:
+            raise DataError(f"download of {url!r} has sha256 {h.hexdigest()}, expected {sha256}; the source changed or is corrupt.")
+        os.replace(tmp, dest)
+        return dest
+    except (urllib.error.URLError, OSError) as e:
+        raise DataError(f"cannot download {url!r}: {e}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load(cfg: DatasetConfig, base_dir: Path | None = None) -> Dataset:
+    """Read all rows of the dataset and check that each has the required fields."""
+    how, path = resolve(cfg, base_dir)
+    if how == "hf":
+        rows, fingerprint, source = _load_hf(cfg)
+    else:
+        assert path is not None
+        rows, fingerprint, source = _read_file(path, cfg), sha256_file(path), str(path)
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise DataError(f"{source}: row {i} is a {type(row).__name__}, expected an object with fields {list(cfg.fields)}.")
+        missing = [f for f in cfg.fields if f not in row]
+        if missing:
+            rid = row.get(cfg.id_field) if cfg.id_field else None
+            raise DataError(f"{source}: row {i}{f' (id {rid!r})' if rid is not None else ''} is missing field {missing[0]!r}"
+                            f" (required: {', '.join(cfg.fields)}). Fix the data file or the task's dataset.fields.")
+    return Dataset(rows, fingerprint, source)
+
+
+def _read_file(path: Path, cfg: DatasetConfig) -> list[dict]:
+    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    fmt = cfg.format or Path(name).suffix.lstrip(".")
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as f:
+            if fmt == "jsonl":
+                rows = []
+                for n, line in enumerate(f, 1):
+                    if line.strip():
+                        try:
+                            rows.append(json.loads(line))
+                        except json.JSONDecodeError as e:
+                            raise DataError(f"{path}: line {n} is not valid JSON ({e.msg}).") from None
+                return rows
+            if fmt == "json":
+                data = json.load(f)
+                if cfg.records:
+                    data = data[cfg.records]
+                if not isinstance(data, list):
+                    raise DataError(f"{path}: expected a JSON list of rows; set dataset.records to the key that holds it.")
+                return data
+            if fmt == "csv":
+                return list(csv.DictReader(f))
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError) as e:
+        raise DataError(f"{path}: cannot be read as {fmt}: {e}") from None
+    raise ConfigError(f"{path}: unknown dataset format {fmt!r}; set dataset.format to jsonl, json or csv.")
+
+
+def _load_hf(cfg: DatasetConfig) -> tuple[list[dict], str, str]:
+    try:
+        import datasets  # optional: only for hub sources
+    except ImportError:
+        raise DataError(f"dataset {cfg.name!r} would come from the hub ({cfg.hf}) but `datasets` is not installed: "
+                        "pip install datasets, or put the file under $CLAIMBENCH_DATA.") from None
+    try:
+        ds = datasets.load_dataset(cfg.hf, cfg.hf_config, split=cfg.split)
+    except Exception as e:  # network, auth, missing split: all user-fixable
+        raise DataError(f"dataset {cfg.name!r}: datasets.load_dataset({cfg.hf!r}, split={cfg.split!r}) failed: {e}. "
+                        f"Offline, put the file under ${DATA_ENV}/{cfg.name}/.") from None
+    return [dict(r) for r in ds], f"hf:{cfg.hf}:{ds._fingerprint}", f"hf:{cfg.hf}/{cfg.split}"

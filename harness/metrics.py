@@ -1,0 +1,140 @@
+"""Metrics in the torchmetrics shape: `update(sample)` per scored sample, `compute()` at the end.
+
+A per-sample metric scores each sample (the score is logged in samples.jsonl) and
+aggregates to mean, stderr and a bootstrap CI. Corpus metrics (FID, verification)
+subclass Metric directly and keep their own state. Metrics are registered under the
+`claimbench.metrics` entry-point group and referenced by name (or `name:k=v`) in task configs.
+"""
+from __future__ import annotations
+
+import re
+import string
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from . import registry
+from .errors import ConfigError
+from .options import build, parse_spec
+from .stats import estimate
+
+
+@dataclass
+class MetricValue:
+    name: str
+    value: float
+    stderr: float | None
+    ci: tuple[float, float] | None
+    n: int
+    higher_is_better: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"value": self.value, "stderr": self.stderr, "ci": list(self.ci) if self.ci else None,
+                "n": self.n, "higher_is_better": self.higher_is_better, "extra": self.extra}
+
+
+class Metric(ABC):
+    """Accumulates state over samples; `Options` (a dataclass) holds its parameters."""
+
+    higher_is_better: ClassVar[bool] = True
+
+    @dataclass(frozen=True)
+    class Options:
+        pass
+
+    def __init__(self, name: str, options: Any, seed: int = 0):
+        self.name, self.options, self.seed = name, options, seed
+
+    @abstractmethod
+    def update(self, sample: dict) -> float | None:
+        """Take one scored sample; return its per-sample score if the metric has one."""
+
+    @abstractmethod
+    def compute(self) -> MetricValue:
+        """The aggregate over everything seen so far."""
+
+
+class PerSampleMetric(Metric):
+    """Mean of a per-sample score, with stderr and a bootstrap CI."""
+
+    def __init__(self, name: str, options: Any, seed: int = 0):
+        super().__init__(name, options, seed)
+        self.values: list[float] = []
+
+    @abstractmethod
+    def score(self, sample: dict) -> float:
+        """The score of one sample (prediction vs references, or a field of it)."""
+
+    def update(self, sample: dict) -> float:
+        v = float(self.score(sample))
+        self.values.append(v)
+        return v
+
+    def compute(self) -> MetricValue:
+        if not self.values:
+            raise ConfigError(f"metric {self.name!r}: no sample was scored, so there is nothing to aggregate.")
+        est = estimate(self.values, seed=self.seed)
+        return MetricValue(self.name, est.value, est.stderr, est.ci, est.n, self.higher_is_better)
+
+
+def _references(sample: dict) -> list:
+    refs = sample.get("references")
+    if refs is None:
+        raise ConfigError("a scored sample has no 'references'; the task's process() hook must set them.")
+    return list(refs) if isinstance(refs, (list, tuple)) else [refs]
+
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
+_PUNCT = set(string.punctuation)
+
+
+def normalize_answer(text: Any) -> str:
+    """SQuAD v1.1 official normalisation: lower case, drop punctuation and articles, squeeze spaces."""
+    s = "".join(ch for ch in str(text).lower() if ch not in _PUNCT)
+    return " ".join(_ARTICLES.sub(" ", s).split())
+
+
+class ExactMatch(PerSampleMetric):
+    """1 if the SQuAD-normalised prediction equals any normalised reference."""
+
+    def score(self, sample: dict) -> float:
+        pred = normalize_answer(sample.get("prediction", ""))
+        return float(any(pred == normalize_answer(r) for r in _references(sample)))
+
+
+class Accuracy(PerSampleMetric):
+    """1 if the prediction equals a reference exactly (labels, choices, numbers)."""
+
+    def score(self, sample: dict) -> float:
+        return float(any(sample.get("prediction") == r for r in _references(sample)))
+
+
+class FieldMean(PerSampleMetric):
+    """Mean of a numeric per-sample field that the task's hook computes (`mean:field=NAME`)."""
+
+    @dataclass(frozen=True)
+    class Options:
+        field: str
+        higher_is_better: bool = True
+
+    def __init__(self, name: str, options: Any, seed: int = 0):
+        super().__init__(options.field, options, seed)  # reported under the field's name
+        self.higher_is_better = options.higher_is_better  # type: ignore[misc]
+
+    def score(self, sample: dict) -> float:
+        fields = sample.get("fields", {})
+        if self.options.field not in fields:
+            raise ConfigError(f"metric {self.name!r} reads field {self.options.field!r}, which the task's process() did not set "
+                              f"(it set: {sorted(fields) or 'none'}).")
+        return float(fields[self.options.field])
+
+
+def make_metric(spec_text: str, seed: int = 0) -> Metric:
+    """Instantiate a registered metric from `name` or `name:k=v,...`."""
+    spec = parse_spec(spec_text, "metric")
+    cls = registry.metrics.get(spec.name)
+    if not (isinstance(cls, type) and issubclass(cls, Metric)):
+        raise ConfigError(f"metric {spec.name!r} ({registry.metrics.source(spec.name)}) is not a Metric subclass.")
+    label = spec.name if not spec.options else spec.text
+    return cls(label, build(cls.Options, spec.options, f"metric {spec.name!r}"), seed)

@@ -1,0 +1,107 @@
+"""Model adapter base, named presets, and building an adapter from a spec string.
+
+An adapter wraps a reference implementation (transformers, llama.cpp, diffusers...)
+and serves batches of requests of the kinds it declares. Its fingerprint covers the
+weights' identity and every option that changes outputs, and nothing else, so that a
+cache written with batch size 8 serves a rerun with batch size 32.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from . import registry
+from .errors import ConfigError
+from .options import Spec, build, parse_spec
+from .requests import KINDS, Request, canonical_json
+
+
+def option(default: Any = dataclasses.MISSING, *, fingerprint: bool = True, doc: str = "") -> Any:
+    """A field of an adapter's Options; `fingerprint=False` for speed-only knobs."""
+    meta = {"fingerprint": fingerprint, "doc": doc}
+    if default is dataclasses.MISSING:
+        return dataclasses.field(metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """Options of an adapter that takes none."""
+
+
+class ModelAdapter(ABC):
+    """Serve batches of requests; subclasses set `kinds` and an `Options` dataclass."""
+
+    kinds: ClassVar[frozenset[str]] = frozenset()
+    Options: ClassVar[type] = NoOptions
+    testing_only: ClassVar[bool] = False  # True: never shown on a leaderboard
+
+    def __init__(self, options: Any, spec: Spec, label: str | None = None):
+        self.options = options
+        self.spec = spec
+        self.label = label or spec.text  # what the user typed, e.g. a preset name
+        unknown = set(self.kinds) - set(KINDS)
+        if unknown:
+            raise ConfigError(f"adapter {type(self).__name__} declares unknown request kinds {sorted(unknown)}; known: {sorted(KINDS)}.")
+
+    def identity(self) -> dict[str, Any]:
+        """What identifies the weights (file sha256, hub revision...); override in adapters."""
+        return {}
+
+    def fingerprint(self) -> str:
+        cached = self.__dict__.get("_fingerprint")
+        if cached is None:
+            opts = {f.name: getattr(self.options, f.name) for f in dataclasses.fields(self.options)
+                    if f.metadata.get("fingerprint", True)}
+            blob = canonical_json({"adapter": f"{type(self).__module__}.{type(self).__qualname__}",
+                                   "identity": self.identity(), "options": _jsonable(opts)})
+            cached = hashlib.sha256(blob.encode()).hexdigest()
+            self._fingerprint = cached
+        return cached
+
+    @abstractmethod
+    def serve(self, kind: str, requests: Sequence[Request]) -> list[Any]:
+        """Responses for a batch of requests of one kind, in the same order."""
+
+    def close(self) -> None:
+        """Release processes, servers or memory held by the adapter."""
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named model: `resolve()` returns the full spec text (it may locate package files)."""
+
+    description: str
+    resolve: Callable[[], str]
+
+
+def load_model(spec_text: str) -> ModelAdapter:
+    """Build an adapter from `NAME[:k=v,...]`, expanding presets; options override the preset's."""
+    spec = parse_spec(spec_text, "model spec")
+    seen = []
+    target = registry.models.get(spec.name)
+    while isinstance(target, Preset):
+        seen.append(spec.name)
+        base = parse_spec(target.resolve(), f"preset {spec.name!r}")
+        if base.name in seen:
+            raise ConfigError(f"preset {spec.name!r} resolves to itself via {seen}.")
+        spec = base.merged(spec.options)
+        target = registry.models.get(spec.name)
+    if not (isinstance(target, type) and issubclass(target, ModelAdapter)):
+        raise ConfigError(f"model {spec.name!r} ({registry.models.source(spec.name)}) is neither a ModelAdapter subclass nor a Preset.")
+    options = build(target.Options, spec.options, f"model {spec.name!r}")
+    return target(options, spec, spec_text.strip())

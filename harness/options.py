@@ -1,0 +1,152 @@
+"""`name:key=value,...` spec strings and typed option dataclasses.
+
+Model specs (`hf:path=model.gguf,dtype=float32`) and task specs
+(`bamboogle:method=self_ask,limit=50`) share this syntax. Values are converted to
+the type annotated on the target dataclass, so a typo or a bad value fails at once
+with the option's name, never deep inside a run.
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError, did_you_mean
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed spec: registry name plus raw string options, in the order given."""
+
+    name: str
+    options: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def text(self) -> str:
+        if not self.options:
+            return self.name
+        return self.name + ":" + ",".join(f"{k}={_quote(v)}" for k, v in self.options)
+
+    def merged(self, overrides: dict[str, str] | tuple[tuple[str, str], ...]) -> Spec:
+        opts = dict(self.options)
+        opts.update(dict(overrides))
+        return Spec(self.name, tuple(opts.items()))
+
+
+def _quote(v: str) -> str:
+    return f'"{v}"' if any(c in v for c in ',="') else v
+
+
+def parse_spec(text: str, what: str = "spec") -> Spec:
+    """Parse `name` or `name:k=v,k="v,with,commas"`."""
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError(f"empty {what}; expected NAME or NAME:key=value,key=value.")
+    name, sep, rest = text.strip().partition(":")
+    if not name or any(c in name for c in "=, "):
+        raise ConfigError(f"{what} {text!r}: the name before ':' is missing or malformed; expected NAME or NAME:key=value,...")
+    if sep and not rest:
+        raise ConfigError(f"{what} {text!r} ends with ':'; give options as key=value or drop the colon.")
+    options: list[tuple[str, str]] = []
+    for item in _split_items(rest, text, what) if rest else []:
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise ConfigError(f"{what} {text!r}: option {item!r} is not key=value.")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        if key in dict(options):
+            raise ConfigError(f"{what} {text!r}: option {key!r} is given twice.")
+        options.append((key, value))
+    return Spec(name, tuple(options))
+
+
+def _split_items(rest: str, text: str, what: str) -> list[str]:
+    items, buf, quoted = [], [], False
+    for c in rest:
+        if c == '"':
+            quoted = not quoted
+        if c == "," and not quoted:
+            items.append("".join(buf))
+            buf = []
+        else:
+            buf.append(c)
+    if quoted:
+        raise ConfigError(f"{what} {text!r} has an unclosed double quote.")
+    items.append("".join(buf))
+    return items
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def convert(value: Any, hint: Any, label: str) -> Any:
+    """Convert a raw (string or YAML) value to the annotated type `hint`."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
+            if type(None) in args:
+                return None
+        errors = []
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return convert(value, arg, label)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(errors[0] if errors else f"{label}: cannot convert {value!r}.")
+    if origin in (tuple, list):
+        (item,) = typing.get_args(hint)[:1] or (str,)
+        seq = value.split(";") if isinstance(value, str) else value
+        if not isinstance(seq, (list, tuple)):
+            raise ConfigError(f"{label} must be a list, got {value!r}.")
+        return origin(convert(v, item, label) for v in seq)
+    if origin is typing.Literal:
+        allowed = typing.get_args(hint)
+        if value not in allowed:
+            raise ConfigError(f"{label} must be one of {', '.join(map(repr, allowed))}, got {value!r}.{did_you_mean(str(value), map(str, allowed))}")
+        return value
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in _TRUE | _FALSE:
+            return str(value).lower() in _TRUE
+        raise ConfigError(f"{label} must be true or false, got {value!r}.")
+    if hint in (int, float):
+        if isinstance(value, bool):
+            raise ConfigError(f"{label} must be a number, got {value!r}.")
+        try:
+            out = hint(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{label} must be {'an integer' if hint is int else 'a number'}, got {value!r}.") from None
+        if hint is int and isinstance(value, float) and value != out:
+            raise ConfigError(f"{label} must be an integer, got {value!r}.")
+        return out
+    if hint is str:
+        if not isinstance(value, (str, int, float)):
+            raise ConfigError(f"{label} must be a string, got {value!r}.")
+        return str(value)
+    if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+        return build(hint, value, label)
+    return value  # Any / dict / unannotated: kept as given
+
+
+def build(cls: type, raw: dict[str, Any] | tuple[tuple[str, Any], ...], label: str) -> Any:
+    """Instantiate dataclass `cls` from raw values, naming the bad option on error."""
+    raw = dict(raw)
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if f.init}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(
+                f"{label}: unknown option {key!r}.{did_you_mean(key, known)} Known options: {', '.join(sorted(known))}."
+            )
+    kwargs = {k: convert(v, hints[k], f"{label}: option {k!r}") for k, v in raw.items()}
+    try:
+        return cls(**kwargs)
+    except TypeError as e:  # a required option is missing
+        raise ConfigError(f"{label}: {e}. Required options: "
+                          + ", ".join(f.name for f in dataclasses.fields(cls)
+                                      if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)) from None

@@ -1,0 +1,107 @@
+"""One generic registry for tasks, models, metrics (and any plug-in group).
+
+Entries are registered in code or discovered from a Python entry-point group, exactly
+as a third-party package would provide them; nothing is imported until it is asked
+for, so `claimbench list` stays fast and a broken plug-in only fails when used.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Generic, TypeVar
+
+from .errors import RegistryCollisionError, UnknownNameError, did_you_mean
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    source: str  # "module:attr" reference or "<code>", shown in collision errors
+    load: Callable[[], object]
+
+
+def _import_ref(ref: str) -> object:
+    module, _, attr = ref.partition(":")
+    obj: object = importlib.import_module(module)
+    for part in filter(None, attr.split(".")):
+        obj = getattr(obj, part)
+    return obj
+
+
+class Registry(Generic[T]):
+    """Name -> lazily loaded object, fed by code and by an entry-point group."""
+
+    def __init__(self, kind: str, group: str | None = None):
+        self.kind = kind  # "task", "model", ... used in messages
+        self.group = group
+        self._entries: dict[str, _Entry] = {}
+        self._loaded: dict[str, T] = {}
+        self._discovered = group is None
+
+    def register(self, name: str, obj: T | str, *, source: str = "<code>") -> None:
+        """Add `obj` (or a lazy 'module:attr' string) under `name`."""
+        self._discover()
+        self._add(name, obj, source)
+
+    def _add(self, name: str, obj: T | str, source: str) -> None:
+        old = self._entries.get(name)
+        if old is not None and old.source != source:
+            raise RegistryCollisionError(
+                f"{self.kind} name {name!r} is registered twice: by {old.source} and by "
+                f"{source}. Rename one of them (or uninstall the package that provides it)."
+            )
+        if isinstance(obj, str):
+            load = lambda ref=obj: _import_ref(ref)  # noqa: E731
+            source = obj if source == "<code>" else source
+        else:
+            load = lambda o=obj: o  # noqa: E731
+        self._entries[name] = _Entry(name, source, load)
+
+    def _discover(self) -> None:
+        if self._discovered:
+            return
+        self._discovered = True
+        for ep in entry_points(group=self.group):
+            dist = getattr(ep, "dist", None)
+            origin = f"{ep.value} (package {dist.name})" if dist else ep.value
+            old = self._entries.get(ep.name)
+            if old is not None and old.source.split(" ")[0] == ep.value:
+                continue  # the same distribution seen twice on sys.path
+            self._add(ep.name, ep.value, origin)
+
+    def names(self) -> list[str]:
+        self._discover()
+        return sorted(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        self._discover()
+        return name in self._entries
+
+    def source(self, name: str) -> str:
+        return self._entry(name).source
+
+    def _entry(self, name: str) -> _Entry:
+        self._discover()
+        try:
+            return self._entries[name]
+        except KeyError:
+            hint = did_you_mean(name, self._entries)
+            raise UnknownNameError(
+                f"unknown {self.kind} {name!r}.{hint} Run `claimbench list {self.kind}s` "
+                f"to see the {len(self._entries)} available."
+            ) from None
+
+    def get(self, name: str) -> T:
+        """The object registered as `name`, imported on first use."""
+        if name not in self._loaded:
+            self._loaded[name] = self._entry(name).load()  # type: ignore[assignment]
+        return self._loaded[name]
+
+
+tasks: Registry = Registry("task", "claimbench.tasks")
+models: Registry = Registry("model", "claimbench.models")
+metrics: Registry = Registry("metric", "claimbench.metrics")

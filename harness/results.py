@@ -1,0 +1,118 @@
+"""RunResult: what one task on one model measured, with everything needed to audit it.
+
+Written as `results.json` (validated against schemas/run_result.schema.json) next to
+`samples.jsonl`, one line per evaluated row. Leaderboards and reports read these
+files, never the runner.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from . import atomic
+from .errors import ConfigError
+
+SCHEMA_PATH = Path(__file__).with_name("schemas") / "run_result.schema.json"
+SCHEMA_VERSION = 1
+_PACKAGES = ("claimbench", "numpy", "scipy", "torch", "transformers", "llama_cpp_python", "lm_eval",
+             "vllm", "diffusers", "torchmetrics", "clean-fid", "datasets")
+
+
+@dataclass
+class RunResult:
+    task: dict            # name, version, config, config_hash
+    dataset: dict         # name, source, fingerprint, rows_total, rows_evaluated
+    model: dict           # spec, label, fingerprint, adapter, testing_only
+    metrics: dict         # name -> MetricValue.to_json()
+    counts: dict          # rows, scored, unscored (+ reasons), requests: total/unique/cached/new
+    config: dict          # limit, seed, batch_size, cache
+    seed: int
+    timings: dict         # started, finished, plan_s, model_s, score_s, total_s
+    environment: dict = field(default_factory=dict)
+    command: list[str] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def metric(self, name: str) -> float:
+        return self.metrics[name]["value"]
+
+    @classmethod
+    def from_json(cls, data: dict) -> RunResult:
+        validate(data)
+        return cls(**data)
+
+
+def validate(data: dict) -> None:
+    """Raise ConfigError naming the first field that breaks the schema."""
+    schema = json.loads(SCHEMA_PATH.read_text())
+    try:
+        jsonschema.validate(data, schema)
+    except jsonschema.ValidationError as e:
+        where = "/".join(map(str, e.absolute_path)) or "(top level)"
+        raise ConfigError(f"result does not match {SCHEMA_PATH.name} at {where}: {e.message}") from None
+
+
+def environment() -> dict:
+    """Python, platform, installed versions of the packages that change numbers, git revision."""
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "packages": versions,
+            "git_revision": _git_revision()}
+
+
+def _git_revision() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+        if out.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, timeout=5, cwd=Path(__file__).resolve().parent).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def write(run_dir: Path, result: RunResult, samples: list[dict]) -> None:
+    """samples.jsonl first, then results.json: a results.json always has its samples beside it."""
+    data = result.to_json()
+    validate(data)
+    atomic.write_lines(run_dir / "samples.jsonl",
+                       (json.dumps(s, ensure_ascii=False, default=str) + "\n" for s in samples))
+    atomic.write_text(run_dir / "results.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def read(path: str | Path) -> RunResult:
+    """A RunResult from results.json or the folder that holds it."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "results.json"
+    if not p.is_file():
+        raise ConfigError(f"no results.json at {str(path)!r}; pass a run folder written by `claimbench run`.")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{p} is not valid JSON: {e}") from None
+    return RunResult.from_json(data)
+
+
+def find(root: str | Path) -> list[Path]:
+    """Every results.json under `root` (or `root` itself), sorted."""
+    p = Path(root)
+    if p.is_file():
+        return [p]
+    return sorted(p.rglob("results.json"))

@@ -1,0 +1,88 @@
+"""Mean, standard error, bootstrap confidence intervals and paired run differences.
+
+Bootstrap resampling is scipy.stats.bootstrap (percentile method, seeded). A sample
+with no spread has a degenerate CI equal to its value; scipy would return NaN there.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+from .errors import ConfigError
+
+N_RESAMPLES = 1000
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    stderr: float | None
+    ci: tuple[float, float] | None
+    n: int
+
+
+def _as_array(values: Sequence[float] | np.ndarray, what: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1:
+        raise ConfigError(f"{what}: expected a flat list of numbers, got shape {arr.shape}.")
+    if not np.all(np.isfinite(arr)):
+        raise ConfigError(f"{what}: contains NaN or infinite values; fix the per-sample scores.")
+    return arr
+
+
+def mean_stderr(values: Sequence[float] | np.ndarray) -> tuple[float, float | None]:
+    """Sample mean and its standard error (ddof=1); stderr is None for n < 2."""
+    arr = _as_array(values, "mean_stderr")
+    if arr.size == 0:
+        raise ConfigError("mean_stderr: no values; at least one scored sample is needed.")
+    if arr.size < 2:
+        return float(arr[0]), None
+    return float(arr.mean()), float(arr.std(ddof=1) / math.sqrt(arr.size))
+
+
+def bootstrap_ci(values: Sequence[float] | np.ndarray, statistic: Callable = np.mean, *,
+                 seed: int = 0, n_resamples: int = N_RESAMPLES,
+                 confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """Percentile bootstrap CI of `statistic` via scipy.stats.bootstrap; None for n < 2."""
+    arr = _as_array(values, "bootstrap_ci")
+    if arr.size < 2:
+        return None
+    if np.ptp(arr) == 0:
+        v = float(statistic(arr))
+        return v, v
+    res = sps.bootstrap((arr,), statistic, vectorized=True, n_resamples=n_resamples,
+                        confidence_level=confidence, method="percentile",
+                        random_state=np.random.default_rng(seed), batch=_batch(arr.size, n_resamples))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def _batch(n: int, n_resamples: int) -> int:
+    """Resamples per vectorised batch, keeping each batch near 8M floats of memory."""
+    return max(1, min(n_resamples, 8_000_000 // max(n, 1)))
+
+
+def estimate(values: Sequence[float] | np.ndarray, *, seed: int = 0) -> Estimate:
+    """Mean with stderr and a bootstrap 95% CI."""
+    arr = _as_array(values, "estimate")
+    value, se = mean_stderr(arr)
+    return Estimate(value, se, bootstrap_ci(arr, seed=seed), int(arr.size))
+
+
+def paired_bootstrap(base: Sequence[float], new: Sequence[float], *, seed: int = 0,
+                     n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE) -> Estimate:
+    """Mean of (new - base) over the same samples, with a paired bootstrap CI.
+
+    Resampling whole pairs keeps the per-sample correlation between the two runs, which
+    makes the interval far tighter than comparing two independent CIs.
+    """
+    a, b = _as_array(base, "paired_bootstrap base"), _as_array(new, "paired_bootstrap new")
+    if a.shape != b.shape:
+        raise ConfigError(f"paired_bootstrap: runs have {a.size} and {b.size} samples; pair them on the same sample ids first.")
+    diff = b - a
+    value, se = mean_stderr(diff)
+    return Estimate(value, se, bootstrap_ci(diff, seed=seed, n_resamples=n_resamples, confidence=confidence), int(diff.size))

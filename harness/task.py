@@ -1,0 +1,189 @@
+"""Tasks: a versioned YAML config plus small Python hooks.
+
+The YAML says what data, which prompting method, which metrics, how many rows; the
+hooks (a TaskHooks subclass named in the YAML) turn a row into requests and the
+responses into a scored sample. A task may ask in several rounds (self-ask with
+search asks, reads the answer, asks again): `requests(row, history)` is called until
+it returns no new requests. Task specs on the command line take overrides:
+`bamboogle:method=self_ask,limit=20`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import yaml
+
+from . import registry
+from .data import Dataset, DatasetConfig, load
+from .errors import ClaimBenchError, ConfigError
+from .metrics import Metric, make_metric
+from .options import build, parse_spec
+from .registry import _import_ref
+from .requests import KINDS, Request, canonical_json
+
+History = list[tuple[Request, Any]]
+
+
+class Unscorable(ClaimBenchError):
+    """Raised by process() for a row that cannot be scored; the runner counts and logs it."""
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    task: str
+    version: str
+    hooks: str                                  # "module:TaskHooksSubclass"
+    dataset: DatasetConfig
+    metrics: tuple[str, ...]
+    description: str = ""
+    method: str | None = None
+    methods: tuple[str, ...] = ()               # the methods the hooks support
+    params: dict[str, Any] = field(default_factory=dict)  # free-form, read by the hooks
+    limit: int | None = None                    # first N rows (after sampling)
+    sample: int | None = None                   # seeded subsample of N rows
+    primary_metric: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.methods and self.method not in self.methods:
+            raise ConfigError(f"task {self.task!r}: method {self.method!r} is not one of {list(self.methods)}.")
+        for name in ("limit", "sample"):
+            v = getattr(self, name)
+            if v is not None and v < 1:
+                raise ConfigError(f"task {self.task!r}: {name} must be a positive integer, got {v}.")
+        if not self.metrics:
+            raise ConfigError(f"task {self.task!r}: list at least one metric under 'metrics'.")
+
+
+class TaskHooks:
+    """Row -> requests -> scored sample. Subclass it and name it in the YAML's `hooks`."""
+
+    kinds: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, config: TaskConfig):
+        self.config = config
+
+    def requests(self, row: dict, history: History) -> list[Request]:
+        """The next requests for `row` given the (request, response) pairs so far; [] when done."""
+        raise NotImplementedError
+
+    def process(self, row: dict, history: History) -> dict:
+        """A scored sample: {'prediction', 'references', 'fields': {...}}; raise Unscorable if impossible."""
+        raise NotImplementedError
+
+
+class Task:
+    def __init__(self, config: TaskConfig, path: Path | None, label: str | None = None):
+        self.config, self.path = config, path
+        self.label = label or config.task  # the spec as typed, e.g. "bamboogle:method=self_ask"
+        where = f" ({path})" if path else ""
+        hooks_cls = _load_hooks(config.hooks, config.task + where)
+        self.hooks: TaskHooks = hooks_cls(config)
+        unknown = set(self.hooks.kinds) - set(KINDS)
+        if not self.hooks.kinds or unknown:
+            raise ConfigError(f"task {config.task!r}: hooks {config.hooks} must declare `kinds` from {sorted(KINDS)}"
+                              + (f"; unknown: {sorted(unknown)}" if unknown else "."))
+        for m in config.metrics:  # fail on an unknown metric now, before any work
+            try:
+                make_metric(m)
+            except ClaimBenchError as e:
+                raise type(e)(f"task {config.task!r}{where}: {e}") from None
+
+    @property
+    def name(self) -> str:
+        return self.config.task
+
+    @property
+    def version(self) -> str:
+        return self.config.version
+
+    def config_json(self) -> dict:
+        return dataclasses.asdict(self.config)
+
+    def config_hash(self) -> str:
+        return hashlib.sha256(canonical_json(self.config_json()).encode()).hexdigest()
+
+    def make_metrics(self, seed: int) -> list[Metric]:
+        return [make_metric(m, seed) for m in self.config.metrics]
+
+    def load_data(self) -> Dataset:
+        return load(self.config.dataset, self.path.parent if self.path else None)
+
+    def select(self, n_rows: int, seed: int, limit: int | None = None) -> list[int]:
+        """Row indices to evaluate: a seeded subsample (sorted), then the first `limit`."""
+        idx = np.arange(n_rows)
+        if self.config.sample is not None and self.config.sample < n_rows:
+            idx = np.sort(np.random.default_rng(seed).choice(n_rows, self.config.sample, replace=False))
+        lim = limit if limit is not None else self.config.limit
+        return [int(i) for i in (idx[:lim] if lim is not None else idx)]
+
+    def row_id(self, row: dict, index: int) -> str:
+        f = self.config.dataset.id_field
+        return str(row[f]) if f else str(index)
+
+
+def _load_hooks(ref: str, where: str) -> type[TaskHooks]:
+    try:
+        obj = _import_ref(ref)
+    except (ImportError, AttributeError) as e:
+        raise ConfigError(f"task {where}: hooks {ref!r} cannot be imported ({e}). Use 'package.module:ClassName'.") from None
+    if not (isinstance(obj, type) and issubclass(obj, TaskHooks)):
+        raise ConfigError(f"task {where}: hooks {ref!r} is not a TaskHooks subclass.")
+    return obj
+
+
+def _set_dotted(raw: dict, key: str, value: str) -> None:
+    if key == "path":  # the one override everybody needs: point a task at a local file
+        key = "dataset.path"
+    parts = key.split(".")
+    node = raw
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"task override {key!r}: {p!r} is not a section.")
+    node[parts[-1]] = value
+
+
+def load_task_file(path: Path, overrides: tuple[tuple[str, str], ...] = (), label: str | None = None) -> Task:
+    """Parse and validate a task YAML file; every error names the file."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"task file {str(path)!r} cannot be read: {e.strerror}.") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"task file {str(path)!r} is not valid YAML{at}: {getattr(e, 'problem', e)}.") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"task file {str(path)!r} must be a YAML mapping with keys task, version, hooks, dataset, metrics.")
+    for key, value in overrides:
+        _set_dotted(raw, key, value)
+    return Task(build(TaskConfig, raw, f"task file {str(path)!r}"), path, label)
+
+
+@dataclass(frozen=True)
+class TaskFile:
+    """What a `claimbench.tasks` entry point refers to: a YAML file, loaded on demand."""
+
+    path: Path
+
+    def load(self, overrides: tuple[tuple[str, str], ...] = (), label: str | None = None) -> Task:
+        return load_task_file(Path(self.path), overrides, label)
+
+
+def load_task(spec_text: str) -> Task:
+    """A task from a registered name (`name[:k=v,...]`) or a path to a YAML file."""
+    if spec_text.endswith((".yaml", ".yml")) and ":" not in spec_text:
+        return load_task_file(Path(spec_text))
+    spec = parse_spec(spec_text, "task spec")
+    source = registry.tasks.get(spec.name)
+    if not isinstance(source, TaskFile):
+        raise ConfigError(f"task {spec.name!r} ({registry.tasks.source(spec.name)}) must be a harness.task.TaskFile.")
+    task = source.load(spec.options, spec.text)
+    if task.name != spec.name:
+        raise ConfigError(f"task {spec.name!r} is registered, but its YAML ({source.path}) says task: {task.name!r}; make them equal.")
+    return task

@@ -1,0 +1,1 @@
+"""Claims registry and leaderboard builders; they read result files, never the runner."""

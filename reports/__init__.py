@@ -1,0 +1,1 @@
+"""Per-run reports with plots; they read result files, never the runner."""

@@ -1,0 +1,1 @@
+"""Task families, one sub-package each; each registers through the `claimbench.tasks` entry points."""
