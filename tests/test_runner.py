@@ -1,0 +1,81 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from harness import evaluate
+from harness.errors import IncompatibleError
+from harness.model import load_model
+from harness.task import load_task
+from models.scripted import ScriptedAdapter
+
+
+def _served(log: Path) -> list[str]:
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_dedup_many_identical_requests_make_one_model_call(tmp_path):
+    row = {"id": "x", "a": 2, "op1": "+", "b": 2, "op2": None, "c": None, "answer": "4"}
+    data = tmp_path / "same.jsonl"
+    data.write_text("".join(json.dumps({**row, "id": f"r{i}"}) + "\n" for i in range(50)))
+    log = tmp_path / "served.jsonl"
+    [r] = evaluate(f"scripted:log={log}", [f"demo_arithmetic:path={data}"], cache=":memory:")
+    assert len(_served(log)) == 1
+    assert r.counts["requests"] == {"total": 50, "unique": 1, "cached": 0, "new": 1}
+    assert r.metric("exact_match") == 1.0
+
+
+def test_cache_hit_on_rerun_and_miss_for_another_model(tmp_path):
+    cache, log = tmp_path / "c.sqlite", tmp_path / "served.jsonl"
+    [first] = evaluate(f"scripted:log={log}", ["demo_choice"], cache=cache)
+    n = len(_served(log))
+    assert n == first.counts["requests"]["new"] == 160
+    [second] = evaluate(f"scripted:log={log}", ["demo_choice"], cache=cache)
+    assert len(_served(log)) == n  # nothing recomputed
+    assert second.counts["requests"]["cached"] == 160 and second.counts["requests"]["new"] == 0
+    assert second.metrics == first.metrics
+    [third] = evaluate(f"scripted:generate=echo,log={log}", ["demo_choice"], cache=cache)
+    assert third.counts["requests"]["new"] == 160  # other fingerprint, other keys
+
+
+def _samples(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for p in sorted(run_dir.rglob("samples.jsonl")) for line in p.open()]
+
+
+@pytest.mark.parametrize("tasks", [["demo_arithmetic:method=decompose", "demo_choice"]])
+def test_identical_results_at_batch_sizes_1_8_32(tmp_path, tasks):
+    outs = {}
+    for bs in (1, 8, 32):
+        res = evaluate("scripted", tasks, batch_size=bs, cache=":memory:", output=tmp_path / f"bs{bs}")
+        outs[bs] = ([r.metrics for r in res], _samples(tmp_path / f"bs{bs}"))
+    assert outs[1] == outs[8] == outs[32]
+
+
+def test_multi_round_task_and_compositionality_in_miniature():
+    direct, decomposed = evaluate("scripted", ["demo_arithmetic", "demo_arithmetic:method=decompose"], cache=":memory:")
+    assert direct.metric("exact_match") == pytest.approx(20 / 60)  # only the one-step questions
+    assert decomposed.metric("exact_match") == 1.0
+    assert decomposed.config["rounds"] == 3  # ask step 1, ask step 2, then nothing left
+    assert decomposed.counts["requests"]["total"] == 60 + 40
+
+
+class TextOnly(ScriptedAdapter):
+    kinds = frozenset({"generate"})
+
+
+def test_incompatible_pair_is_refused_before_any_work(tmp_path):
+    log = tmp_path / "served.jsonl"
+    base = load_model(f"scripted:log={log}")
+    adapter = TextOnly(base.options, base.spec, "text-only")
+    with pytest.raises(IncompatibleError) as e:
+        evaluate(adapter, ["demo_arithmetic", "demo_choice"], cache=tmp_path / "c.sqlite")
+    assert "demo_choice" in str(e.value) and "loglikelihood" in str(e.value)
+    assert not log.exists() and not (tmp_path / "c.sqlite").exists()
+
+
+def test_limit_and_seeded_subsample_are_deterministic():
+    t = load_task("demo_arithmetic:sample=10")
+    assert t.select(60, seed=1) == t.select(60, seed=1) != t.select(60, seed=2)
+    assert len(t.select(60, seed=1)) == 10 and t.select(60, seed=1, limit=3) == t.select(60, seed=1)[:3]
+    [r] = evaluate("scripted", ["demo_arithmetic"], limit=5, cache=":memory:")
+    assert r.counts["rows"] == 5 and r.dataset["rows_total"] == 60
