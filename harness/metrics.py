@@ -86,13 +86,12 @@ def _references(sample: dict) -> list:
 
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
-_PUNCT = set(string.punctuation)
+_DROP_PUNCT = str.maketrans("", "", string.punctuation)
 
 
 def normalize_answer(text: Any) -> str:
     """SQuAD v1.1 official normalisation: lower case, drop punctuation and articles, squeeze spaces."""
-    s = "".join(ch for ch in str(text).lower() if ch not in _PUNCT)
-    return " ".join(_ARTICLES.sub(" ", s).split())
+    return " ".join(_ARTICLES.sub(" ", str(text).lower().translate(_DROP_PUNCT)).split())
 
 
 class ExactMatch(PerSampleMetric):

@@ -7,6 +7,7 @@ pickled: moving an image file does not invalidate the cache, editing it does.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -48,6 +49,11 @@ class ImageRef:
         return {"sha256": self.sha256, "path": self.path}
 
 
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
 class Request:
     """Base of every request kind; subclasses are frozen dataclasses."""
 
@@ -55,11 +61,15 @@ class Request:
     response_doc: ClassVar[str]
 
     def canonical(self) -> dict:
-        out: dict[str, Any] = {"kind": self.kind}
-        for f in fields(self):  # type: ignore[arg-type]
-            v = getattr(self, f.name)
-            out[f.name] = {"sha256": v.sha256} if isinstance(v, ImageRef) else v
-        return out
+        """The request as plain JSON data: kind plus every field, images as {'sha256': ...}."""
+        cached = self.__dict__.get("_canonical")
+        if cached is None:
+            cached = {"kind": self.kind}
+            for name in _field_names(type(self)):
+                v = getattr(self, name)
+                cached[name] = {"sha256": v.sha256} if isinstance(v, ImageRef) else v
+            object.__setattr__(self, "_canonical", cached)
+        return cached
 
     def canonical_json(self) -> str:
         cached = self.__dict__.get("_cj")
