@@ -39,7 +39,7 @@ class Cache:
         target = ":memory:" if self.path is None else str(self.path)
         try:
             self._db = sqlite3.connect(target, timeout=timeout, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA busy_timeout = %d" % int(timeout * 1000))
+            self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             if self.path is not None:
                 self._retry(lambda: self._db.execute("PRAGMA journal_mode=WAL"), timeout)
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -69,7 +69,8 @@ class Cache:
         for i in range(0, len(keys), _CHUNK):
             chunk = keys[i:i + _CHUNK]
             sql = f"SELECT key, response FROM responses WHERE key IN ({','.join('?' * len(chunk))})"
-            for key, text in self._retry(lambda: self._db.execute(sql, chunk).fetchall(), self._timeout):
+            rows = self._retry(lambda sql=sql, chunk=chunk: self._db.execute(sql, chunk).fetchall(), self._timeout)
+            for key, text in rows:
                 found[key] = json.loads(text)
         return found
 

@@ -15,9 +15,8 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .errors import ConfigError, DataError
 from .requests import sha256_file
@@ -45,7 +44,6 @@ class DatasetConfig:
     records: str | None = None       # key of the row list inside a JSON object ("data")
     fields: tuple[str, ...] = ()     # fields every row must have
     id_field: str | None = None      # row id; the row's position when absent
-    extra: dict[str, Any] = field(default_factory=dict)  # task-specific, passed to hooks
 
 
 @dataclass(frozen=True)

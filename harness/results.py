@@ -13,7 +13,6 @@ import sys
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 
@@ -22,7 +21,7 @@ from .errors import ConfigError
 
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "run_result.schema.json"
 SCHEMA_VERSION = 1
-_PACKAGES = ("claimbench", "numpy", "scipy", "torch", "transformers", "llama_cpp_python", "lm_eval",
+_PACKAGES = ("claimbench", "numpy", "scipy", "torch", "transformers", "llama-cpp-python", "lm-eval",
              "vllm", "diffusers", "torchmetrics", "clean-fid", "datasets")
 
 

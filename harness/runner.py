@@ -1,4 +1,4 @@
-"""The runner: plan requests, dedup, consult the cache, dispatch in batches, score, aggregate.
+"""The runner: plan requests round by round, resolve them (see dispatch.py), score, aggregate.
 
 Responses are written to the cache batch by batch as they arrive, so a run killed at
 any moment (even SIGKILL) and restarted with the same command recomputes nothing
@@ -11,17 +11,15 @@ import re
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from tqdm.auto import tqdm
 
 from . import results
 from .cache import Cache
 from .data import cache_dir
-from .errors import AdapterError, ConfigError, IncompatibleError
+from .dispatch import Dispatcher, RequestCounts
+from .errors import ConfigError, IncompatibleError
 from .model import ModelAdapter, load_model
 from .requests import Request
 from .task import History, Task, Unscorable, load_task
@@ -32,73 +30,6 @@ DEFAULT_BATCH_SIZE = 8
 
 def default_cache_path() -> Path:
     return cache_dir() / "responses.sqlite"
-
-
-@dataclass
-class RequestCounts:
-    total: int = 0      # requests the task asked for
-    unique: int = 0     # after dedup
-    cached: int = 0     # unique ones found in the cache
-    new: int = 0        # unique ones sent to the model
-
-    def to_json(self) -> dict:
-        return self.__dict__.copy()
-
-
-@dataclass
-class Dispatcher:
-    """Resolves requests to responses through dedup, the cache, and batched model calls."""
-
-    adapter: ModelAdapter
-    cache: Cache
-    batch_size: int
-    progress: bool = True
-    model_seconds: float = 0.0
-    _fp: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._fp = self.adapter.fingerprint()
-
-    def resolve(self, requests: Sequence[Request], counts: RequestCounts, label: str) -> list[Any]:
-        keys = [r.key(self._fp) for r in requests]
-        unique: dict[str, Request] = dict(zip(keys, requests))
-        found = self.cache.get_many(unique)
-        todo = [(k, r) for k, r in unique.items() if k not in found]
-        counts.total += len(keys)
-        counts.unique += len(unique)
-        counts.cached += len(found)
-        counts.new += len(todo)
-        if todo:
-            self._serve(todo, found, counts, label)
-        return [found[k] for k in keys]
-
-    def _serve(self, todo: list[tuple[str, Request]], found: dict, counts: RequestCounts, label: str) -> None:
-        # Longest first: padding waste shrinks and the slowest batches' cost shows early in the ETA.
-        todo.sort(key=lambda kr: (kr[1].kind, -kr[1].size()))
-        bar = tqdm(total=len(todo), desc=label, unit="req", disable=not self.progress, dynamic_ncols=True)
-        bar.set_postfix(cached=counts.cached, dedup=counts.total - counts.unique, new=counts.new, refresh=False)
-        try:
-            i = 0
-            while i < len(todo):
-                kind = todo[i][1].kind
-                batch = [todo[i]]
-                while len(batch) < self.batch_size and i + len(batch) < len(todo) and todo[i + len(batch)][1].kind == kind:
-                    batch.append(todo[i + len(batch)])
-                reqs = [r for _, r in batch]
-                t0 = time.perf_counter()
-                out = self.adapter.serve(kind, reqs)
-                self.model_seconds += time.perf_counter() - t0
-                if not isinstance(out, list) or len(out) != len(reqs):
-                    raise AdapterError(f"model {self.adapter.label!r} returned {len(out) if isinstance(out, list) else type(out).__name__} "
-                                       f"responses for a batch of {len(reqs)} {kind} requests; serve() must return one per request, in order.")
-                for req, resp in zip(reqs, out):
-                    req.check_response(resp)
-                self.cache.put_many((k, kind, resp) for (k, _), resp in zip(batch, out))
-                found.update((k, resp) for (k, _), resp in zip(batch, out))
-                bar.update(len(batch))
-                i += len(batch)
-        finally:
-            bar.close()
 
 
 def task_dir(task_spec: str) -> str:
@@ -120,40 +51,31 @@ def check_compatible(adapter: ModelAdapter, tasks: Sequence[Task]) -> None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None, output: Path | None,
-             command: Sequence[str] = ()) -> results.RunResult:
-    """Evaluate one task; write results.json and samples.jsonl under `output` if given."""
-    started, t_start = _now(), time.perf_counter()
-    data = task.load_data()
-    indices = task.select(len(data.rows), seed, limit)
-    rows = [data.rows[i] for i in indices]
+def _gather(task: Task, rows: list[dict], dispatcher: Dispatcher, counts: RequestCounts) -> tuple[list[History], int]:
+    """Ask each row's requests, round after round, until no row asks for more."""
     histories: list[History] = [[] for _ in rows]
-    counts = RequestCounts()
-    model_before = dispatcher.model_seconds
-
-    active = list(range(len(rows)))
-    round_no = 0
+    active, rounds = list(range(len(rows))), 0
     while active:
-        round_no += 1
         asked: list[tuple[int, Request]] = []
-        still = []
         for j in active:
-            new = task.hooks.requests(rows[j], histories[j])
-            if new:
-                still.append(j)
-                asked.extend((j, r) for r in new)
+            asked.extend((j, r) for r in task.hooks.requests(rows[j], histories[j]))
         if not asked:
             break
-        label = task.name if round_no == 1 else f"{task.name} (round {round_no})"
+        rounds += 1
+        label = task.name if rounds == 1 else f"{task.name} (round {rounds})"
         responses = dispatcher.resolve([r for _, r in asked], counts, label)
         for (j, req), resp in zip(asked, responses):
             histories[j].append((req, resp))
-        active = still
-    t_scored = time.perf_counter()
+        active = sorted({j for j, _ in asked})
+    return histories, rounds
 
+
+def _score(task: Task, indices: list[int], rows: list[dict], histories: list[History],
+           seed: int) -> tuple[list[dict], dict, Counter]:
+    """Per-sample records for samples.jsonl, aggregated metrics, and why rows went unscored."""
     metrics = task.make_metrics(seed)
     samples, reasons = [], Counter()
     for idx, row, hist in zip(indices, rows, histories):
@@ -170,26 +92,46 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
         samples.append(record)
     if rows and sum(reasons.values()) == len(rows):
         raise ConfigError(f"task {task.name!r}: none of the {len(rows)} rows could be scored ({dict(reasons)}).")
-    values = {m.name: m.compute().to_json() for m in metrics}
+    return samples, {m.name: m.compute().to_json() for m in metrics}, reasons
+
+
+def _model_info(adapter: ModelAdapter) -> dict:
+    return {"spec": adapter.spec.text, "label": adapter.label, "fingerprint": adapter.fingerprint(),
+            "identity": adapter.identity(), "adapter": f"{type(adapter).__module__}.{type(adapter).__qualname__}",
+            "testing_only": adapter.testing_only}
+
+
+def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None, output: Path | None,
+             command: Sequence[str] = ()) -> results.RunResult:
+    """Evaluate one task; write results.json and samples.jsonl under `output` if given."""
+    started, t_start = _now(), time.perf_counter()
+    model_before = dispatcher.model_seconds
+    data = task.load_data()
+    indices = task.select(len(data.rows), seed, limit)
+    rows = [data.rows[i] for i in indices]
+    counts = RequestCounts()
+    histories, rounds = _gather(task, rows, dispatcher, counts)
+    t_gathered = time.perf_counter()
+    samples, metric_values, reasons = _score(task, indices, rows, histories, seed)
     t_end = time.perf_counter()
     model_s = dispatcher.model_seconds - model_before
+    unscored = sum(reasons.values())
 
     result = results.RunResult(
-        task={"name": task.name, "spec": task.label, "version": task.version, "config": task.config_json(), "config_hash": task.config_hash()},
+        task={"name": task.name, "spec": task.label, "version": task.version, "config": task.config_json(),
+              "config_hash": task.config_hash()},
         dataset={"name": task.config.dataset.name, "source": data.source, "fingerprint": data.fingerprint,
                  "rows_total": len(data.rows), "rows_evaluated": len(rows)},
-        model={"spec": dispatcher.adapter.spec.text, "label": dispatcher.adapter.label,
-               "fingerprint": dispatcher.adapter.fingerprint(), "identity": dispatcher.adapter.identity(),
-               "adapter": f"{type(dispatcher.adapter).__module__}.{type(dispatcher.adapter).__qualname__}",
-               "testing_only": dispatcher.adapter.testing_only},
-        metrics=values,
-        counts={"rows": len(rows), "scored": len(rows) - sum(reasons.values()), "unscored": sum(reasons.values()),
+        model=_model_info(dispatcher.adapter),
+        metrics=metric_values,
+        counts={"rows": len(rows), "scored": len(rows) - unscored, "unscored": unscored,
                 "unscored_reasons": dict(reasons), "requests": counts.to_json()},
         config={"limit": limit if limit is not None else task.config.limit, "batch_size": dispatcher.batch_size,
-                "cache": str(dispatcher.cache.path) if dispatcher.cache.path else None, "rounds": round_no},
+                "cache": str(dispatcher.cache.path) if dispatcher.cache.path else None, "rounds": rounds},
         seed=seed,
-        timings={"started": started, "finished": _now(), "plan_s": round(t_scored - t_start - model_s, 4),
-                 "model_s": round(model_s, 4), "score_s": round(t_end - t_scored, 4), "total_s": round(t_end - t_start, 4)},
+        timings={"started": started, "finished": _now(), "plan_s": round(t_gathered - t_start - model_s, 4),
+                 "model_s": round(model_s, 4), "score_s": round(t_end - t_gathered, 4),
+                 "total_s": round(t_end - t_start, 4)},
         environment=results.environment(),
         command=list(command),
     )

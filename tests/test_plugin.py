@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 
 PLUGIN = Path(__file__).with_name("plugin_pkg")

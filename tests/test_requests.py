@@ -3,8 +3,17 @@ import dataclasses
 import pytest
 
 from harness.errors import AdapterError, ConfigError
-from harness.requests import (KINDS, AnswerImageQuestion, ClassifyImage, EmbedImage, Generate, ImageRef,
-                              LogLikelihood, SampleImages, TokenLens)
+from harness.requests import (
+    KINDS,
+    AnswerImageQuestion,
+    ClassifyImage,
+    EmbedImage,
+    Generate,
+    ImageRef,
+    LogLikelihood,
+    SampleImages,
+    TokenLens,
+)
 
 
 def test_all_seven_kinds_exist_and_are_frozen():

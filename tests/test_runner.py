@@ -55,7 +55,7 @@ def test_multi_round_task_and_compositionality_in_miniature():
     direct, decomposed = evaluate("scripted", ["demo_arithmetic", "demo_arithmetic:method=decompose"], cache=":memory:")
     assert direct.metric("exact_match") == pytest.approx(20 / 60)  # only the one-step questions
     assert decomposed.metric("exact_match") == 1.0
-    assert decomposed.config["rounds"] == 3  # ask step 1, ask step 2, then nothing left
+    assert decomposed.config["rounds"] == 2  # ask step 1, then step 2 with its answer
     assert decomposed.counts["requests"]["total"] == 60 + 40
 
 

@@ -3,8 +3,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
+
 from harness.errors import ConfigError, DataError, UnknownNameError
 from harness.task import load_task
 

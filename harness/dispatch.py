@@ -1,0 +1,86 @@
+"""Resolving requests to responses: dedup by key, cache lookup, batched model calls.
+
+New requests are sorted by kind and length (longest first: less padding, and the slow
+batches show early in the ETA); each batch's responses are checked against the kind's
+response shape and written to the cache before the next batch starts, which is what
+makes a killed run resumable. Responses come back in the order the requests were given.
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from .cache import Cache
+from .errors import AdapterError
+from .model import ModelAdapter
+from .requests import Request
+
+
+@dataclass
+class RequestCounts:
+    total: int = 0      # requests the task asked for
+    unique: int = 0     # after dedup
+    cached: int = 0     # unique ones found in the cache
+    new: int = 0        # unique ones sent to the model
+
+    def to_json(self) -> dict:
+        return self.__dict__.copy()
+
+
+@dataclass
+class Dispatcher:
+    adapter: ModelAdapter
+    cache: Cache
+    batch_size: int
+    progress: bool = True
+    model_seconds: float = 0.0
+    _fp: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._fp = self.adapter.fingerprint()
+
+    def resolve(self, requests: Sequence[Request], counts: RequestCounts, label: str) -> list[Any]:
+        keys = [r.key(self._fp) for r in requests]
+        unique: dict[str, Request] = dict(zip(keys, requests))
+        found = self.cache.get_many(unique)
+        todo = [(k, r) for k, r in unique.items() if k not in found]
+        counts.total += len(keys)
+        counts.unique += len(unique)
+        counts.cached += len(found)
+        counts.new += len(todo)
+        if todo:
+            self._serve(todo, found, counts, label)
+        return [found[k] for k in keys]
+
+    def _serve(self, todo: list[tuple[str, Request]], found: dict, counts: RequestCounts, label: str) -> None:
+        todo.sort(key=lambda kr: (kr[1].kind, -kr[1].size()))
+        bar = tqdm(total=len(todo), desc=label, unit="req", disable=not self.progress, dynamic_ncols=True)
+        bar.set_postfix(cached=counts.cached, dedup=counts.total - counts.unique, new=counts.new, refresh=False)
+        try:
+            for kind, group in itertools.groupby(todo, key=lambda kr: kr[1].kind):
+                group = list(group)
+                for i in range(0, len(group), self.batch_size):
+                    batch = group[i:i + self.batch_size]
+                    out = self._call(kind, [r for _, r in batch])
+                    self.cache.put_many((k, kind, resp) for (k, _), resp in zip(batch, out))
+                    found.update((k, resp) for (k, _), resp in zip(batch, out))
+                    bar.update(len(batch))
+        finally:
+            bar.close()
+
+    def _call(self, kind: str, reqs: list[Request]) -> list[Any]:
+        t0 = time.perf_counter()
+        out = self.adapter.serve(kind, reqs)
+        self.model_seconds += time.perf_counter() - t0
+        if not isinstance(out, list) or len(out) != len(reqs):
+            got = len(out) if isinstance(out, list) else type(out).__name__
+            raise AdapterError(f"model {self.adapter.label!r} returned {got} responses for a batch of {len(reqs)} "
+                               f"{kind} requests; serve() must return one per request, in order.")
+        for req, resp in zip(reqs, out):
+            req.check_response(resp)
+        return out
