@@ -1,8 +1,9 @@
 """The `claimbench` command: list, run, show.
 
 Exit codes: 0 success; 2 a problem with the input (the message says what to fix);
-1 an unexpected internal error (with traceback); 130 interrupted (rerun the same
-command to resume from the cache).
+3 the model backend failed mid-run (a server went away...); 1 an unexpected internal
+error (with traceback); 130 interrupted. After 3 or 130, rerun the same command: it
+resumes from the cache.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 from . import registry, results
-from .errors import ClaimBenchError
+from .errors import BackendError, ClaimBenchError
 from .runner import DEFAULT_BATCH_SIZE, DEFAULT_SEED, default_cache_path, evaluate, task_dir
 
 EPILOG = """\
@@ -133,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except BackendError as e:
+        print(f"claimbench: backend error: {e}", file=sys.stderr)
+        return 3
     except ClaimBenchError as e:
         print(f"claimbench: error: {e}", file=sys.stderr)
         return 2

@@ -19,13 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError, DataError
-from .requests import sha256_file
+from .hashing import sha256_file
+from .paths import cache_dir
 
 DATA_ENV = "CLAIMBENCH_DATA"
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("CLAIMBENCH_CACHE_DIR", Path.home() / ".cache" / "claimbench"))
 
 
 @dataclass(frozen=True)

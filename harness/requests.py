@@ -16,19 +16,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .errors import AdapterError, ConfigError
+from .hashing import sha256_file
 
 
 def canonical_json(obj: Any) -> str:
     """Key-sorted, compact, UTF-8 JSON: the same value always gives the same text."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)

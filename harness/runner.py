@@ -17,10 +17,10 @@ from typing import Any
 
 from . import results
 from .cache import Cache
-from .data import cache_dir
 from .dispatch import Dispatcher, RequestCounts
 from .errors import ConfigError, IncompatibleError
 from .model import ModelAdapter, load_model
+from .paths import cache_dir
 from .requests import Request
 from .task import History, Task, Unscorable, load_task
 

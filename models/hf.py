@@ -1,0 +1,168 @@
+"""`hf`: causal language models through transformers (local folder, hub id, or GGUF file).
+
+Serves generate, loglikelihood and token_lens. Batches are left-padded with attention
+masks and explicit position ids, so a prompt gives the same greedy output (fp32, CPU)
+at any batch size. Greedy generate batches that share a long prompt prefix (few-shot
+exemplars) compute the prefix's key/value cache once and reuse it (see prefix_cache.py).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from harness.errors import ConfigError
+from harness.model import ModelAdapter, option
+from harness.requests import Generate, LogLikelihood, Request, TokenLens
+
+from .hf_loading import load_model_and_tokenizer, weights_identity
+from .text import apply_chat, group_by, move_trailing_spaces, truncate_at_stop
+
+
+class HFAdapter(ModelAdapter):
+    kinds = frozenset({"generate", "loglikelihood", "token_lens"})
+
+    @dataclass(frozen=True)
+    class Options:
+        path: str = option(doc="local model folder, hub id, or .gguf file (transformers dequantizes it)")
+        gguf_file: str | None = option(None, doc="GGUF file name inside `path` when path is a folder or hub id")
+        revision: str | None = option(None, doc="hub revision (branch, tag or commit)")
+        tokenizer: str | None = option(None, doc="tokenizer folder or hub id, if not the model's")
+        dtype: Literal["float32", "bfloat16", "float16"] = option("float32")
+        device: str = option("cpu")
+        max_length: int | None = option(None, doc="context window; default: the model config's")
+        prefix_cache: bool = option(True, fingerprint=False, doc="reuse the KV cache of a shared prompt prefix")
+        min_prefix_tokens: int = option(16, fingerprint=False, doc="shortest shared prefix worth caching")
+        threads: int | None = option(None, fingerprint=False, doc="torch CPU threads")
+
+    def __init__(self, options: Options, spec, label=None):
+        super().__init__(options, spec, label)
+        import torch
+
+        if options.threads:
+            torch.set_num_threads(options.threads)
+        self.torch = torch
+        self.model, self.tok, self.source = load_model_and_tokenizer(options)
+        self.max_length = options.max_length or getattr(self.model.config, "max_position_embeddings", 2048)
+        from .prefix_cache import PrefixCache
+
+        self.prefixes = PrefixCache(self.model, enabled=options.prefix_cache, min_tokens=options.min_prefix_tokens)
+
+    def identity(self) -> dict[str, Any]:
+        ident = weights_identity(self.source, self.model)
+        template = getattr(self.tok, "chat_template", None)
+        if template:
+            import hashlib
+            ident["chat_template_sha256"] = hashlib.sha256(str(template).encode()).hexdigest()
+        import transformers
+        ident["transformers"] = transformers.__version__
+        return ident
+
+    # --- serving -----------------------------------------------------------------------
+
+    def serve(self, kind: str, requests: Sequence[Request]) -> list[Any]:
+        with self.torch.inference_mode():
+            if kind == "generate":
+                return self._generate(requests)  # type: ignore[arg-type]
+            if kind == "loglikelihood":
+                return self._loglikelihood(requests)  # type: ignore[arg-type]
+            return self._token_lens(requests)  # type: ignore[arg-type]
+
+    def _encode(self, text: str, special: bool = True) -> list[int]:
+        return self.tok(text, add_special_tokens=special)["input_ids"]
+
+    def _prompt_text(self, r: Generate) -> str:
+        return apply_chat(self.tok, r.prompt) if r.chat else r.prompt
+
+    def _generate(self, requests: Sequence[Generate]) -> list[str]:
+        out: dict[int, str] = {}
+        for params, idx in group_by(requests, lambda r: (r.max_tokens, r.stop, r.temperature)).items():
+            greedy = [i for i in idx if requests[i].temperature == 0]
+            sampled = [i for i in idx if requests[i].temperature > 0]
+            if greedy:
+                prompts = [self._encode(self._prompt_text(requests[i])) for i in greedy]
+                texts = self._greedy(prompts, params[0], params[1])
+                out.update(zip(greedy, texts))
+            for i in sampled:  # one at a time: the seed must fix the sample whatever the batch
+                out[i] = self._sample(requests[i])
+        return [out[i] for i in range(len(requests))]
+
+    def _check_length(self, n_prompt: int, n_new: int) -> None:
+        if n_prompt + n_new > self.max_length:
+            raise ConfigError(f"prompt of {n_prompt} tokens plus {n_new} new tokens exceeds the model's context of "
+                              f"{self.max_length}; shorten the prompt (fewer shots) or lower max_tokens.")
+
+    def _greedy(self, prompts: list[list[int]], max_tokens: int, stop: tuple[str, ...]) -> list[str]:
+        for p in prompts:
+            self._check_length(len(p), max_tokens)
+        input_ids, mask, cache = self.prefixes.prepare(prompts, self.tok.pad_token_id)
+        kwargs: dict[str, Any] = dict(input_ids=input_ids, attention_mask=mask, max_new_tokens=max_tokens,
+                                      do_sample=False, temperature=None, top_p=None, top_k=None,
+                                      pad_token_id=self.tok.pad_token_id)
+        if cache is not None:
+            kwargs["past_key_values"] = cache
+        if stop:
+            kwargs.update(stop_strings=list(stop), tokenizer=self.tok)
+        seqs = self.model.generate(**kwargs)
+        new = seqs[:, input_ids.shape[1]:]
+        return [truncate_at_stop(t, stop) for t in self.tok.batch_decode(new, skip_special_tokens=True)]
+
+    def _sample(self, r: Generate) -> str:
+        ids = self._encode(self._prompt_text(r))
+        self._check_length(len(ids), r.max_tokens)
+        gen = self.torch.Generator(device="cpu").manual_seed(r.seed)
+        state = self.torch.random.get_rng_state()
+        self.torch.manual_seed(int(self.torch.randint(0, 2**62, (1,), generator=gen)))
+        try:
+            seqs = self.model.generate(input_ids=self.torch.tensor([ids], device=self.model.device), do_sample=True,
+                                       temperature=r.temperature, top_p=1.0, top_k=0, max_new_tokens=r.max_tokens,
+                                       pad_token_id=self.tok.pad_token_id,
+                                       **({"stop_strings": list(r.stop), "tokenizer": self.tok} if r.stop else {}))
+        finally:
+            self.torch.random.set_rng_state(state)
+        return truncate_at_stop(self.tok.decode(seqs[0, len(ids):], skip_special_tokens=True), r.stop)
+
+    def _loglikelihood(self, requests: Sequence[LogLikelihood]) -> list[dict]:
+        """lm-eval semantics: continuation tokens = tokens of (context + continuation) after the context's."""
+        torch = self.torch
+        pairs = [self._split(r) for r in requests]
+        seqs = [(ctx + cont)[-(self.max_length + 1):][:-1] for ctx, cont in pairs]
+        width = max(len(s) for s in seqs)
+        pad = self.tok.pad_token_id
+        ids = torch.tensor([s + [pad] * (width - len(s)) for s in seqs], device=self.model.device)
+        mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs], device=self.model.device)
+        logprobs = torch.log_softmax(self.model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
+        out = []
+        for row, (seq, (_, cont)) in enumerate(zip(seqs, pairs)):
+            n = len(cont)
+            lp = logprobs[row, len(seq) - n:len(seq)]
+            target = torch.tensor(cont, device=lp.device)
+            out.append({"logprob": float(lp.gather(1, target[:, None]).sum()),
+                        "is_greedy": bool((lp.argmax(-1) == target).all())})
+        return out
+
+    def _split(self, r: LogLikelihood) -> tuple[list[int], list[int]]:
+        context, continuation = move_trailing_spaces(r.context, r.continuation)
+        if not context:
+            bos = self.tok.bos_token_id if self.tok.bos_token_id is not None else self.tok.eos_token_id
+            return [bos], self._encode(continuation, special=False)
+        whole = self._encode(context + continuation)
+        ctx = self._encode(context)
+        return whole[:len(ctx)], whole[len(ctx):]
+
+    def _token_lens(self, requests: Sequence[TokenLens]) -> list[dict]:
+        from .logit_lens import lens_batch
+
+        prompts = [self._encode(r.prompt) for r in requests]
+        targets = [self._first_target_token(p, r) for p, r in zip(prompts, requests)]
+        return lens_batch(self.model, prompts, targets, self.tok.pad_token_id)
+
+    def _first_target_token(self, prompt_ids: list[int], r: TokenLens) -> int:
+        """The first token the target would take right after the prompt (as tokenized in context)."""
+        whole = self._encode(r.prompt + r.target)
+        if whole[:len(prompt_ids)] == prompt_ids and len(whole) > len(prompt_ids):
+            return whole[len(prompt_ids)]
+        alone = self._encode(r.target, special=False)
+        if not alone:
+            raise ConfigError(f"token_lens target {r.target!r} has no tokens.")
+        return alone[0]

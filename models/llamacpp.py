@@ -1,0 +1,134 @@
+"""`llamacpp`: GGUF models on CPU through llama-cpp-python (extra `llamacpp`).
+
+Serves generate and loglikelihood; token_lens needs per-layer hidden states, which
+llama.cpp does not expose, so the runner refuses token_lens tasks for this backend
+before any work. Prefix reuse: llama.cpp keeps the previous prompt's KV cache and
+evaluates only the tokens after the longest common prefix, so requests that share
+few-shot exemplars pay for them once; requests are served in prompt order to make
+neighbours share as much as possible.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import ConfigError
+from harness.hashing import sha256_file_cached
+from harness.model import ModelAdapter, option
+from harness.requests import Generate, LogLikelihood, Request
+
+from .text import move_trailing_spaces, truncate_at_stop
+
+
+def _import_llama():
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        raise ConfigError("the llamacpp backend needs llama-cpp-python: pip install 'claimbench[llamacpp]'.") from None
+    return Llama
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+class LlamaCppAdapter(ModelAdapter):
+    kinds = frozenset({"generate", "loglikelihood"})
+
+    @dataclass(frozen=True)
+    class Options:
+        path: str = option(doc="GGUF file")
+        n_ctx: int = option(2048, doc="context window in tokens")
+        threads: int | None = option(None, fingerprint=False, doc="CPU threads (default: llama.cpp's choice)")
+        n_batch: int = option(512, fingerprint=False, doc="prompt tokens evaluated per llama.cpp batch")
+
+    def __init__(self, options: Options, spec, label=None):
+        super().__init__(options, spec, label)
+        if not Path(options.path).is_file():
+            raise ConfigError(f"llamacpp: GGUF file {options.path!r} does not exist.")
+        self._llama_cls = _import_llama()
+        self.llm = self._open(logits_all=False)
+        self._scorer = None  # a second context with logits for every position, opened on first loglikelihood
+
+    def _open(self, logits_all: bool):
+        o = self.options
+        return self._llama_cls(model_path=o.path, n_ctx=o.n_ctx, n_threads=o.threads, n_batch=o.n_batch,
+                               logits_all=logits_all, verbose=False, seed=0)
+
+    def identity(self) -> dict[str, Any]:
+        ident: dict[str, Any] = {"gguf_sha256": sha256_file_cached(self.options.path)}
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if template:
+            ident["chat_template_sha256"] = hashlib.sha256(template.encode()).hexdigest()
+        import llama_cpp
+        ident["llama_cpp_python"] = llama_cpp.__version__
+        return ident
+
+    def serve(self, kind: str, requests: Sequence[Request]) -> list[Any]:
+        order = sorted(range(len(requests)), key=lambda i: self._text(requests[i]))  # neighbours share prefixes
+        out: dict[int, Any] = {}
+        for i in order:
+            r = requests[i]
+            out[i] = self._generate(r) if kind == "generate" else self._loglikelihood(r)  # type: ignore[arg-type]
+        return [out[i] for i in range(len(requests))]
+
+    @staticmethod
+    def _text(r: Request) -> str:
+        return r.prompt if isinstance(r, Generate) else r.context + r.continuation  # type: ignore[attr-defined]
+
+    def _tokens(self, text: str, bos: bool = True) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=bos, special=False)
+
+    def _generate(self, r: Generate) -> str:
+        n_prompt = len(self._tokens(r.prompt))
+        if n_prompt + r.max_tokens > self.options.n_ctx:
+            raise ConfigError(f"llamacpp: prompt of {n_prompt} tokens plus {r.max_tokens} new tokens exceeds n_ctx="
+                              f"{self.options.n_ctx}; raise n_ctx in the model spec or shorten the prompt.")
+        sampling = dict(temperature=r.temperature, top_p=1.0, top_k=0, min_p=0.0, seed=r.seed) if r.temperature > 0 \
+            else dict(temperature=0.0, top_k=1)
+        if r.chat:
+            res = self.llm.create_chat_completion(messages=[{"role": "user", "content": r.prompt}],
+                                                  max_tokens=r.max_tokens, stop=list(r.stop) or None, **sampling)
+            text = res["choices"][0]["message"]["content"] or ""
+        else:
+            res = self.llm.create_completion(r.prompt, max_tokens=r.max_tokens, stop=list(r.stop) or None,
+                                             repeat_penalty=1.0, **sampling)
+            text = res["choices"][0]["text"]
+        return truncate_at_stop(text, r.stop)
+
+    def _loglikelihood(self, r: LogLikelihood) -> dict:
+        """lm-eval semantics: continuation tokens = tokens of (context + continuation) after the context's."""
+        if self._scorer is None:
+            self._scorer = self._open(logits_all=True)
+        llm = self._scorer
+        context, continuation = move_trailing_spaces(r.context, r.continuation)
+        if context:
+            whole, ctx = self._tokens(context + continuation), self._tokens(context)
+            ctx, cont = whole[:len(ctx)], whole[len(ctx):]
+        else:
+            ctx, cont = [llm.token_bos()], self._tokens(continuation, bos=False)
+        tokens = ctx + cont
+        if len(tokens) > self.options.n_ctx:
+            raise ConfigError(f"llamacpp: {len(tokens)} tokens exceed n_ctx={self.options.n_ctx}; raise n_ctx in the model spec.")
+        # Evaluate only what follows the prefix already in the KV cache.
+        keep = min(_common_prefix(llm.input_ids[:llm.n_tokens].tolist(), tokens), len(tokens) - 1)
+        llm.n_tokens = keep
+        llm.eval(tokens[keep:])
+        logits = np.asarray(llm.scores[len(ctx) - 1:len(tokens) - 1], dtype=np.float64)
+        logprobs = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+        picked = logprobs[np.arange(len(cont)), cont]
+        return {"logprob": float(picked.sum()), "is_greedy": bool((logits.argmax(-1) == np.asarray(cont)).all())}
+
+    def close(self) -> None:
+        for llm in (self.llm, self._scorer):
+            if llm is not None:
+                llm.close()

