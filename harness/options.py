@@ -55,7 +55,7 @@ def parse_spec(text: str, what: str = "spec") -> Spec:
         if not eq or not key:
             raise ConfigError(f"{what} {text!r}: option {item!r} is not key=value.")
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
             value = value[1:-1]
         if key in dict(options):
             raise ConfigError(f"{what} {text!r}: option {key!r} is given twice.")
@@ -64,17 +64,18 @@ def parse_spec(text: str, what: str = "spec") -> Spec:
 
 
 def _split_items(rest: str, text: str, what: str) -> list[str]:
-    items, buf, quoted = [], [], False
+    """Split on commas outside quotes; a value may be quoted with "..." or '...' (for JSON)."""
+    items, buf, quote = [], [], None
     for c in rest:
-        if c == '"':
-            quoted = not quoted
-        if c == "," and not quoted:
+        if c in "\"'" and (quote is None or quote == c):
+            quote = None if quote else c
+        if c == "," and quote is None:
             items.append("".join(buf))
             buf = []
         else:
             buf.append(c)
-    if quoted:
-        raise ConfigError(f"{what} {text!r} has an unclosed double quote.")
+    if quote:
+        raise ConfigError(f"{what} {text!r} has an unclosed {quote} quote.")
     items.append("".join(buf))
     return items
 

