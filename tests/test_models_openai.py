@@ -51,7 +51,7 @@ def start_server(port: int) -> subprocess.Popen:
             return proc
         except (urllib.error.URLError, ConnectionError, OSError):
             if proc.poll() is not None:
-                raise RuntimeError("llama_cpp.server exited during start-up")
+                raise RuntimeError("llama_cpp.server exited during start-up") from None
             time.sleep(0.3)
     proc.kill()
     raise RuntimeError("llama_cpp.server did not start within 120 s")
