@@ -7,13 +7,11 @@ subclass Metric directly and keep their own state. Metrics are registered under 
 """
 from __future__ import annotations
 
-import re
-import string
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from . import registry
+from . import qa, registry
 from .errors import ConfigError
 from .options import build, parse_spec
 from .stats import estimate
@@ -22,7 +20,7 @@ from .stats import estimate
 @dataclass
 class MetricValue:
     name: str
-    value: float
+    value: float | None  # None only where the metric is undefined (e.g. a gap with no pair right)
     stderr: float | None
     ci: tuple[float, float] | None
     n: int
@@ -85,21 +83,25 @@ def _references(sample: dict) -> list:
     return list(refs) if isinstance(refs, (list, tuple)) else [refs]
 
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
-_DROP_PUNCT = str.maketrans("", "", string.punctuation)
-
-
-def normalize_answer(text: Any) -> str:
-    """SQuAD v1.1 official normalisation: lower case, drop punctuation and articles, squeeze spaces."""
-    return " ".join(_ARTICLES.sub(" ", str(text).lower().translate(_DROP_PUNCT)).split())
-
-
 class ExactMatch(PerSampleMetric):
-    """1 if the SQuAD-normalised prediction equals any normalised reference."""
+    """1 if the SQuAD-normalised prediction equals a reference (numbers compare as numbers)."""
 
     def score(self, sample: dict) -> float:
-        pred = normalize_answer(sample.get("prediction", ""))
-        return float(any(pred == normalize_answer(r) for r in _references(sample)))
+        return float(qa.exact_match(sample.get("prediction", ""), _references(sample)))
+
+
+class TokenF1(PerSampleMetric):
+    """SQuAD token F1 against the best-matching reference."""
+
+    def score(self, sample: dict) -> float:
+        return qa.token_f1(sample.get("prediction", ""), _references(sample))
+
+
+class CoverEM(PerSampleMetric):
+    """1 if a reference appears as a whole phrase in the prediction (cover exact match)."""
+
+    def score(self, sample: dict) -> float:
+        return float(qa.cover_match(sample.get("prediction", ""), _references(sample)))
 
 
 class Accuracy(PerSampleMetric):

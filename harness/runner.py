@@ -107,8 +107,9 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
     started, t_start = _now(), time.perf_counter()
     model_before = dispatcher.model_seconds
     data = task.load_data()
-    indices = task.select(len(data.rows), seed, limit)
-    rows = [data.rows[i] for i in indices]
+    pool = task.hooks.prepare(data.rows)
+    indices = task.select(len(pool), seed, limit)
+    rows = [pool[i] for i in indices]
     counts = RequestCounts()
     histories, rounds = _gather(task, rows, dispatcher, counts)
     t_gathered = time.perf_counter()
@@ -121,7 +122,8 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
         task={"name": task.name, "spec": task.label, "version": task.version, "config": task.config_json(),
               "config_hash": task.config_hash()},
         dataset={"name": task.config.dataset.name, "source": data.source, "fingerprint": data.fingerprint,
-                 "rows_total": len(data.rows), "rows_evaluated": len(rows)},
+                 "rows_total": len(data.rows), "rows_excluded": len(data.rows) - len(pool),
+                 "rows_evaluated": len(rows)},
         model=_model_info(dispatcher.adapter),
         metrics=metric_values,
         counts={"rows": len(rows), "scored": len(rows) - unscored, "unscored": unscored,

@@ -6,6 +6,7 @@ with no spread has a degenerate CI equal to its value; scipy would return NaN th
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -87,3 +88,39 @@ def paired_bootstrap(base: Sequence[float], new: Sequence[float], *, seed: int =
     diff = b - a
     value, se = mean_stderr(diff)
     return Estimate(value, se, bootstrap_ci(diff, seed=seed, n_resamples=n_resamples, confidence=confidence), int(diff.size))
+
+
+def ratio_bootstrap_ci(numerator: Sequence[float], denominator: Sequence[float], *, seed: int = 0,
+                       n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """Percentile bootstrap CI of sum(numerator) / sum(denominator), resampling samples in pairs.
+
+    Used for rates over a subset chosen per sample (the compositionality gap: wrong two-hop
+    answers among questions whose sub-questions were both right). None when n < 2 or the
+    denominator is all zero.
+    """
+    num, den = _as_array(numerator, "ratio numerator"), _as_array(denominator, "ratio denominator")
+    if num.shape != den.shape:
+        raise ConfigError("ratio_bootstrap_ci: numerator and denominator must have one value per sample.")
+    if num.size < 2 or den.sum() == 0:
+        return None
+    if np.ptp(num) == 0 and np.ptp(den) == 0:
+        v = float(num.sum() / den.sum())
+        return v, v
+    from scipy import stats as sps
+
+    def ratio(n, d, axis=-1):
+        total = d.sum(axis=axis)
+        return np.where(total > 0, n.sum(axis=axis) / np.where(total > 0, total, 1), np.nan)
+
+    with warnings.catch_warnings():  # resamples with a zero denominator are undefined, not an error
+        warnings.simplefilter("ignore")
+        res = sps.bootstrap((num, den), ratio, paired=True, vectorized=True, n_resamples=n_resamples,
+                            confidence_level=confidence, method="percentile",
+                            random_state=np.random.default_rng(seed), batch=_batch(num.size, n_resamples))
+    dist = res.bootstrap_distribution
+    if np.isnan(dist).all():
+        return None
+    # Percentile interval over the defined resamples (scipy's would be NaN if any is undefined).
+    alpha = (1 - confidence) / 2
+    lo, hi = np.nanpercentile(dist, [100 * alpha, 100 * (1 - alpha)])
+    return float(lo), float(hi)

@@ -67,6 +67,10 @@ class TaskHooks:
     def __init__(self, config: TaskConfig):
         self.config = config
 
+    def prepare(self, rows: list[dict]) -> list[dict]:
+        """The rows open to evaluation, given the whole dataset (e.g. without the few-shot exemplars)."""
+        return rows
+
     def requests(self, row: dict, history: History) -> list[Request]:
         """The next requests for `row` given the (request, response) pairs so far; [] when done."""
         raise NotImplementedError

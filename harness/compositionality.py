@@ -1,0 +1,76 @@
+"""The compositionality gap (Press et al. 2022): how often a model answers both
+sub-questions of a two-hop question right but the two-hop question itself wrong.
+
+    gap = #(both sub-questions right, 2-hop wrong) / #(both sub-questions right)
+
+Reported with a paired bootstrap CI, overall and per category, together with the
+three-way breakdown of all questions: both sub-questions and the 2-hop right / both
+sub-questions right but the 2-hop wrong / at least one sub-question wrong. Each sample's
+`fields` carry q1_correct, q2_correct, hop_correct and the grouping field (category).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ConfigError
+from .metrics import Metric, MetricValue
+from .stats import ratio_bootstrap_ci
+
+_FIELDS = ("q1_correct", "q2_correct", "hop_correct")
+
+
+def gap_counts(q1: np.ndarray, q2: np.ndarray, hop: np.ndarray) -> dict:
+    both = q1 & q2
+    return {"n": int(q1.size), "both_subq_right": int(both.sum()),
+            "both_subq_and_2hop_right": int((both & hop).sum()),
+            "both_subq_right_2hop_wrong": int((both & ~hop).sum()),
+            "a_subq_wrong": int((~both).sum()),
+            "gap": float((both & ~hop).sum() / both.sum()) if both.any() else None}
+
+
+class CompositionalityGap(Metric):
+    higher_is_better = False
+
+    @dataclass(frozen=True)
+    class Options:
+        by: str = "category"  # field to break the gap down by
+
+    def __init__(self, name, options, seed: int = 0):
+        super().__init__(name, options, seed)
+        self.rows: list[tuple[bool, bool, bool, str]] = []
+
+    def update(self, sample: dict) -> None:
+        fields = sample.get("fields", {})
+        missing = [f for f in (*_FIELDS, self.options.by) if f not in fields]
+        if missing:
+            raise ConfigError(f"metric {self.name!r} needs fields {missing} from the task's process() hook.")
+        self.rows.append((bool(fields["q1_correct"]), bool(fields["q2_correct"]), bool(fields["hop_correct"]),
+                          str(fields[self.options.by])))
+
+    def _summary(self, rows: list) -> dict:
+        q1, q2, hop = (np.array([r[i] for r in rows], dtype=bool) for i in range(3))
+        out = gap_counts(q1, q2, hop)
+        both = q1 & q2
+        out["ci"] = ratio_bootstrap_ci((both & ~hop).astype(float), both.astype(float), seed=self.seed)
+        out["q1_accuracy"], out["q2_accuracy"] = float(q1.mean()), float(q2.mean())
+        out["hop_accuracy"] = float(hop.mean())
+        return out
+
+    def compute(self) -> MetricValue:
+        if not self.rows:
+            raise ConfigError(f"metric {self.name!r}: no sample was scored.")
+        overall = self._summary(self.rows)
+        groups: dict[str, list] = defaultdict(list)
+        for r in self.rows:
+            groups[r[3]].append(r)
+        per = {g: self._summary(rs) for g, rs in sorted(groups.items())}
+        se = None
+        if overall["gap"] is not None and overall["both_subq_right"] > 1:
+            p, n = overall["gap"], overall["both_subq_right"]
+            se = float(np.sqrt(p * (1 - p) / n))
+        ci = overall.pop("ci")
+        return MetricValue(self.name, overall["gap"], se, tuple(ci) if ci else None, overall["both_subq_right"],
+                           self.higher_is_better, extra={"breakdown": overall, f"by_{self.options.by}": per})

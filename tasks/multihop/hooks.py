@@ -1,0 +1,99 @@
+"""Hooks of the multi-hop QA tasks."""
+from __future__ import annotations
+
+from typing import Any
+
+from harness import qa
+from harness.requests import Generate
+from harness.task import History, TaskHooks
+
+from . import parse, prompts
+
+MATCHERS = {"exact_match": qa.exact_match, "cover_em": qa.cover_match}
+
+
+def field_path(row: dict, path: str) -> Any:
+    """row['a']['b'] for path 'a.b'."""
+    value: Any = row
+    for part in path.split("."):
+        value = value[part]
+    return value
+
+
+def _answers(value: Any) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+class MultiHopQA(TaskHooks):
+    """One generation per question, prompted by the task's method; the answer parsed from it."""
+
+    kinds = frozenset({"generate"})
+
+    def requests(self, row: dict, history: History) -> list:
+        if history:
+            return []
+        p = self.config.params
+        question = field_path(row, p["question"])
+        stop = tuple(p.get("stop", {}).get(self.config.method, ["\n\n"]))
+        return [Generate(prompts.PROMPTS[self.config.method](question), max_tokens=int(p["max_tokens"][self.config.method]),
+                         stop=stop)]
+
+    def process(self, row: dict, history: History) -> dict:
+        generation = history[0][1]
+        answer = parse.final_answer(generation, self.config.method)
+        fields: dict[str, Any] = {"unparseable": float(answer is None), "generation": generation}
+        if self.config.method == "self_ask":
+            fields["follow_ups"] = parse.follow_ups(generation)
+        return {"prediction": answer or "", "references": _answers(field_path(row, self.config.params["answer"])),
+                "fields": fields}
+
+
+def _q1_kind(row: dict) -> str:
+    return row["category"].split("_")[0]  # birthplace / birthyear / birthdate: one wording of Q1 each
+
+
+class CompositionalCelebrities(TaskHooks):
+    """Q1, Q2 and the two-hop question, each with a 2-shot direct prompt (Press et al.'s protocol).
+
+    Exemplars: the first two rows of each category (dataset order). The two-hop and Q2
+    prompts use the row's own category's exemplars; Q1's wording depends only on its kind
+    (birthplace, birth year, birthdate), so Q1 prompts use the exemplars of the kind's
+    first category, and one Q1 is asked once however many categories share it. Every row
+    of an exemplar person is removed from the evaluated set.
+    """
+
+    kinds = frozenset({"generate"})
+
+    def prepare(self, rows: list[dict]) -> list[dict]:
+        by_cat: dict[str, list[dict]] = {}
+        for r in rows:
+            by_cat.setdefault(r["category"], [])
+            if len(by_cat[r["category"]]) < 2:
+                by_cat[r["category"]].append(r)
+        self.hop_shots = {c: [(r["Question"], r["Answer"][0]) for r in rs] for c, rs in by_cat.items()}
+        self.q2_shots = {c: [(r["Q2"], r["A2"][0]) for r in rs] for c, rs in by_cat.items()}
+        self.q1_shots: dict[str, list] = {}
+        for c in sorted(by_cat):
+            self.q1_shots.setdefault(c.split("_")[0], [(r["Q1"], r["A1"][0]) for r in by_cat[c]])
+        exemplar_people = {r["person"] for rs in by_cat.values() for r in rs}
+        return [{**r, "id": f"{r['category']}/{r['person_id']}"} for r in rows if r["person"] not in exemplar_people]
+
+    def _ask(self, shots: list, question: str) -> Generate:
+        text = "".join(f"Question: {q}\nAnswer: {a}\n\n" for q, a in shots) + f"Question: {question}\nAnswer:"
+        return Generate(text, max_tokens=int(self.config.params.get("max_tokens", 16)), stop=("\n",))
+
+    def requests(self, row: dict, history: History) -> list:
+        if history:
+            return []
+        cat = row["category"]
+        return [self._ask(self.q1_shots[_q1_kind(row)], row["Q1"]), self._ask(self.q2_shots[cat], row["Q2"]),
+                self._ask(self.hop_shots[cat], row["Question"])]
+
+    def process(self, row: dict, history: History) -> dict:
+        match = MATCHERS[self.config.params.get("match", "exact_match")]
+        a1, a2, hop = (parse.final_answer(resp, "direct") for _, resp in history)
+        return {"prediction": hop or "", "references": _answers(row["Answer"]),
+                "fields": {"q1_prediction": a1, "q2_prediction": a2, "category": row["category"],
+                           "q1_correct": float(match(a1 or "", row["A1"])), "q2_correct": float(match(a2 or "", row["A2"])),
+                           "hop_correct": float(match(hop or "", row["Answer"])),
+                           "unparseable": float(hop is None)}}

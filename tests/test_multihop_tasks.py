@@ -1,0 +1,66 @@
+"""Multi-hop QA tasks on the real data in $CLAIMBENCH_DATA (skipped, with the reason, when it is absent)."""
+import json
+
+import pytest
+from conftest import SHARED_DATA
+
+from harness import evaluate
+from harness.task import load_task
+from tasks.multihop import parse, prompts
+
+
+@pytest.fixture(autouse=True)
+def data(monkeypatch):
+    if not (SHARED_DATA / "compositional_celebrities").is_dir():
+        pytest.skip(f"real data not found at {SHARED_DATA}; set CLAIMBENCH_DATA (CI sets ../shared/data)")
+    monkeypatch.setenv("CLAIMBENCH_DATA", str(SHARED_DATA))
+
+
+def test_prompt_formats():
+    sa = prompts.self_ask("Who is X?")
+    assert sa.endswith("Question: Who is X?\nAre follow up questions needed here:")
+    assert sa.count("Follow up:") == 8 and sa.count("Intermediate answer:") == 8 and sa.count(prompts.FINAL) == 4
+    assert prompts.direct("Q?").endswith("Question: Q?\nAnswer:")
+    assert prompts.chain_of_thought("Q?").count(prompts.FINAL) == 4
+
+
+@pytest.mark.parametrize("gen,method,answer", [
+    (" Paris\nQuestion: next", "direct", "Paris"),
+    (" Paris.", "direct", "Paris"),
+    ("", "direct", None),
+    (" He was born in 1900. So the final answer is: Tom Watson.", "chain_of_thought", "Tom Watson"),
+    (" Yes.\nFollow up: A?\nIntermediate answer: B.\nSo the final answer is: C", "self_ask", "C"),
+    (" Yes.\nFollow up: A?\nIntermediate answer: B.", "self_ask", None),   # no final answer: unparseable
+])
+def test_final_answer_parsing(gen, method, answer):
+    assert parse.final_answer(gen, method) == answer
+
+
+def test_follow_ups_are_extracted():
+    gen = " Yes.\nFollow up: When was X born?\nIntermediate answer: 1900.\nFollow up: Who won in 1900?\nIntermediate answer: Y.\nSo the final answer is: Y"
+    assert parse.follow_ups(gen) == [{"follow_up": "When was X born?", "intermediate_answer": "1900."},
+                                     {"follow_up": "Who won in 1900?", "intermediate_answer": "Y."}]
+
+
+def test_cc_exemplars_are_removed_and_subquestions_deduplicated(tmp_path):
+    [r] = evaluate("scripted", ["compositional_celebrities"], cache=":memory:", output=tmp_path)
+    rows = json.loads((SHARED_DATA / "compositional_celebrities" / "compositional_celebrities.json").read_text())["data"]
+    assert r.dataset["rows_total"] == len(rows) == 8693
+    task = load_task("compositional_celebrities")
+    evaluable = task.hooks.prepare(rows)
+    exemplar_people = {x["person"] for x in rows} - {x["person"] for x in evaluable}
+    assert len(exemplar_people) > 0 and r.counts["rows"] == len(evaluable) == 8693 - r.dataset["rows_excluded"]
+    # each row asks Q1, Q2 and the two-hop question; identical sub-questions are asked once
+    distinct = len({x["Q1"] for x in evaluable}) + len({x["Q2"] for x in evaluable}) + len({x["Question"] for x in evaluable})
+    assert r.counts["requests"] == {"total": 3 * len(evaluable), "unique": distinct, "cached": 0, "new": distinct}
+    sample = json.loads((tmp_path / "compositional_celebrities" / "samples.jsonl").open().readline())
+    prompt = sample["requests"][2]["request"]["prompt"]
+    shots, asked = prompt.rsplit("Question:", 1)
+    assert prompt.count("Question:") == 3 and sample["row"]["person"] in asked and sample["row"]["person"] not in shots
+
+
+def test_multihop_tasks_load_their_real_files(tmp_path):
+    for spec, n in [("bamboogle", 125), ("2wikimultihopqa", 1000), ("musique", 2417)]:
+        [r] = evaluate("scripted", [spec], limit=5, cache=":memory:")
+        assert r.dataset["rows_total"] == n and r.counts["rows"] == 5
+        assert r.metrics["unparseable"]["value"] == 0  # direct: the first line is always the answer

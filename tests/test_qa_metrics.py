@@ -1,0 +1,82 @@
+"""QA answer matching (SQuAD v1.1 semantics plus numbers) and the compositionality gap, on hand-computed cases."""
+import numpy as np
+import pytest
+
+from harness.compositionality import CompositionalityGap, gap_counts
+from harness.metrics import make_metric
+from harness.qa import cover_match, exact_match, normalize_answer, parse_number, token_f1
+from harness.stats import ratio_bootstrap_ci
+
+
+@pytest.mark.parametrize("pred,golds,em", [
+    ("The Beatles", ["Beatles"], True),              # article dropped
+    ("beatles!", "The Beatles", True),               # punctuation dropped
+    ("An apple", ["apple pie"], False),
+    ("1,000", [1000], True),                         # numbers compare as numbers
+    ("33.", [33], True),
+    ("004", ["4"], True),
+    ("+93", ["+93"], True),
+    ("33.5", [33], False),
+    ("Tom Watson", ["Jack Nicklaus", "tom  watson"], True),  # any of a list of accepted answers
+    ("", ["x"], False),
+])
+def test_exact_match_cases(pred, golds, em):
+    assert exact_match(pred, golds) is em
+
+
+def test_parse_number():
+    assert parse_number("1,234.5") == 1234.5 and parse_number(7) == 7.0
+    assert parse_number("12a") is None and parse_number("1,23") is None and parse_number(True) is None
+
+
+def test_token_f1_matches_the_squad_script_arithmetic():
+    # pred tokens: [eiffel, tower, paris], gold: [eiffel, tower] -> P=2/3, R=1, F1=0.8
+    assert token_f1("The Eiffel Tower, Paris", ["Eiffel Tower"]) == pytest.approx(0.8)
+    assert token_f1("Paris", ["London", "paris"]) == 1.0
+    assert token_f1("", [""]) == 1.0 and token_f1("a", ["b"]) == 0.0
+    assert normalize_answer("a an the") == ""
+
+
+def test_cover_match():
+    assert cover_match("He was born in Paris, France.", ["Paris"])
+    assert not cover_match("Parisian food", ["Paris"])           # whole phrase only
+    assert cover_match("It was founded in 1,812 or so", [1812])
+    assert not cover_match("in 18120", [1812])
+
+
+def _sample(q1, q2, hop, cat):
+    return {"fields": {"q1_correct": q1, "q2_correct": q2, "hop_correct": hop, "category": cat}}
+
+
+def test_gap_and_three_way_breakdown_by_hand():
+    rows = [(1, 1, 1, "a"), (1, 1, 0, "a"), (1, 1, 0, "b"), (1, 0, 1, "b"), (0, 0, 0, "b"), (1, 1, 1, "b")]
+    m = CompositionalityGap("compositionality_gap", CompositionalityGap.Options(), seed=0)
+    for r in rows:
+        m.update(_sample(*r))
+    v = m.compute()
+    # both sub-questions right: rows 0,1,2,5 (4); of those 2-hop wrong: rows 1,2 -> gap 2/4
+    assert v.value == 0.5 and v.n == 4 and v.higher_is_better is False
+    b = v.extra["breakdown"]
+    assert (b["both_subq_and_2hop_right"], b["both_subq_right_2hop_wrong"], b["a_subq_wrong"]) == (2, 2, 2)
+    assert v.extra["by_category"]["a"]["gap"] == 0.5 and v.extra["by_category"]["b"]["gap"] == 0.5
+    assert v.extra["by_category"]["b"]["n"] == 4
+    assert v.ci[0] <= 0.5 <= v.ci[1]
+
+
+def test_gap_undefined_without_any_pair_right():
+    counts = gap_counts(np.array([True, False]), np.array([False, False]), np.array([True, False]))
+    assert counts["gap"] is None and counts["a_subq_wrong"] == 2
+    assert ratio_bootstrap_ci([0.0, 0.0], [0.0, 0.0]) is None
+
+
+def test_ratio_bootstrap_ci_brackets_the_ratio():
+    rng = np.random.default_rng(0)
+    den = (rng.random(400) < 0.5).astype(float)
+    num = den * (rng.random(400) < 0.3)
+    lo, hi = ratio_bootstrap_ci(num, den, seed=1)
+    assert lo < num.sum() / den.sum() < hi and hi - lo < 0.2
+
+
+def test_metrics_are_registered():
+    for name in ("token_f1", "cover_em", "compositionality_gap"):
+        make_metric(name)
