@@ -37,7 +37,8 @@ def test_final_answer_parsing(gen, method, answer):
 
 
 def test_follow_ups_are_extracted():
-    gen = " Yes.\nFollow up: When was X born?\nIntermediate answer: 1900.\nFollow up: Who won in 1900?\nIntermediate answer: Y.\nSo the final answer is: Y"
+    gen = (" Yes.\nFollow up: When was X born?\nIntermediate answer: 1900.\n"
+           "Follow up: Who won in 1900?\nIntermediate answer: Y.\nSo the final answer is: Y")
     assert parse.follow_ups(gen) == [{"follow_up": "When was X born?", "intermediate_answer": "1900."},
                                      {"follow_up": "Who won in 1900?", "intermediate_answer": "Y."}]
 
