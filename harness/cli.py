@@ -70,7 +70,8 @@ def _print_result(r: results.RunResult) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    reg = {"tasks": registry.tasks, "models": registry.models, "metrics": registry.metrics}[args.what]
+    reg = {"tasks": registry.tasks, "models": registry.models, "metrics": registry.metrics,
+           "search": registry.search}[args.what]
     names = reg.names()
     for name in names:
         print(f"{name:<28} {reg.source(name)}")
@@ -108,8 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, metavar="{list,run,show}")
 
-    ls = sub.add_parser("list", help="list registered tasks, models or metrics")
-    ls.add_argument("what", choices=["tasks", "models", "metrics"])
+    ls = sub.add_parser("list", help="list registered tasks, models, metrics or search engines")
+    ls.add_argument("what", choices=["tasks", "models", "metrics", "search"])
     ls.set_defaults(func=cmd_list)
 
     run = sub.add_parser("run", help="evaluate a model on tasks", epilog=EPILOG,

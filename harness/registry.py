@@ -35,8 +35,9 @@ def _import_ref(ref: str) -> object:
 class Registry(Generic[T]):
     """Name -> lazily loaded object, fed by code and by an entry-point group."""
 
-    def __init__(self, kind: str, group: str | None = None):
+    def __init__(self, kind: str, group: str | None = None, listing: str | None = None):
         self.kind = kind  # "task", "model", ... used in messages
+        self.listing = listing or f"{kind}s"  # the word after `claimbench list`
         self.group = group
         self._entries: dict[str, _Entry] = {}
         self._loaded: dict[str, T] = {}
@@ -91,7 +92,7 @@ class Registry(Generic[T]):
         except KeyError:
             hint = did_you_mean(name, self._entries)
             raise UnknownNameError(
-                f"unknown {self.kind} {name!r}.{hint} Run `claimbench list {self.kind}s` "
+                f"unknown {self.kind} {name!r}.{hint} Run `claimbench list {self.listing}` "
                 f"to see the {len(self._entries)} available."
             ) from None
 
@@ -105,3 +106,4 @@ class Registry(Generic[T]):
 tasks: Registry = Registry("task", "claimbench.tasks")
 models: Registry = Registry("model", "claimbench.models")
 metrics: Registry = Registry("metric", "claimbench.metrics")
+search: Registry = Registry("search engine", "claimbench.search", listing="search")

@@ -141,8 +141,11 @@ def _load_hooks(ref: str, where: str) -> type[TaskHooks]:
 
 
 def _set_dotted(raw: dict, key: str, value: str) -> None:
+    """Apply one override; `path` means dataset.path, and an unknown plain key means params.<key>."""
     if key == "path":  # the one override everybody needs: point a task at a local file
         key = "dataset.path"
+    elif "." not in key and key not in {f.name for f in dataclasses.fields(TaskConfig)}:
+        key = f"params.{key}"
     parts = key.split(".")
     node = raw
     for p in parts[:-1]:

@@ -65,3 +65,9 @@ def test_multihop_tasks_load_their_real_files(tmp_path):
         [r] = evaluate("scripted", [spec], limit=5, cache=":memory:")
         assert r.dataset["rows_total"] == n and r.counts["rows"] == 5
         assert r.metrics["unparseable"]["value"] == 0  # direct: the first line is always the answer
+
+
+def test_bamboogle_decompositions_file_has_the_canonical_questions_and_answers():
+    canonical = [json.loads(x)["extra_info"] for x in (SHARED_DATA / "bamboogle" / "bamboogle.jsonl").read_text().splitlines()]
+    with_decomp = json.loads((SHARED_DATA / "bamboogle" / "bamboogle_with_decompositions.json").read_text())
+    assert [(c["question"], c["answer"]) for c in canonical] == [(d["Question"], d["Answer"]) for d in with_decomp]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness import qa
+from harness.errors import ConfigError
 from harness.requests import Generate
 from harness.task import History, TaskHooks
 
@@ -24,28 +25,74 @@ def _answers(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+_INTERMEDIATE = "\nIntermediate answer:"
+
+
 class MultiHopQA(TaskHooks):
-    """One generation per question, prompted by the task's method; the answer parsed from it."""
+    """One generation per question, prompted by the task's method, and the answer parsed from it.
+
+    self_ask_search runs in rounds: generation stops when the model reaches
+    "Intermediate answer:" after a follow-up; the follow-up goes to the search engine
+    (params.search), its answer is written in, and generation goes on, until the final
+    answer or params.max_rounds. When the engine has no answer the model writes its own.
+    """
 
     kinds = frozenset({"generate"})
 
+    def __init__(self, config):
+        super().__init__(config)
+        self.engine = None
+        if config.method == "self_ask_search":
+            from harness.search import load_search
+            if not config.params.get("search"):
+                raise ConfigError(f"task {config.task!r}: self_ask_search needs a search engine: add search=... to the task "
+                                  "spec (bm25:corpus=FILE, http:url=URL, or oracle where the data has decompositions).")
+            self.engine = load_search(config.params["search"])
+
+    def _method(self) -> str:
+        return "self_ask" if self.config.method == "self_ask_search" else self.config.method
+
+    def _generate(self, prompt: str) -> Generate:
+        p, method = self.config.params, self.config.method
+        stop = tuple(p["stop"][method])
+        return Generate(prompt, max_tokens=int(p["max_tokens"][method]), stop=stop)
+
     def requests(self, row: dict, history: History) -> list:
-        if history:
+        if not history:
+            return [self._generate(prompts.PROMPTS[self._method()](field_path(row, self.config.params["question"])))]
+        if self.engine is None or len(history) >= int(self.config.params.get("max_rounds", 6)):
             return []
-        p = self.config.params
-        question = field_path(row, p["question"])
-        stop = tuple(p.get("stop", {}).get(self.config.method, ["\n\n"]))
-        return [Generate(prompts.PROMPTS[self.config.method](question), max_tokens=int(p["max_tokens"][self.config.method]),
-                         stop=stop)]
+        last, text = history[-1]
+        asks = parse.follow_ups(text)
+        if parse.final_answer(text, "self_ask") is not None or not asks or asks[-1]["intermediate_answer"] is not None:
+            return []  # finished, or stopped for another reason (length, a new question)
+        found = self.engine.answer(asks[-1]["follow_up"], row)
+        inserted = f"{_INTERMEDIATE} {found}.\n" if found else _INTERMEDIATE
+        return [self._generate(last.prompt + text + inserted)]
 
     def process(self, row: dict, history: History) -> dict:
-        generation = history[0][1]
-        answer = parse.final_answer(generation, self.config.method)
+        base = history[0][0].prompt
+        last, text = history[-1]
+        generation = last.prompt[len(base):] + text  # what the model (and the search engine) wrote
+        answer = parse.final_answer(generation, self._method())
         fields: dict[str, Any] = {"unparseable": float(answer is None), "generation": generation}
-        if self.config.method == "self_ask":
+        if self._method() == "self_ask":
             fields["follow_ups"] = parse.follow_ups(generation)
+        if self.engine is not None:
+            fields["search_engine"] = self.engine.label
+            fields["searches"] = self._searches(history)
         return {"prediction": answer or "", "references": _answers(field_path(row, self.config.params["answer"])),
                 "fields": fields}
+
+    @staticmethod
+    def _searches(history: History) -> list[dict]:
+        """Each follow-up sent to the engine and what came back (None: the model answered itself)."""
+        out = []
+        for (prev, text), (nxt, _) in zip(history, history[1:]):
+            inserted = nxt.prompt[len(prev.prompt) + len(text):]
+            answer = inserted[len(_INTERMEDIATE):].strip().removesuffix(".") or None
+            out.append({"follow_up": parse.follow_ups(text)[-1]["follow_up"], "search_answer": answer})
+        return out
 
 
 def _q1_kind(row: dict) -> str:
