@@ -1,7 +1,7 @@
 """Resolving requests to responses: dedup by key, cache lookup, batched model calls.
 
-New requests are sorted by kind and length (longest first: less padding, and the slow
-batches show early in the ETA); each batch's responses are checked against the kind's
+New requests are sorted by kind, then in the adapter's preferred order (longest first
+by default; text order for backends that reuse shared prompt prefixes); each batch's responses are checked against the kind's
 response shape and written to the cache before the next batch starts, which is what
 makes a killed run resumable. Responses come back in the order the requests were given.
 """
@@ -58,7 +58,7 @@ class Dispatcher:
         return [found[k] for k in keys]
 
     def _serve(self, todo: list[tuple[str, Request]], found: dict, counts: RequestCounts, label: str) -> None:
-        todo.sort(key=lambda kr: (kr[1].kind, -kr[1].size()))
+        todo.sort(key=lambda kr: (kr[1].kind, self.adapter.sort_key(kr[1])))
         bar = tqdm(total=len(todo), desc=label, unit="req", disable=not self.progress, dynamic_ncols=True)
         bar.set_postfix(cached=counts.cached, dedup=counts.total - counts.unique, new=counts.new, refresh=False)
         try:

@@ -58,6 +58,11 @@ class HFAdapter(ModelAdapter):
         ident["transformers"] = transformers.__version__
         return ident
 
+    def sort_key(self, request: Request) -> Any:
+        """Text order: prompts that share few-shot exemplars land in the same batch, so the
+        shared prefix is computed once per batch (and kept for the next)."""
+        return request.prompt if isinstance(request, Generate) else -request.size()
+
     # --- serving -----------------------------------------------------------------------
 
     def serve(self, kind: str, requests: Sequence[Request]) -> list[Any]:

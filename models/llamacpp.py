@@ -81,6 +81,9 @@ class LlamaCppAdapter(ModelAdapter):
             out[i] = self._generate(r) if kind == "generate" else self._loglikelihood(r)  # type: ignore[arg-type]
         return [out[i] for i in range(len(requests))]
 
+    def sort_key(self, request: Request) -> Any:
+        return self._text(request)  # neighbours share prefixes, across batches too
+
     @staticmethod
     def _text(r: Request) -> str:
         return r.prompt if isinstance(r, Generate) else r.context + r.continuation  # type: ignore[attr-defined]
