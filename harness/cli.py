@@ -8,13 +8,12 @@ resumes from the cache.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 from . import registry, results
 from .errors import BackendError, ClaimBenchError
-from .runner import DEFAULT_BATCH_SIZE, DEFAULT_SEED, default_cache_path, evaluate, task_dir
+from .runner import DEFAULT_BATCH_SIZE, DEFAULT_SEED, default_cache_path, evaluate
 
 EPILOG = """\
 examples:
@@ -42,10 +41,6 @@ def _split_tasks(values: list[str]) -> list[str]:
             else:
                 out.append(item)
     return out
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80] or "model"
 
 
 def _fmt(x: float | None) -> str:
@@ -81,7 +76,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     tasks = _split_tasks(args.tasks)
-    output = Path(args.output) if args.output else Path("runs") / _slug(args.model)
+    output = Path(args.output) if args.output else Path("runs") / results.folder_name(args.model)
     out = evaluate(args.model, tasks, limit=args.limit, seed=args.seed, batch_size=args.batch_size,
                    output=output, cache=args.cache, progress=not args.no_progress,
                    command=["claimbench", *sys.argv[1:]])
@@ -89,7 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print_result(r)
     print("\nresults written to:")
     for r in out:
-        print(f"  {output / task_dir(r.task['spec']) / 'results.json'}")
+        print(f"  {output / results.folder_name(r.task['spec']) / 'results.json'}")
     return 0
 
 
@@ -103,11 +98,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    from leaderboards.publish import publish
+
+    files = results.find(args.run_dir)
+    if not files:
+        raise ClaimBenchError(f"no results.json under {args.run_dir!r}; pass the --output folder of a `claimbench run`.")
+    for f in files:
+        print(f"published {publish(f.parent, args.dest)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="claimbench", description="Evaluate models on the tasks behind published claims, "
                                 "with one registry of tasks, model adapters and metrics.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True, metavar="{list,run,show}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{list,run,show,publish}")
 
     ls = sub.add_parser("list", help="list registered tasks, models, metrics or search engines")
     ls.add_argument("what", choices=["tasks", "models", "metrics", "search"])
@@ -128,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print the metrics of a finished run")
     show.add_argument("run_dir", help="a run folder (or a results.json)")
     show.set_defaults(func=cmd_show)
+
+    pub = sub.add_parser("publish", help="copy a run's results into leaderboards/results/<task>/<model>/")
+    pub.add_argument("run_dir", help="a run folder (or one task's folder)")
+    pub.add_argument("--dest", default="leaderboards/results", help="results root (default leaderboards/results)")
+    pub.set_defaults(func=cmd_publish)
     return p
 
 

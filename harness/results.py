@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
@@ -49,6 +50,11 @@ class RunResult:
     def from_json(cls, data: dict) -> RunResult:
         validate(data)
         return cls(**data)
+
+
+def folder_name(spec: str) -> str:
+    """A file-system-safe folder name for a task or model spec (two methods of a task never collide)."""
+    return re.sub(r"[^A-Za-z0-9._=-]+", "_", spec).strip("_")[:120] or "_"
 
 
 def validate(data: dict) -> None:

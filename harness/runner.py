@@ -7,7 +7,6 @@ for every task before any work starts.
 """
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -30,11 +29,6 @@ DEFAULT_BATCH_SIZE = 8
 
 def default_cache_path() -> Path:
     return cache_dir() / "responses.sqlite"
-
-
-def task_dir(task_spec: str) -> str:
-    """Folder name of a task's results: its spec, so two methods of one task do not collide."""
-    return re.sub(r"[^A-Za-z0-9._=-]+", "_", task_spec).strip("_")
 
 
 def check_compatible(adapter: ModelAdapter, tasks: Sequence[Task]) -> None:
@@ -138,7 +132,7 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
         command=list(command),
     )
     if output is not None:
-        results.write(output / task_dir(task.label), result, samples)
+        results.write(output / results.folder_name(task.label), result, samples)
     return result
 
 

@@ -1,4 +1,7 @@
-"""DESIGN.md's wiring rules: harness never imports the wings; tasks and models never meet."""
+"""DESIGN.md's wiring rules: harness never imports the wings; tasks and models never meet.
+
+The one exception is harness/cli.py, which wires leaderboards and reports into commands
+(tasks and models still come to it only through the registry)."""
 import ast
 from pathlib import Path
 
@@ -27,5 +30,8 @@ def _imports(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("package", sorted(RULES))
 def test_package_respects_layering(package):
-    bad = {str(p.relative_to(REPO)): sorted(_imports(p) & RULES[package]) for p in (REPO / package).rglob("*.py")}
+    bad = {}
+    for p in (REPO / package).rglob("*.py"):
+        banned = RULES[package] - ({"leaderboards", "reports"} if p == REPO / "harness" / "cli.py" else set())
+        bad[str(p.relative_to(REPO))] = sorted(_imports(p) & banned)
     assert not {k: v for k, v in bad.items() if v}

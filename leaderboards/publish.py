@@ -1,0 +1,40 @@
+"""Publishing a run into leaderboards/results/<task>/<model>/ (DESIGN.md, "Committed results").
+
+Copies results.json and gzips samples.jsonl (deterministically: no timestamp in the gzip
+header), refusing results of testing-only adapters and logs over 5 MB, so that every
+published number can be audited from its samples and rerun from its command.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import shutil
+from pathlib import Path
+
+from harness import results
+from harness.errors import ConfigError
+
+MAX_BYTES = 5 * 1024 * 1024
+DEFAULT_ROOT = Path("leaderboards") / "results"
+
+
+def publish(run_task_dir: str | Path, root: str | Path = DEFAULT_ROOT) -> Path:
+    """Copy one task's results (a folder holding results.json + samples.jsonl) under `root`."""
+    src = Path(run_task_dir)
+    result = results.read(src)
+    if result.model["testing_only"]:
+        raise ConfigError(f"{src}: results of the testing adapter {result.model['label']!r} are never published.")
+    samples = src / "samples.jsonl"
+    if not samples.is_file():
+        raise ConfigError(f"{src}: samples.jsonl is missing; a published number needs its per-sample log.")
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz, samples.open("rb") as f:
+        shutil.copyfileobj(f, gz)
+    if buf.tell() > MAX_BYTES:
+        raise ConfigError(f"{samples} compresses to {buf.tell() / 1e6:.1f} MB, over the 5 MB limit for committed logs; "
+                          "publish a smaller run (--limit or a seeded sample).")
+    dest = Path(root) / results.folder_name(result.task["spec"]) / results.folder_name(result.model["label"])
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src / "results.json", dest / "results.json")
+    (dest / "samples.jsonl.gz").write_bytes(buf.getvalue())
+    return dest
