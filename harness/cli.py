@@ -88,11 +88,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_show(args: argparse.Namespace) -> int:
-    files = results.find(args.run_dir)
+def _result_files(run_dir: str) -> list[Path]:
+    files = results.find(run_dir)
     if not files:
-        raise ClaimBenchError(f"no results.json under {args.run_dir!r}; pass the --output folder of a `claimbench run`.")
-    for f in files:
+        raise ClaimBenchError(f"no results.json under {run_dir!r}; pass the --output folder of a `claimbench run`.")
+    return files
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    for f in _result_files(args.run_dir):
         _print_result(results.read(f))
         print(f"  ({f})")
     return 0
@@ -101,10 +105,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     from leaderboards.publish import publish
 
-    files = results.find(args.run_dir)
-    if not files:
-        raise ClaimBenchError(f"no results.json under {args.run_dir!r}; pass the --output folder of a `claimbench run`.")
-    for f in files:
+    for f in _result_files(args.run_dir):
         print(f"published {publish(f.parent, args.dest)}")
     return 0
 
