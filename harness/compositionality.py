@@ -3,7 +3,8 @@ sub-questions of a two-hop question right but the two-hop question itself wrong.
 
     gap = #(both sub-questions right, 2-hop wrong) / #(both sub-questions right)
 
-Reported with a paired bootstrap CI, overall and per category, together with the
+Reported with a paired bootstrap CI (the stderr is the binomial sqrt(p(1-p)/n) over the n
+questions whose sub-questions were both right), overall and per category, together with the
 three-way breakdown of all questions: both sub-questions and the 2-hop right / both
 sub-questions right but the 2-hop wrong / at least one sub-question wrong. Each sample's
 `fields` carry q1_correct, q2_correct, hop_correct and the grouping field (category).

@@ -16,6 +16,7 @@ from harness.model import ModelAdapter, option
 from harness.requests import Generate, LogLikelihood, Request, TokenLens
 
 from .hf_loading import load_model_and_tokenizer, weights_identity
+from .prefix_cache import PrefixCache
 from .text import apply_chat, group_by, move_trailing_spaces, truncate_at_stop
 
 
@@ -44,8 +45,6 @@ class HFAdapter(ModelAdapter):
         self.torch = torch
         self.model, self.tok, self.source = load_model_and_tokenizer(options)
         self.max_length = options.max_length or getattr(self.model.config, "max_position_embeddings", 2048)
-        from .prefix_cache import PrefixCache
-
         self.prefixes = PrefixCache(self.model, enabled=options.prefix_cache, min_tokens=options.min_prefix_tokens)
 
     def identity(self) -> dict[str, Any]:
@@ -115,9 +114,8 @@ class HFAdapter(ModelAdapter):
     def _sample(self, r: Generate) -> str:
         ids = self._encode(self._prompt_text(r))
         self._check_length(len(ids), r.max_tokens)
-        gen = self.torch.Generator(device="cpu").manual_seed(r.seed)
         state = self.torch.random.get_rng_state()
-        self.torch.manual_seed(int(self.torch.randint(0, 2**62, (1,), generator=gen)))
+        self.torch.manual_seed(r.seed)
         try:
             seqs = self.model.generate(input_ids=self.torch.tensor([ids], device=self.model.device), do_sample=True,
                                        temperature=r.temperature, top_p=1.0, top_k=0, max_new_tokens=r.max_tokens,

@@ -84,7 +84,7 @@ class ScriptedAdapter(ModelAdapter):
             if not path.is_file():
                 raise ConfigError(f"scripted: table {options.table!r} does not exist.")
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            unknown = set(data) - set(KINDS)
+            unknown = set(data) - set(KINDS) if isinstance(data, dict) else set()
             if not isinstance(data, dict) or unknown:
                 raise ConfigError(f"scripted: table {options.table!r} must map request kinds {sorted(KINDS)} to lookups"
                                   + (f"; unknown kinds {sorted(unknown)}." if unknown else "."))
@@ -104,7 +104,8 @@ class ScriptedAdapter(ModelAdapter):
             time.sleep(self.options.delay * len(requests))
         table = self._table.get(kind, {})
         rule = getattr(self, f"_{kind}")
-        return [table[self._key(r)] if self._key(r) in table else rule(r) for r in requests]
+        missing = object()
+        return [rule(r) if (hit := table.get(self._key(r), missing)) is missing else hit for r in requests]
 
     @staticmethod
     def _key(r: Request) -> str:

