@@ -112,23 +112,53 @@ class Accuracy(PerSampleMetric):
 
 
 class FieldMean(PerSampleMetric):
-    """Mean of a numeric per-sample field that the task's hook computes (`mean:field=NAME`)."""
+    """Mean of a numeric per-sample field that the task's hook computes (`mean:field=NAME`).
+
+    `where=FLAG` keeps only the samples whose field FLAG is true (reported as NAME[FLAG]);
+    `by=FIELD` adds each group's mean, stderr and CI under extra.groups (reported as
+    NAME_by_FIELD), so one task can break a rate down by source or by flag.
+    """
 
     @dataclass(frozen=True)
     class Options:
         field: str
         higher_is_better: bool = True
+        where: str = ""
+        by: str = ""
 
     def __init__(self, name: str, options: Any, seed: int = 0):
-        super().__init__(options.field, options, seed)  # reported under the field's name
+        label = options.field + (f"[{options.where}]" if options.where else "") + (f"_by_{options.by}" if options.by else "")
+        super().__init__(label, options, seed)
         self.higher_is_better = options.higher_is_better  # type: ignore[misc]
+        self.groups: dict[str, list[float]] = {}
+
+    def _field(self, sample: dict, name: str) -> Any:
+        fields = sample.get("fields", {})
+        if name not in fields:
+            raise ConfigError(f"metric {self.name!r} reads field {name!r}, which the task's process() did not set "
+                              f"(it set: {sorted(fields) or 'none'}).")
+        return fields[name]
 
     def score(self, sample: dict) -> float:
-        fields = sample.get("fields", {})
-        if self.options.field not in fields:
-            raise ConfigError(f"metric {self.name!r} reads field {self.options.field!r}, which the task's process() did not set "
-                              f"(it set: {sorted(fields) or 'none'}).")
-        return float(fields[self.options.field])
+        return float(self._field(sample, self.options.field))
+
+    def update(self, sample: dict) -> float | None:
+        if self.options.where and not self._field(sample, self.options.where):
+            return None
+        v = super().update(sample)
+        if self.options.by:
+            self.groups.setdefault(str(self._field(sample, self.options.by)), []).append(v)
+        return v
+
+    def compute(self) -> MetricValue:
+        out = super().compute()
+        if self.options.by:
+            out.extra["groups"] = {}
+            for key in sorted(self.groups):
+                est = estimate(self.groups[key], seed=self.seed)
+                out.extra["groups"][key] = {"value": est.value, "stderr": est.stderr,
+                                            "ci": list(est.ci) if est.ci else None, "n": est.n}
+        return out
 
 
 def make_metric(spec_text: str, seed: int = 0) -> Metric:

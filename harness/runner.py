@@ -37,7 +37,8 @@ def check_compatible(adapter: ModelAdapter, tasks: Sequence[Task]) -> None:
     for t in tasks:
         missing = sorted(set(t.hooks.kinds) - set(adapter.kinds))
         if missing:
-            problems.append(f"task {t.name!r} needs {', '.join(missing)}")
+            help_ = getattr(t.hooks, "kinds_help", "")
+            problems.append(f"task {t.name!r} needs {', '.join(missing)}" + (f" ({help_})" if help_ else ""))
     if problems:
         raise IncompatibleError(
             f"model {adapter.label!r} serves only {', '.join(sorted(adapter.kinds)) or 'nothing'}; "

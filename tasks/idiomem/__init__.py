@@ -1,0 +1,7 @@
+"""Idiom memorization (Haviv et al. 2022, IdioMem): does the model complete an idiom's
+last word, and how does that prediction form across layers?"""
+from pathlib import Path
+
+from harness.task import TaskFile
+
+idiomem = TaskFile(Path(__file__).parent / "idiomem.yaml")
