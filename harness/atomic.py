@@ -15,11 +15,25 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_lines(path: Path, lines: Iterable[str]) -> None:
+    _write(path, lambda f: f.writelines(lines), "w")
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    _write(path, lambda f: f.write(data), "wb")
+
+
+def write_npy(path: Path, array) -> None:
+    import numpy as np
+
+    _write(path, lambda f: np.save(f, array, allow_pickle=False), "wb")
+
+
+def _write(path: Path, fill, mode: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.writelines(lines)
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
+            fill(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

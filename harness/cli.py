@@ -56,11 +56,16 @@ def _print_result(r: results.RunResult) -> None:
           f"{r.timings['total_s']:.2f}s")
     for name, why in r.counts["unscored_reasons"].items():
         print(f"  unscored x{why}: {name}")
-    width = max(len(n) for n in r.metrics)
-    print(f"  {'metric':<{width}}  {'value':>8}  {'stderr':>8}  {'95% CI':>19}  {'n':>6}")
+    rows = []
     for name, m in r.metrics.items():
+        rows.append((name, m, "↑" if m["higher_is_better"] else "↓"))
+        groups = m["extra"].get("groups", {})
+        if groups and all("value" in g for g in groups.values()):  # a breakdown of rates (mean:...,by=FIELD)
+            rows.extend((f"  {name.rsplit('_by_', 1)[-1]}={key}", g, "") for key, g in groups.items())
+    width = max(len(row[0]) for row in rows)
+    print(f"  {'metric':<{width}}  {'value':>8}  {'stderr':>8}  {'95% CI':>19}  {'n':>6}")
+    for name, m, arrow in rows:
         ci = f"[{_fmt(m['ci'][0])}, {_fmt(m['ci'][1])}]" if m["ci"] else "-"
-        arrow = "↑" if m["higher_is_better"] else "↓"
         print(f"  {name:<{width}}  {_fmt(m['value']):>8}  {_fmt(m['stderr']):>8}  {ci:>19}  {m['n']:>6} {arrow}")
 
 

@@ -116,7 +116,7 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
     result = results.RunResult(
         task={"name": task.name, "spec": task.label, "version": task.version, "config": task.config_json(),
               "config_hash": task.config_hash()},
-        dataset={"name": task.config.dataset.name, "source": data.source, "fingerprint": data.fingerprint,
+        dataset={"name": task.config.dataset.name if task.config.dataset else task.name, "source": data.source, "fingerprint": data.fingerprint,
                  "rows_total": len(data.rows), "rows_excluded": len(data.rows) - len(pool),
                  "rows_evaluated": len(rows)},
         model=_model_info(dispatcher.adapter),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -38,7 +39,7 @@ class TaskConfig:
     task: str
     version: str
     hooks: str                                  # "module:TaskHooksSubclass"
-    dataset: DatasetConfig
+    dataset: DatasetConfig | None               # None: the hooks' rows() make the rows (e.g. generation chunks)
     metrics: tuple[str, ...]
     description: str = ""
     method: str | None = None
@@ -72,6 +73,10 @@ class TaskHooks:
         """The rows open to evaluation, given the whole dataset (e.g. without the few-shot exemplars)."""
         return rows
 
+    def rows(self) -> list[dict]:
+        """The rows of a task whose YAML says `dataset: null` (made from params, e.g. sample chunks)."""
+        raise ConfigError(f"task {self.config.task!r} has no dataset and its hooks make no rows; give it a dataset.")
+
     def requests(self, row: dict, history: History) -> list[Request]:
         """The next requests for `row` given the (request, response) pairs so far; [] when done."""
         raise NotImplementedError
@@ -92,7 +97,7 @@ class Task:
         if not self.hooks.kinds or unknown:
             raise ConfigError(f"task {config.task!r}: hooks {config.hooks} must declare `kinds` from {sorted(KINDS)}"
                               + (f"; unknown: {sorted(unknown)}" if unknown else "."))
-        for m in config.metrics:  # fail on an unknown metric now, before any work
+        for m in self.metric_specs():  # fail on an unknown metric now, before any work
             try:
                 make_metric(m)
             except ClaimBenchError as e:
@@ -112,10 +117,22 @@ class Task:
     def config_hash(self) -> str:
         return hashlib.sha256(canonical_json(self.config_json()).encode()).hexdigest()
 
+    def metric_specs(self) -> list[str]:
+        """The YAML's metric specs with `{param}` placeholders filled from params (quoted when needed)."""
+        def fill(m: re.Match) -> str:
+            if m.group(1) not in self.config.params:
+                raise ConfigError(f"task {self.name!r}: metric spec refers to {{{m.group(1)}}}, which is not in params.")
+            value = str(self.config.params[m.group(1)])
+            return f'"{value}"' if re.search(r"[\s,:=']", value) else value
+        return [re.sub(r"\{(\w+)\}", fill, m) for m in self.config.metrics]
+
     def make_metrics(self, seed: int) -> list[Metric]:
-        return [make_metric(m, seed) for m in self.config.metrics]
+        return [make_metric(m, seed) for m in self.metric_specs()]
 
     def load_data(self) -> Dataset:
+        if self.config.dataset is None:
+            rows = self.hooks.rows()
+            return Dataset(rows, hashlib.sha256(canonical_json(rows).encode()).hexdigest(), "made by the task from its params")
         return load(self.config.dataset, self.path.parent if self.path else None)
 
     def select(self, n_rows: int, seed: int, limit: int | None = None) -> list[int]:
@@ -127,7 +144,7 @@ class Task:
         return [int(i) for i in (idx[:lim] if lim is not None else idx)]
 
     def row_id(self, row: dict, index: int) -> str:
-        f = self.config.dataset.id_field
+        f = self.config.dataset.id_field if self.config.dataset else None
         return str(row[f]) if f else str(index)
 
 

@@ -1,0 +1,127 @@
+"""Image sets as uint8 arrays (n, h, w, c): folders, .npy/.npz arrays, IDX files, `datasets` datasets.
+
+A source spec is a path, optionally with a slice (`t10k-images-idx3-ubyte.gz[5000:10000]`),
+or `hf:NAME[:SPLIT[:COLUMN]]`. Grayscale stays one channel here; the feature network
+decides how to turn it into RGB. The fingerprint (file content hashes plus the slice) is
+what reference statistics are cached under.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+from .hashing import sha256_file_cached
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
+_SLICE = re.compile(r"^(.*)\[(\d*):(\d*)\]$")
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    images: np.ndarray    # uint8 (n, h, w, c), c in {1, 3}
+    fingerprint: str
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def as_nhwc(arr: np.ndarray, where: str) -> np.ndarray:
+    """uint8 (n, h, w, c) from (n, h, w) or (n, h, w, c) with c in 1/3/4 (alpha dropped)."""
+    if arr.dtype != np.uint8:
+        raise DataError(f"{where}: images are {arr.dtype}; expected uint8 in [0, 255] (convert with (x * 255).round().astype('uint8')).")
+    if arr.ndim == 3:
+        arr = arr[..., None]
+    if arr.ndim != 4 or arr.shape[-1] not in (1, 3, 4):
+        raise DataError(f"{where}: images have shape {arr.shape}; expected (n, h, w) or (n, h, w, c) with c = 1, 3 or 4.")
+    return arr[..., :3]
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """An IDX image file (MNIST, Fashion-MNIST), gzipped or not."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 16 or data[:4] != b"\x00\x00\x08\x03":
+        raise DataError(f"{str(path)!r} is not an IDX image file (magic 0x00000803); MNIST images are *-images-idx3-ubyte(.gz).")
+    n, h, w = (int.from_bytes(data[i:i + 4], "big") for i in (4, 8, 12))
+    if len(data) != 16 + n * h * w:
+        raise DataError(f"{str(path)!r} is truncated: header says {n} images of {h}x{w}.")
+    return np.frombuffer(data, np.uint8, offset=16).reshape(n, h, w)
+
+
+def _read_folder(path: Path) -> tuple[np.ndarray, str]:
+    from PIL import Image
+
+    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DataError(f"folder {str(path)!r} has no images ({', '.join(IMAGE_SUFFIXES)}).")
+    arrays = []
+    for p in files:
+        with Image.open(p) as im:
+            arrays.append(np.asarray(im.convert("L" if im.mode in ("L", "I;16", "1") else "RGB")))
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise DataError(f"folder {str(path)!r} mixes image sizes/modes {sorted(shapes)[:3]}...; resize them to one size first.")
+    digest = hashlib.sha256("".join(f"{p.relative_to(path)}:{sha256_file_cached(p)}\n" for p in files).encode()).hexdigest()
+    return np.stack(arrays), digest
+
+
+def _read_array(path: Path) -> np.ndarray:
+    if path.suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    with np.load(path, allow_pickle=False) as z:
+        key = "images" if "images" in z.files else (z.files[0] if len(z.files) == 1 else None)
+        if key is None:
+            raise DataError(f"{str(path)!r} holds arrays {z.files}; name the images array 'images'.")
+        return z[key]
+
+
+def _read_hf(spec: str) -> tuple[np.ndarray, str]:
+    parts = spec.split(":")[1:]
+    name, split, column = parts[0], parts[1] if len(parts) > 1 else "test", parts[2] if len(parts) > 2 else "image"
+    try:
+        import datasets
+    except ImportError:
+        raise DataError(f"image source {spec!r} needs the `datasets` package: pip install datasets.") from None
+    try:
+        ds = datasets.load_dataset(name, split=split)
+    except Exception as e:  # offline, unknown name: one clear message
+        raise DataError(f"image source {spec!r}: datasets.load_dataset({name!r}, split={split!r}) failed: {e}") from None
+    if column not in ds.column_names:
+        raise DataError(f"image source {spec!r}: no column {column!r}; columns are {ds.column_names}.")
+    return np.stack([np.asarray(im) for im in ds[column]]), ds._fingerprint
+
+
+def load_images(spec: str) -> ImageSet:
+    """Read the image set named by `spec` (see the module docstring)."""
+    if spec.startswith("hf:"):
+        arr, digest = _read_hf(spec)
+        return ImageSet(as_nhwc(arr, spec), digest, spec)
+    m = _SLICE.match(spec)
+    path_text, start, stop = (m.group(1), m.group(2), m.group(3)) if m else (spec, "", "")
+    path = Path(path_text).expanduser()
+    if not path.exists():
+        raise DataError(f"image source {path_text!r} does not exist; give a folder, a .npy/.npz file, an IDX file, or hf:NAME.")
+    if path.is_dir():
+        arr, digest = _read_folder(path)
+    elif path.name.endswith(("-ubyte", "-ubyte.gz", ".idx", ".idx.gz")):
+        arr, digest = read_idx(path), sha256_file_cached(path)
+    elif path.suffix in (".npy", ".npz"):
+        arr, digest = _read_array(path), sha256_file_cached(path)
+    else:
+        raise DataError(f"image source {path_text!r}: unknown format; use a folder, .npy/.npz, or an IDX (*-ubyte[.gz]) file.")
+    arr = as_nhwc(arr, path_text)
+    if m:
+        lo, hi = int(start or 0), int(stop) if stop else len(arr)
+        if not 0 <= lo < hi <= len(arr):
+            raise DataError(f"image source {spec!r}: slice [{lo}:{hi}] is outside the {len(arr)} images.")
+        arr = arr[lo:hi]
+        digest = f"{digest}[{lo}:{hi}]"
+    return ImageSet(arr, digest, spec)

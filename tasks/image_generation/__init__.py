@@ -1,0 +1,7 @@
+"""Generative image metrics (Meng et al. 2022 report FID/IS of distilled guided diffusion):
+FID and KID of any `sample_images` generator against a reference image set."""
+from pathlib import Path
+
+from harness.task import TaskFile
+
+fid = TaskFile(Path(__file__).parent / "fid.yaml")
