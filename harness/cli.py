@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import registry, results
+from . import registry, results, sweep
 from .errors import BackendError, ClaimBenchError
 from .runner import DEFAULT_BATCH_SIZE, DEFAULT_SEED, default_cache_path, evaluate
 
@@ -81,15 +81,20 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     tasks = _split_tasks(args.tasks)
+    axes = sweep.parse_axes(args.sweep or [])
+    grid = [(t, cell, sweep.cell_spec(t, cell)) for t in tasks for cell in sweep.cells(axes)] if axes else []
     output = Path(args.output) if args.output else Path("runs") / results.folder_name(args.model)
-    out = evaluate(args.model, tasks, limit=args.limit, seed=args.seed, batch_size=args.batch_size,
-                   output=output, cache=args.cache, progress=not args.no_progress,
+    out = evaluate(args.model, [spec for _, _, spec in grid] or tasks, limit=args.limit, seed=args.seed,
+                   batch_size=args.batch_size, output=output, cache=args.cache, progress=not args.no_progress,
                    command=["claimbench", *sys.argv[1:]])
     for r in out:
         _print_result(r)
     print("\nresults written to:")
     for r in out:
         print(f"  {output / results.folder_name(r.task['spec']) / 'results.json'}")
+    if grid:
+        sweep.write_grid(output / "grid.json", axes, [(t, cell, r) for (t, cell, _), r in zip(grid, out)])
+        print(f"  {output / 'grid.json'} (the sweep's {len(grid)} cells)")
     return 0
 
 
@@ -135,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", help="folder for <task>/results.json and samples.jsonl (default runs/<model>)")
     run.add_argument("--cache", help=f"response cache file (default {default_cache_path()}; ':memory:' for none)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument("--sweep", action="append", metavar="KEY=V1,V2,...",
+                     help="run every task once per value (repeatable: the grid of all combinations); writes grid.json")
     run.set_defaults(func=cmd_run)
 
     show = sub.add_parser("show", help="print the metrics of a finished run")
