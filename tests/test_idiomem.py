@@ -44,6 +44,8 @@ def test_split_refuses_rows_without_a_word_to_predict(idiom):
     (" t’s", "t's", True),                          # curly apostrophe
     (" well-to-do", "well-to-do", True),
     (" well to do", "well-to-do", False),
+    (" loud<start_of_image>  I'm", "loud", True),     # a markup token ends the word
+    (" loud,er", "louder", False),
     ("", "eye", False),
     ("   ", "eye", False),
 ])

@@ -1,6 +1,7 @@
 """Prompt/target splitting and the memorized rule, kept apart from the hooks so tests can hit the edge cases."""
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from harness.errors import DataError
@@ -27,16 +28,19 @@ def normalize_word(word: str) -> str:
     return "".join(ch for ch in word.casefold() if not unicodedata.category(ch).startswith("P"))
 
 
+_WORD = re.compile(r"\s+([\w'’-]+)")
+
+
 def predicted_word(continuation: str) -> str | None:
     """The first word of the continuation, or None when the model did not start a new word.
 
-    A continuation that does not begin with whitespace extends the prompt's last word
-    ("blind" -> "blindness") instead of predicting the next one.
+    A word is a run of letters, digits, apostrophes and hyphens; anything else ends it
+    (punctuation, or markup tokens such as "<start_of_image>" that a model may emit right
+    after the word). A continuation that does not begin with whitespace extends the
+    prompt's last word ("blind" -> "blindness") instead of predicting the next one.
     """
-    if not continuation[:1].isspace():
-        return None
-    words = continuation.split()
-    return words[0] if words else None
+    m = _WORD.match(continuation)
+    return m.group(1) if m else None
 
 
 def memorized(continuation: str, target: str) -> bool:
