@@ -3,11 +3,12 @@
 FID = |mu1 - mu2|^2 + tr(S1) + tr(S2) - 2 tr sqrt(S1 S2).  clean-fid, pytorch-fid and
 torch-fidelity take tr sqrt(S1 S2) from scipy's `sqrtm` of the non-symmetric product
 (a complex Schur decomposition, tens of seconds at 2048-d on 2 cores). Here the same
-trace comes from two symmetric eigendecompositions: with A = S1^(1/2),
+trace comes from a factorisation and one symmetric eigendecomposition: with A = S1^(1/2),
 tr sqrt(S1 S2) = tr sqrt(A S2 A), and A S2 A is symmetric positive semi-definite, so its
-square-root trace is the sum of the square roots of its (clipped) eigenvalues. That is
-faster, needs no complex arithmetic and no `eps` retry, and stays real on the
-rank-deficient covariances of small sample sets.
+square-root trace is the sum of the square roots of its (clipped) eigenvalues. Any F
+with F F^T = S1 serves in place of A: a Cholesky factor (cheap) when S1 is positive
+definite, the eigendecomposition's when it is rank-deficient. That is faster, needs no
+complex arithmetic and no `eps` retry, and stays real on small sample sets.
 """
 from __future__ import annotations
 
@@ -20,15 +21,19 @@ import numpy as np
 from .errors import DataError
 
 
-def _psd_sqrt(s: np.ndarray) -> np.ndarray:
-    w, v = np.linalg.eigh(s)
-    return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+def _factor(s: np.ndarray) -> np.ndarray:
+    """F with F @ F.T == s: Cholesky when s is positive definite, else the PSD square root."""
+    try:
+        return np.linalg.cholesky(s)
+    except np.linalg.LinAlgError:  # rank-deficient (fewer samples than dimensions)
+        w, v = np.linalg.eigh(s)
+        return v * np.sqrt(np.clip(w, 0, None))
 
 
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
-    """tr sqrt(sigma1 @ sigma2) for symmetric PSD matrices."""
-    a = _psd_sqrt(sigma1)
-    m = a @ sigma2 @ a
+    """tr sqrt(sigma1 @ sigma2) for symmetric PSD matrices: F.T sigma2 F has the eigenvalues of sigma2 sigma1."""
+    f = _factor(sigma1)
+    m = f.T @ sigma2 @ f
     w = np.linalg.eigvalsh((m + m.T) / 2)
     return float(np.sqrt(np.clip(w, 0, None)).sum())
 

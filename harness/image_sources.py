@@ -1,7 +1,8 @@
 """Image sets as uint8 arrays (n, h, w, c): folders, .npy/.npz arrays, IDX files, `datasets` datasets.
 
 A source spec is a path, optionally with a slice (`t10k-images-idx3-ubyte.gz[5000:10000]`),
-or `hf:NAME[:SPLIT[:COLUMN]]`. Grayscale stays one channel here; the feature network
+`data:REL_PATH` for a file under $CLAIMBENCH_DATA (`data:mnist/t10k-images-idx3-ubyte.gz`,
+so commands stay portable), or `hf:NAME[:SPLIT[:COLUMN]]`. Grayscale stays one channel here; the feature network
 decides how to turn it into RGB. The fingerprint (file content hashes plus the slice) is
 what reference statistics are cached under.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +101,13 @@ def _read_hf(spec: str) -> tuple[np.ndarray, str]:
     return np.stack([np.asarray(im) for im in ds[column]]), ds._fingerprint
 
 
+def _data_path(text: str) -> Path:
+    root = os.environ.get("CLAIMBENCH_DATA")
+    if not root:
+        raise DataError(f"image source {text!r} is relative to $CLAIMBENCH_DATA, which is not set; set it (CI uses ../shared/data).")
+    return Path(root) / text.removeprefix("data:")
+
+
 def load_images(spec: str) -> ImageSet:
     """Read the image set named by `spec` (see the module docstring)."""
     if spec.startswith("hf:"):
@@ -106,7 +115,7 @@ def load_images(spec: str) -> ImageSet:
         return ImageSet(as_nhwc(arr, spec), digest, spec)
     m = _SLICE.match(spec)
     path_text, start, stop = (m.group(1), m.group(2), m.group(3)) if m else (spec, "", "")
-    path = Path(path_text).expanduser()
+    path = _data_path(path_text) if path_text.startswith("data:") else Path(path_text).expanduser()
     if not path.exists():
         raise DataError(f"image source {path_text!r} does not exist; give a folder, a .npy/.npz file, an IDX file, or hf:NAME.")
     if path.is_dir():

@@ -110,13 +110,18 @@ def mnist():
     return load_images(str(MNIST))
 
 
-def test_idx_reader_and_slices(mnist):
+def test_idx_reader_and_slices(mnist, monkeypatch):
     from harness.image_sources import load_images
     assert mnist.images.shape == (10000, 28, 28, 1) and mnist.images.dtype == np.uint8
     part = load_images(f"{MNIST}[5000:5010]")
     assert np.array_equal(part.images, mnist.images[5000:5010]) and part.fingerprint.endswith("[5000:5010]")
     with pytest.raises(DataError, match="outside"):
         load_images(f"{MNIST}[0:20000]")
+    monkeypatch.setenv("CLAIMBENCH_DATA", str(SHARED_DATA))
+    assert load_images("data:mnist/t10k-images-idx3-ubyte.gz[5000:5010]").fingerprint == part.fingerprint
+    monkeypatch.delenv("CLAIMBENCH_DATA")
+    with pytest.raises(DataError, match="CLAIMBENCH_DATA"):
+        load_images("data:mnist/t10k-images-idx3-ubyte.gz")
 
 
 def test_features_equal_clean_fids_pipeline_on_grayscale_28px_pngs(mnist, tmp_path):
