@@ -51,6 +51,26 @@ def read_image_refs(refs: list) -> np.ndarray:
     return arr[..., None] if arr.ndim == 3 else arr
 
 
+# FID and KID of one run score the same images against the same reference: each chunk's
+# features and the reference's are computed (or read from the feature cache) once, shared.
+@functools.lru_cache(maxsize=4)
+def _generated_features(net_args: tuple, batch_size: int, refs: tuple) -> np.ndarray:
+    key = hashlib.sha256("".join(sha for sha, _ in refs).encode()).hexdigest()
+    images = read_image_refs([{"sha256": sha, "path": path} for sha, path in refs])
+    feats = _network(*net_args).features(images, fingerprint=key, batch_size=batch_size, progress=False)
+    feats.flags.writeable = False
+    return feats
+
+
+@functools.lru_cache(maxsize=2)
+def _reference_features(net_args: tuple, batch_size: int, progress: bool, reference: str) -> tuple[np.ndarray, dict]:
+    ref = load_images(reference)
+    feats = _network(*net_args).features(ref.images, fingerprint=ref.fingerprint, batch_size=batch_size,
+                                         progress=progress, label=f"reference features ({len(ref)} images)")
+    feats.flags.writeable = False
+    return feats, {"source": ref.source, "fingerprint": ref.fingerprint, "n": len(ref)}
+
+
 class _GeneratedFeatures(Metric):
     """Collects the features of every generated image (network fixed by the options)."""
 
@@ -70,16 +90,16 @@ class _GeneratedFeatures(Metric):
         if not options.reference:
             raise ConfigError(f"metric {name!r} needs reference=IMAGES (a folder, .npy/.npz, IDX file[start:stop] or hf:NAME); "
                               "for the fid task: fid:reference=...")
-        self.net = _network(options.network, options.mode, options.network_sha256)
+        self._net_args = (options.network, options.mode, options.network_sha256)
+        self.net = _network(*self._net_args)
         self.parts: list[np.ndarray] = []
 
     def update(self, sample: dict) -> None:
         refs = sample.get("fields", {}).get("images")
         if not refs:
             raise ConfigError(f"metric {self.name!r} reads fields.images (a generator's image refs); the task set none.")
-        key = hashlib.sha256("".join(r["sha256"] for r in refs).encode()).hexdigest()
-        self.parts.append(self.net.features(read_image_refs(refs), fingerprint=key, batch_size=self.options.batch_size,
-                                            progress=False))
+        self.parts.append(_generated_features(self._net_args, self.options.batch_size,
+                                              tuple((r["sha256"], r.get("path")) for r in refs)))
 
     def generated(self) -> np.ndarray:
         if not self.parts:
@@ -87,10 +107,7 @@ class _GeneratedFeatures(Metric):
         return np.concatenate(self.parts)
 
     def reference_features(self) -> tuple[np.ndarray, dict]:
-        ref = load_images(self.options.reference)
-        feats = self.net.features(ref.images, fingerprint=ref.fingerprint, batch_size=self.options.batch_size,
-                                  progress=self.options.progress, label=f"reference features ({len(ref)} images)")
-        return feats, {"source": ref.source, "fingerprint": ref.fingerprint, "n": len(ref)}
+        return _reference_features(self._net_args, self.options.batch_size, self.options.progress, self.options.reference)
 
     def info(self, reference: dict, n: int) -> dict:
         return {"network": self.net.identity(), "reference": reference, "generated": n, "options": dataclasses.asdict(self.options)}
@@ -127,10 +144,13 @@ class KID(_GeneratedFeatures):
         subsets: int = 100
         subset_size: int = 1000
 
+    def __init__(self, name, options, seed: int = 0):
+        if options.reference.endswith(".npz"):
+            raise ConfigError("KID needs the reference features, not mu/sigma statistics; give the reference images.")
+        super().__init__(name, options, seed)
+
     def compute(self) -> MetricValue:
         gen = self.generated()
-        if self.options.reference.endswith(".npz"):
-            raise ConfigError("KID needs the reference features, not mu/sigma statistics; give the reference images.")
         feats, reference = self.reference_features()
         mean, std = kernel_distance(feats, gen, num_subsets=self.options.subsets,
                                     max_subset_size=self.options.subset_size, seed=self.seed)

@@ -14,6 +14,11 @@ class GeneratedImages(TaskHooks):
 
     kinds = frozenset({"sample_images"})
 
+    def __init__(self, config):
+        super().__init__(config)
+        self.sampling = {"steps": self._param("steps", int | None), "guidance": self._param("guidance", float | None),
+                         "class_label": self._param("class_label", int | None)}
+
     def _param(self, name: str, hint):
         return convert(self.config.params.get(name), hint, f"task {self.config.task!r} option {name}")
 
@@ -26,8 +31,7 @@ class GeneratedImages(TaskHooks):
     def requests(self, row: dict, history: History) -> list:
         if history:
             return []
-        return [SampleImages(n=row["n"], seed=row["chunk"], steps=self._param("steps", int | None),
-                             guidance=self._param("guidance", float | None), class_label=self._param("class_label", int | None))]
+        return [SampleImages(n=row["n"], seed=row["chunk"], **self.sampling)]
 
     def process(self, row: dict, history: History) -> dict:
         return {"prediction": "", "references": [], "fields": {"images": history[0][1]}}
