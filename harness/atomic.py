@@ -1,6 +1,8 @@
 """Atomic file writes: a temp file in the same folder, fsync, then rename.
 
-A run killed mid-write leaves the previous file (or none), never half a file.
+A run killed mid-write leaves the previous file (or none), never half a file. The file
+gets the permissions a plain open() would give (mkstemp's are owner-only), so published
+results and built sites are readable by others.
 """
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -36,6 +41,7 @@ def _write(path: Path, fill, mode: str) -> None:
             fill(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -1,9 +1,10 @@
-"""The `claimbench` command: list, run, show.
+"""The `claimbench` command: list, run, show, publish, report, leaderboard, compare.
 
 Exit codes: 0 success; 2 a problem with the input (the message says what to fix);
-3 the model backend failed mid-run (a server went away...); 1 an unexpected internal
-error (with traceback); 130 interrupted. After 3 or 130, rerun the same command: it
-resumes from the cache.
+3 the model backend failed mid-run (a server went away...); 4 `compare
+--fail-on-regression` found a significant regression; 1 an unexpected internal error
+(with traceback); 130 interrupted. After 3 or 130, rerun the same command: it resumes
+from the cache.
 """
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ examples:
   claimbench run --model scripted --tasks demo_arithmetic
   claimbench run --model scripted --tasks demo_arithmetic:method=decompose,demo_choice --limit 10
   claimbench show runs/scripted
+  claimbench report runs/scripted
+  claimbench leaderboard leaderboards/results --out site/
+  claimbench compare runs/base runs/new --tolerance 0.01 --fail-on-regression
 
 model specs: NAME or NAME:key=value,... (e.g. hf:path=model.gguf,dtype=float32); NAME is a
 backend or a preset from `claimbench list models`.
@@ -120,11 +124,43 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports.report import write_reports
+
+    for path in write_reports(args.run_dir, args.out):
+        print(f"report: {path}")
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from leaderboards import claims, entries, site
+
+    index = site.build(entries.load(args.results), claims.load(args.claims), args.out, progress=not args.no_progress)
+    print(f"leaderboard: {index} (open it in a browser; no server needed)")
+    print(f"tables: {index.parent / 'leaderboard.md'}, {index.parent / 'tables'}/*.md|csv")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import os
+
+    from leaderboards import compare
+
+    rows = compare.compare(args.base, args.new, args.tolerance, seed=args.seed)
+    text = compare.markdown(rows, args.base, args.new)
+    print(text)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:  # GitHub Actions shows this file on the run's page
+        with open(summary, "a", encoding="utf-8") as f:
+            f.write(text + "\n")
+    return 4 if args.fail_on_regression and any(r.regression for r in rows) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="claimbench", description="Evaluate models on the tasks behind published claims, "
                                 "with one registry of tasks, model adapters and metrics.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True, metavar="{list,run,show,publish}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{list,run,show,publish,report,leaderboard,compare}")
 
     ls = sub.add_parser("list", help="list registered tasks, models, metrics or search engines")
     ls.add_argument("what", choices=["tasks", "models", "metrics", "search"])
@@ -152,6 +188,29 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("run_dir", help="a run folder (or one task's folder)")
     pub.add_argument("--dest", default="leaderboards/results", help="results root (default leaderboards/results)")
     pub.set_defaults(func=cmd_publish)
+
+    rep = sub.add_parser("report", help="write a self-contained HTML report (report.html) for each task of a run")
+    rep.add_argument("run_dir", help="a run folder (or one task's folder)")
+    rep.add_argument("--out", help="write the reports under this folder instead of beside each results.json")
+    rep.set_defaults(func=cmd_report)
+
+    lb = sub.add_parser("leaderboard", help="build Markdown/CSV tables and a static HTML site from result files")
+    lb.add_argument("results", nargs="+", help="result folders or results.json files (e.g. leaderboards/results)")
+    lb.add_argument("--out", required=True, help="folder for the site (index.html, claims.html, plots.html, runs/, tables/)")
+    lb.add_argument("--claims", action="append", help="claims YAML files or folders (default leaderboards/claims/)")
+    lb.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    lb.set_defaults(func=cmd_leaderboard)
+
+    cmp = sub.add_parser("compare", help="paired comparison of two runs of the same tasks; flags regressions")
+    cmp.add_argument("base", help="the baseline run folder")
+    cmp.add_argument("new", help="the run to check")
+    cmp.add_argument("--tolerance", action="append", default=[], metavar="[METRIC=]X",
+                     help="allowed worsening in the metric's units (0.01 = 1 point of a rate); repeatable, "
+                          "METRIC=X for one metric (default 0)")
+    cmp.add_argument("--fail-on-regression", action="store_true",
+                     help="exit with status 4 when a metric regresses significantly beyond its tolerance")
+    cmp.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
+    cmp.set_defaults(func=cmd_compare)
     return p
 
 

@@ -22,3 +22,15 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeou
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd, timeout=timeout)
+
+
+COMMITTED_RESULTS = REPO / "leaderboards" / "results"
+
+
+@pytest.fixture(scope="session")
+def committed_site(tmp_path_factory) -> Path:
+    """The leaderboard site built once from the committed results, by the real CLI."""
+    out = tmp_path_factory.mktemp("site")
+    res = run_cli("leaderboard", str(COMMITTED_RESULTS), "--out", str(out), "--no-progress")
+    assert res.returncode == 0, res.stderr
+    return out

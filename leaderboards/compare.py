@@ -1,0 +1,165 @@
+"""`claimbench compare BASE NEW`: did a change make a model worse?
+
+Runs are paired task by task (same task spec) and sample by sample (same sample id).
+Metrics with a per-sample score get the mean paired difference with a paired bootstrap
+CI (harness.stats.paired_bootstrap): resampling whole pairs keeps the correlation between
+the runs, so the interval is far tighter than two independent CIs. Corpus metrics (FID,
+the compositionality gap) have no per-sample score; they are compared by value, and a
+change counts as significant only when the two runs' own 95% CIs do not overlap (or, with
+no CIs, whenever it exceeds the tolerance).
+
+A regression: the difference goes the metric's bad way by more than its tolerance AND is
+significant (the paired CI excludes zero).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import results, stats
+from harness.errors import ConfigError
+from reports import samples as sample_logs
+from reports.formatting import fmt, is_rate
+
+
+@dataclass
+class Row:
+    task: str
+    metric: str
+    base: float | None
+    new: float | None
+    diff: float | None
+    ci: tuple[float, float] | None
+    n: int
+    paired: bool
+    higher_is_better: bool
+    tolerance: float
+    significant: bool
+
+    @property
+    def regression(self) -> bool:
+        if self.diff is None:
+            return False
+        worse = -self.diff if self.higher_is_better else self.diff
+        return self.significant and worse > self.tolerance
+
+    @property
+    def verdict(self) -> str:
+        if self.diff is None:
+            return "not comparable"
+        if self.regression:
+            return "REGRESSION"
+        better = self.diff if self.higher_is_better else -self.diff
+        if self.significant and better > self.tolerance:
+            return "improved"
+        return "no significant change" if not self.significant else "within tolerance"
+
+
+def parse_tolerances(items: list[str]) -> tuple[float, dict[str, float]]:
+    """['0.01', 'fid=2'] -> (default 0.01, {'fid': 2.0}); values are in the metric's own units."""
+    default, per = 0.0, {}
+    for item in items:
+        name, eq, value = item.rpartition("=")
+        try:
+            v = float(value)
+        except ValueError:
+            raise ConfigError(f"--tolerance {item!r}: expected a number (0.01) or METRIC=NUMBER (fid=2).") from None
+        if v < 0:
+            raise ConfigError(f"--tolerance {item!r}: a tolerance cannot be negative.")
+        if eq:
+            per[name] = v
+        else:
+            default = v
+    return default, per
+
+
+def _task_dirs(root: str | Path) -> dict[str, Path]:
+    files = results.find(root)
+    if not files:
+        raise ConfigError(f"no results.json under {str(root)!r}; pass the --output folder of a `claimbench run`.")
+    out: dict[str, Path] = {}
+    for f in files:
+        out[results.read(f).task["spec"]] = f.parent
+    return out
+
+
+def _scores(samples: list[dict], metric: str) -> dict[tuple[str, int], float]:
+    """Per-sample scores keyed by (id, occurrence): logs written before a task made its ids
+    unique may repeat an id, and the k-th occurrence in one run pairs with the k-th in the other."""
+    seen: Counter = Counter()
+    out = {}
+    for s in samples:
+        seen[str(s["id"])] += 1
+        if isinstance(s.get("scores", {}).get(metric), (int, float)):
+            out[(str(s["id"]), seen[str(s["id"])])] = float(s["scores"][metric])
+    return out
+
+
+def compare_task(base_dir: Path, new_dir: Path, default_tol: float, tols: dict[str, float], seed: int = 0) -> list[Row]:
+    base, new = results.read(base_dir), results.read(new_dir)
+    if base.task["config_hash"] != new.task["config_hash"]:
+        raise ConfigError(f"task {base.task['spec']!r}: the two runs used different task configs "
+                          f"({base.task['config_hash'][:12]} vs {new.task['config_hash'][:12]}); compare runs of the same task version.")
+    base_samples, new_samples = sample_logs.read(base_dir), sample_logs.read(new_dir)
+    rows = []
+    for name, bm in base.metrics.items():
+        nm = new.metrics.get(name)
+        tol = tols.get(name, default_tol)
+        if nm is None or bm["value"] is None or nm["value"] is None:
+            rows.append(Row(base.task["spec"], name, bm["value"], nm and nm["value"], None, None, 0, False,
+                            bm["higher_is_better"], tol, False))
+            continue
+        b, n = _scores(base_samples, name), _scores(new_samples, name)
+        ids = sorted(b.keys() & n.keys())
+        if ids:
+            est = stats.paired_bootstrap([b[i] for i in ids], [n[i] for i in ids], seed=seed)
+            significant = est.ci is not None and (est.ci[0] > 0 or est.ci[1] < 0)
+            rows.append(Row(base.task["spec"], name, bm["value"], nm["value"], est.value, est.ci, est.n, True,
+                            bm["higher_is_better"], tol, significant))
+        else:
+            diff = nm["value"] - bm["value"]
+            if bm["ci"] and nm["ci"]:
+                significant = nm["ci"][0] > bm["ci"][1] or nm["ci"][1] < bm["ci"][0]
+            else:
+                significant = diff != 0
+            rows.append(Row(base.task["spec"], name, bm["value"], nm["value"], diff, None, min(bm["n"], nm["n"]), False,
+                            bm["higher_is_better"], tol, significant))
+    return rows
+
+
+def compare(base_root: str | Path, new_root: str | Path, tolerances: list[str] | None = None, seed: int = 0) -> list[Row]:
+    default_tol, tols = parse_tolerances(tolerances or [])
+    base, new = _task_dirs(base_root), _task_dirs(new_root)
+    common = sorted(base.keys() & new.keys())
+    if not common:
+        raise ConfigError(f"no task is in both runs: {sorted(base)} vs {sorted(new)}; compare runs of the same tasks.")
+    rows: list[Row] = []
+    for spec in common:
+        rows.extend(compare_task(base[spec], new[spec], default_tol, tols, seed))
+    return rows
+
+
+def _diff_text(row: Row) -> str:
+    if row.diff is None:
+        return "-"
+    scale, unit = (100, " pp") if is_rate(row.metric) else (1, "")
+    text = f"{scale * row.diff:+.3g}{unit}"
+    if row.ci:
+        text += f" [{scale * row.ci[0]:+.3g}, {scale * row.ci[1]:+.3g}]"
+    return text
+
+
+def markdown(rows: list[Row], base_label: str, new_label: str) -> str:
+    """A summary for a terminal or $GITHUB_STEP_SUMMARY."""
+    bad = [r for r in rows if r.regression]
+    head = (f"### ClaimBench compare: {'❌ ' + str(len(bad)) + ' regression(s)' if bad else '✅ no regression'}\n\n"
+            f"base `{base_label}` → new `{new_label}`; Δ = new − base with a paired bootstrap 95% CI "
+            "(corpus metrics: by value, significant when the runs' CIs do not overlap).\n\n")
+    lines = ["| task | metric | base | new | Δ [95% CI] | n | paired | tolerance | verdict |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        verdict = f"**{r.verdict}**" if r.regression else r.verdict
+        lines.append(" | ".join(["", r.task.replace("|", "\\|"), r.metric, fmt(r.metric, r.base), fmt(r.metric, r.new),
+                                 _diff_text(r), str(r.n), "yes" if r.paired else "no", f"{r.tolerance:g}", verdict, ""]).strip())
+    return head + "\n".join(lines) + "\n"

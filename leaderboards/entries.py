@@ -1,0 +1,103 @@
+"""Leaderboard entries: one committed result file, with what tables, plots and claims need.
+
+Built only from results.json files (DESIGN.md: anyone can audit a number from its files),
+plus leaderboards/models.yaml for facts a result does not carry (parameter counts).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from harness import results
+from harness.errors import ConfigError
+from harness.options import Spec, parse_spec
+
+MODELS_FILE = Path(__file__).with_name("models.yaml")
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: Path                 # the results.json
+    result: results.RunResult
+
+    @property
+    def task_spec(self) -> str:
+        return self.result.task["spec"]
+
+    @property
+    def task_name(self) -> str:
+        return self.result.task["name"]
+
+    @property
+    def method(self) -> str | None:
+        return self.result.task["config"].get("method")
+
+    @property
+    def model_label(self) -> str:
+        return self.result.model["label"]
+
+    @property
+    def model(self) -> Spec:
+        return spec_of(self.model_label)
+
+    @property
+    def model_name(self) -> str:
+        """The registry name (preset or backend) before any ':options'."""
+        return self.model.name
+
+    @property
+    def task_options(self) -> dict[str, str]:
+        return dict(spec_of(self.task_spec).options)
+
+    @property
+    def parameters(self) -> int | None:
+        info = model_facts().get(self.model_name)
+        return info["parameters"] if info else None
+
+    @property
+    def report_path(self) -> str:
+        """Where this run's report lives in a built site (relative to the site root)."""
+        return f"runs/{results.folder_name(self.task_spec)}/{results.folder_name(self.model_label)}.html"
+
+    def metric(self, name: str) -> dict | None:
+        return self.result.metrics.get(name)
+
+    def network(self) -> dict | None:
+        """The feature network of an image metric (FID is only comparable for the same one)."""
+        for m in self.result.metrics.values():
+            net = m["extra"].get("network")
+            if isinstance(net, dict):
+                return net
+        return None
+
+
+def spec_of(label: str) -> Spec:
+    """A label parsed as a spec; a label no spec parser accepts (a plug-in's free text) is its own name."""
+    try:
+        return parse_spec(label)
+    except ConfigError:
+        return Spec(label)
+
+
+@cache
+def model_facts() -> dict[str, dict]:
+    data = yaml.safe_load(MODELS_FILE.read_text(encoding="utf-8")) or {}
+    for name, info in data.items():
+        if not isinstance(info, dict) or not isinstance(info.get("parameters"), int) or not info.get("source"):
+            raise ConfigError(f"{MODELS_FILE}: model {name!r} needs an integer 'parameters' and a 'source'.")
+    return data
+
+
+def load(paths: list[str | Path]) -> list[Entry]:
+    """Every results.json under the given files or folders, sorted by task then model."""
+    files: list[Path] = []
+    for p in paths:
+        found = results.find(p)
+        if not found:
+            raise ConfigError(f"no results.json under {str(p)!r}; pass result folders such as leaderboards/results.")
+        files.extend(found)
+    entries = [Entry(f, results.read(f)) for f in dict.fromkeys(files)]
+    return sorted(entries, key=lambda e: (e.task_spec, e.model_label))

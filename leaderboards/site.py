@@ -1,0 +1,73 @@
+"""`claimbench leaderboard`: tables, a static HTML site and a README summary from result files.
+
+The site needs no server (open index.html from disk): each page carries its own CSS,
+script and plots. Pages: index.html (a sortable, filterable table per task, every number
+linking to its run's report), claims.html (papers' numbers beside ours), plots.html, and
+runs/<task>/<model>.html (one report per run). Also tables/<task>.md|.csv, leaderboard.md
+and summary.md (the README's table).
+"""
+from __future__ import annotations
+
+from itertools import groupby
+from pathlib import Path
+
+from tqdm import tqdm
+
+from harness import atomic, results
+from reports import report
+from reports.formatting import fmt, fmt_ci
+from reports.html import environment
+
+from . import claims as claims_mod
+from . import plots, tables
+from .entries import Entry
+
+TEMPLATES = Path(__file__).with_name("templates")
+NAV = [("Leaderboard", "index.html"), ("Claims", "claims.html"), ("Plots", "plots.html")]
+
+
+def summary_markdown(entries: list[Entry], link_prefix: str = "") -> str:
+    """One row per run: the task's primary metric with its CI (the README's table)."""
+    lines = ["| task | model | metric | value | 95% CI | n |", "|---|---|---|---|---|---|"]
+    for e in entries:
+        primary = e.result.task["config"].get("primary_metric") or next(iter(e.result.metrics))
+        m = e.metric(primary)
+        value = fmt(primary, m["value"]) if m else "-"
+        link = f"[{value}]({link_prefix}{e.report_path})" if link_prefix is not None else value
+        cells = [e.task_spec, e.model_label, primary, link, fmt_ci(primary, m["ci"] if m else None), str(m["n"] if m else "")]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _write(path: Path, text: str) -> None:
+    atomic.write_text(path, text)
+
+
+def build(entries: list[Entry], claims: list[claims_mod.Claim], out: str | Path, *, progress: bool = True) -> Path:
+    """Write the whole site under `out`; returns the index page."""
+    out = Path(out)
+    env = environment(TEMPLATES)
+    task_tables = tables.build(entries)
+    checks = claims_mod.check(claims, entries)
+    families = [(name, list(group)) for name, group in groupby(task_tables, key=lambda t: t.task_name)]
+
+    _write(out / "index.html", env.get_template("index.html.j2").render(
+        nav=NAV, families=families, n_runs=len(entries), n_claims=len(claims)))
+    _write(out / "claims.html", env.get_template("claims.html.j2").render(nav=NAV, checks=checks))
+    figures = [(title, uri) for title, uri in (
+        ("Compositionality gap and sub-question accuracy vs model size", plots.gap_vs_size(entries)),
+        ("Idiom memorization by layer (logit lens)", plots.memorization_by_layer(entries)),
+        ("FID vs sampling setting", plots.fid_vs_setting(entries))) if uri]
+    _write(out / "plots.html", env.get_template("plots.html.j2").render(nav=NAV, figures=figures))
+
+    for e in tqdm(entries, desc="run reports", unit="run", disable=not progress):
+        depth = "../" * e.report_path.count("/")
+        _write(out / e.report_path, report.render(e.path.parent, nav=[(label, depth + href) for label, href in NAV]))
+    for t in task_tables:
+        stem = results.folder_name(t.task_spec)  # may hold dots: never treat its tail as a suffix
+        _write(out / "tables" / f"{stem}.md", f"## {t.task_spec}\n\n" + tables.to_markdown(t, link_prefix="../"))
+        _write(out / "tables" / f"{stem}.csv", tables.to_csv(t))
+    _write(out / "leaderboard.md", "# ClaimBench leaderboard\n\n" + "\n".join(
+        f"## {t.task_spec}\n\n{tables.to_markdown(t, link_prefix='')}" for t in task_tables))
+    _write(out / "summary.md", summary_markdown(entries))
+    return out / "index.html"

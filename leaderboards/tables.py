@@ -1,0 +1,115 @@
+"""Per-task leaderboard tables (models x metrics with CIs) as data, Markdown and CSV.
+
+One table per task spec: a method or a reference set is part of what was measured, so
+`bamboogle:method=self_ask` and `bamboogle` are separate tables. Image-metric tables name
+the feature network, since FID values are comparable only for the same network.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from reports.formatting import fmt, fmt_ci
+
+from .entries import Entry
+
+
+@dataclass
+class Cell:
+    text: str
+    sort: float | str | None = None   # the raw value to sort by
+    href: str | None = None           # the run report that measured it
+
+
+@dataclass
+class Table:
+    task_spec: str
+    task_name: str
+    columns: list[str]
+    metrics: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+
+
+def shown_metrics(entries: list[Entry]) -> list[str]:
+    """Metrics with a value, in first-seen order; `X_by_G` rows repeat X's overall value, so they are left to reports."""
+    names: dict[str, None] = {}
+    for e in entries:
+        for name, m in e.result.metrics.items():
+            if m["value"] is not None and "_by_" not in name:
+                names[name] = None
+    return list(names)
+
+
+def build(entries: list[Entry]) -> list[Table]:
+    tables = []
+    for spec, group in groupby(sorted(entries, key=lambda e: (e.task_spec, e.model_label)), key=lambda e: e.task_spec):
+        group = list(group)
+        metrics = shown_metrics(group)
+        image = any(e.network() for e in group)
+        columns = ["model", "parameters", "n", *metrics] + (["feature network"] if image else [])
+        table = Table(spec, group[0].task_name, columns, metrics, entries=group)
+        for e in group:
+            params = e.parameters
+            row = [Cell(e.model_label, e.model_label, e.report_path),
+                   Cell(f"{params / 1e6:.0f}M" if params else "-", params),
+                   Cell(str(_n(e)), _n(e))]
+            for name in metrics:
+                m = e.metric(name)
+                if m is None or m["value"] is None:
+                    row.append(Cell("-"))
+                    continue
+                row.append(Cell(f"{fmt(name, m['value'])} {fmt_ci(name, m['ci'])}".strip(), m["value"], e.report_path))
+            if image:
+                net = e.network()
+                row.append(Cell(f"{net['network']} sha256:{net['sha256'][:12]} {net['mode']}" if net else "-"))
+            table.rows.append(row)
+        tables.append(table)
+    return tables
+
+
+def _n(e: Entry) -> int:
+    """Samples behind the row: the largest metric n (questions; images for FID, not chunks)."""
+    return max((m["n"] for m in e.result.metrics.values()), default=e.result.counts["scored"])
+
+
+def _md(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(table: Table, link_prefix: str | None = None) -> str:
+    """A GitHub Markdown table; with link_prefix, values link to their run reports."""
+    lines = [f"| {' | '.join(map(_md, table.columns))} |", "|" + "---|" * len(table.columns)]
+    for row in table.rows:
+        cells = []
+        for i, c in enumerate(row):
+            text = _md(c.text)
+            if link_prefix is not None and c.href and i >= 3:
+                text = f"[{text}]({link_prefix}{c.href})"
+            cells.append(text)
+        lines.append(f"| {' | '.join(cells)} |")
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(table: Table) -> str:
+    """Raw numbers: value, CI bounds and n per metric, one row per model."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    header = ["task", "model", "parameters", "n"]
+    for name in table.metrics:
+        header += [name, f"{name}_ci_low", f"{name}_ci_high"]
+    net = any(e.network() for e in table.entries)
+    w.writerow(header + (["network", "network_sha256", "resize_mode"] if net else []))
+    for e in table.entries:
+        row = [table.task_spec, e.model_label, e.parameters or "", _n(e)]
+        for name in table.metrics:
+            m = e.metric(name) or {"value": None, "ci": None}
+            ci = m["ci"] or ["", ""]
+            row += ["" if m["value"] is None else m["value"], ci[0], ci[1]]
+        if net:
+            n = e.network() or {}
+            row += [n.get("network", ""), n.get("sha256", ""), n.get("mode", "")]
+        w.writerow(row)
+    return buf.getvalue()

@@ -1,0 +1,21 @@
+"""The Jinja2 environment that renders every page: autoescaping on, so model names,
+answers and prompts from result files always reach the page as text, never as markup."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from .formatting import fmt, fmt_ci
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def environment(*template_dirs: Path) -> jinja2.Environment:
+    """Templates from `template_dirs` first, then the shared ones here (base.html.j2)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([*map(str, template_dirs), str(TEMPLATES)]),
+                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["fmt"] = lambda value, metric: fmt(metric, value)
+    env.filters["fmt_ci"] = lambda ci, metric: fmt_ci(metric, ci)
+    env.filters["clip"] = lambda text, n=600: text if len(text) <= n else text[:n] + f"… ({len(text) - n} more characters)"
+    return env

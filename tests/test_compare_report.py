@@ -1,0 +1,92 @@
+"""`claimbench report` and `claimbench compare` on real runs of the runner (scripted adapter)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import COMMITTED_RESULTS, run_cli
+
+from harness import results, stats
+from harness.errors import ConfigError
+from leaderboards import compare
+
+TASK = "demo_arithmetic"
+
+
+def _run(tmp_path, name: str, model: str) -> str:
+    out = tmp_path / name
+    res = run_cli("run", "--model", model, "--tasks", TASK, "--output", str(out), "--cache", ":memory:", "--no-progress")
+    assert res.returncode == 0, res.stderr
+    return str(out)
+
+
+def test_identical_runs_pass_and_a_planted_regression_fails(tmp_path):
+    base = _run(tmp_path, "base", "scripted")
+    same = _run(tmp_path, "same", "scripted")
+    worse = _run(tmp_path, "worse", "scripted:generate=echo")  # answers by echoing the question: all wrong
+
+    ok = run_cli("compare", base, same, "--fail-on-regression")
+    assert ok.returncode == 0, ok.stderr
+    assert "no regression" in ok.stdout and "REGRESSION" not in ok.stdout
+
+    bad = run_cli("compare", base, worse, "--fail-on-regression", env={"GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")})
+    assert bad.returncode == 4, bad.stdout + bad.stderr
+    assert "**REGRESSION**" in bad.stdout
+    assert (tmp_path / "summary.md").read_text().strip() == bad.stdout.strip()
+
+    # The same regression is reported but does not fail without the flag, nor within a loose tolerance.
+    assert run_cli("compare", base, worse).returncode == 0
+    assert run_cli("compare", base, worse, "--tolerance", "1.0", "--fail-on-regression").returncode == 0
+
+
+def test_paired_difference_matches_the_per_sample_scores(tmp_path):
+    base = _run(tmp_path, "base", "scripted")
+    worse = _run(tmp_path, "worse", "scripted:generate=echo")
+    rows = {r.metric: r for r in compare.compare(base, worse)}
+    em = rows["exact_match"]
+    b = [s["scores"]["exact_match"] for s in _samples(base)]
+    n = [s["scores"]["exact_match"] for s in _samples(worse)]
+    expected = stats.paired_bootstrap(b, n)
+    assert em.paired and em.n == len(b) == 60
+    assert em.diff == pytest.approx(np.mean(n) - np.mean(b)) and em.ci == expected.ci
+    assert em.regression and em.verdict == "REGRESSION"
+
+
+def _samples(run_dir: str) -> list[dict]:
+    (task_dir,) = [f.parent for f in results.find(run_dir)]
+    return [json.loads(line) for line in (task_dir / "samples.jsonl").read_text().splitlines()]
+
+
+def test_corpus_metrics_compare_by_value_with_ci_overlap():
+    cc = COMMITTED_RESULTS / "compositional_celebrities"
+    rows = {r.metric: r for r in compare.compare(cc / "gemma3-270m_backend=llamacpp", cc / "smollm2-135m",
+                                                   ["0.005"])}
+    gap = rows["compositionality_gap"]
+    assert not gap.paired and gap.ci is None
+    assert gap.diff == pytest.approx(0.7055837563451777 - 0.6991596638655462)
+    assert not gap.significant  # 69.9% [66.3, 73.5] vs 70.6% [64.1, 76.9] overlap
+    assert rows["q1_correct"].regression and rows["q1_correct"].n == 8659  # paired over all questions
+
+
+def test_compare_refuses_bad_input(tmp_path):
+    base = _run(tmp_path, "base", "scripted")
+    with pytest.raises(ConfigError, match="METRIC=NUMBER"):
+        compare.parse_tolerances(["fid=lots"])
+    with pytest.raises(ConfigError, match="cannot be negative"):
+        compare.parse_tolerances(["-1"])
+    res = run_cli("compare", base, str(COMMITTED_RESULTS / "idiomem" / "smollm2-135m"))
+    assert res.returncode == 2 and "no task is in both runs" in res.stderr
+    res = run_cli("compare", base, str(tmp_path / "nowhere"))
+    assert res.returncode == 2 and "no results.json under" in res.stderr
+
+
+def test_report_writes_a_self_contained_page_per_task(tmp_path):
+    run = _run(tmp_path, "run", "scripted")
+    res = run_cli("report", run)
+    assert res.returncode == 0, res.stderr
+    (page,) = [p for p in (tmp_path / "run").rglob("report.html")]
+    html = page.read_text()
+    assert "exact_match" in html and "Provenance" in html
+    assert "Failures on exact_match" in html  # the scripted model cannot compose two operations
+    assert "http://" not in html.replace("http://www.w3.org", "") and "<link" not in html  # nothing fetched

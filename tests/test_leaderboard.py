@@ -1,0 +1,151 @@
+"""Claims registry, leaderboard tables and the static site, built from the committed results."""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import COMMITTED_RESULTS, REPO, run_cli
+
+from harness.errors import ConfigError
+from leaderboards import claims, entries, site, tables
+
+SCRIPT = "<script>window.__pwned=1</script>evil-model"
+
+
+def test_seeded_claims_load_and_carry_the_papers_numbers():
+    by_id = {c.id: c for c in claims.load()}
+    assert by_id["t1.bamboogle.self-ask-search"].value == 60.0
+    assert by_id["t1.2wiki.self-ask-search"].value == 40.1
+    assert by_id["t1.musique.direct"].value == 5.6
+    assert by_id["t1.bamboogle.cot"].model == "text-davinci-002"
+    assert by_id["t2.musique.least-to-most"].value == 16.8
+    assert by_id["cc.davinci-002.2hop"].value == 45.4
+    assert by_id["cc.davinci-002.gap"].approximate and by_id["cc.davinci-002.gap"].metric == "compositionality_gap"
+    assert by_id["lfw.digiface-only"].value == 96.17
+    # Bamboogle has no search + post-processing number in the paper: it must not be invented.
+    assert "t1.bamboogle.search-post" not in by_id
+    assert len(by_id) == 24
+
+
+def test_claims_schema_errors_name_the_file_and_the_field(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"paper": {"id": "p", "title": "T", "authors": "A", "year": 2023},
+                                   "claims": [{"id": "c1", "table": "Table 1", "task": "bamboogle", "model": "m",
+                                               "metric": "exact_match", "value": "high", "unit": "%", "tolerance": 1}]}))
+    with pytest.raises(ConfigError, match=r"bad.yaml breaks claims.schema.json at claims/0/value"):
+        claims.load([bad])
+    bad.write_text(yaml.safe_dump({"paper": {"id": "p", "title": "T", "authors": "A", "year": 2023},
+                                   "claims": [{"id": "c1", "table": "Table 1", "task": "bamboogle", "model": "m",
+                                               "metric": "exact_match", "value": 1.0, "unit": "%"}]}))
+    with pytest.raises(ConfigError, match=r"claim #1 \(c1\) lacks \['tolerance'\]"):
+        claims.load([bad])
+    with pytest.raises(ConfigError, match="neither a YAML file nor a folder"):
+        claims.load([tmp_path / "missing.yaml"])
+
+
+def _claim_file(tmp_path: Path, value: float, model: str = "smollm2-135m") -> Path:
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump({
+        "paper": {"id": "mine", "title": "T", "authors": "Us", "year": 2026},
+        "claims": [{"id": "bamboogle-direct", "table": "Table 9", "task": "bamboogle", "method": "direct",
+                    "model": model, "metric": "exact_match", "value": value, "unit": "%", "tolerance": 0.5}]}))
+    return path
+
+
+def test_claims_compare_only_with_the_same_model_task_method_and_metric(tmp_path):
+    runs = entries.load([COMMITTED_RESULTS])
+    # SmolLM2's committed Bamboogle direct EM is 2 of 125 = 1.6%.
+    (within,) = claims.check(claims.load([_claim_file(tmp_path, 1.6)]), runs)
+    assert within.status == "within tolerance"
+    assert [round(v, 6) for _, v in within.comparable] == [1.6]
+    assert [e.model_label for e, _ in within.context] == ["gemma3-270m:backend=llamacpp"]
+    (outside,) = claims.check(claims.load([_claim_file(tmp_path, 10.0)]), runs)
+    assert outside.status == "outside tolerance"
+    (none,) = claims.check(claims.load([_claim_file(tmp_path, 17.6, model="text-davinci-002")]), runs)
+    assert none.status == "no comparable run" and len(none.context) == 2
+
+
+def test_tables_markdown_and_csv_hold_every_committed_number():
+    runs = entries.load([COMMITTED_RESULTS])
+    by_spec = {t.task_spec: t for t in tables.build(runs)}
+    cc = by_spec["compositional_celebrities"]
+    md = tables.to_markdown(cc)
+    assert "| smollm2-135m | 135M | 8659 | 1.2% [1.0%, 1.5%]" in md
+    assert "70.6% [64.1%, 76.9%]" in md  # SmolLM2's gap with its CI
+    rows = list(csv.DictReader(io.StringIO(tables.to_csv(cc))))
+    gemma = next(r for r in rows if r["model"] == "gemma3-270m:backend=llamacpp")
+    result = entries.load([COMMITTED_RESULTS / "compositional_celebrities" / "gemma3-270m_backend=llamacpp"])[0]
+    assert float(gemma["compositionality_gap"]) == result.metric("compositionality_gap")["value"]
+    assert gemma["parameters"] == "268098176"
+    fid = next(t for spec, t in by_spec.items() if spec.startswith("fid:") and "[0:2500]" in spec)
+    assert "feature network" in fid.columns
+    assert "default sha256:7ff4a85c3a63 clean" in tables.to_markdown(fid)
+
+
+def test_leaderboard_site_pages_link_every_value_to_an_existing_report(committed_site):
+    index = (committed_site / "index.html").read_text()
+    links = set(re.findall(r'href="(runs/[^"]+\.html)"', index))
+    assert len(links) == len(entries.load([COMMITTED_RESULTS]))
+    assert all((committed_site / link).is_file() for link in links)
+    claims_page = (committed_site / "claims.html").read_text()
+    assert claims_page.count('<tr class="claim">') == 24
+    assert "no comparable run" in claims_page
+    plots_page = (committed_site / "plots.html").read_text()
+    for title in ("Compositionality gap and sub-question accuracy vs model size",
+                  "Idiom memorization by layer", "FID vs sampling setting"):
+        assert title in plots_page
+    assert plots_page.count('src="data:image/png;base64,') == 3
+    report = (committed_site / "runs" / "idiomem" / "smollm2-135m.html").read_text()
+    assert "Logit lens" in report and "memorized_by_source" in report and "Failures on memorized" in report
+    assert (committed_site / "tables" / "compositional_celebrities.csv").is_file()
+    assert sum(1 for _ in (committed_site / "tables").glob("*.md")) == len(tables.build(entries.load([COMMITTED_RESULTS])))
+
+
+def test_readme_leaderboard_table_is_the_one_built_from_committed_results():
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("<!-- leaderboard:start -->\n", 1)[1].split("<!-- leaderboard:end -->", 1)[0]
+    expected = site.summary_markdown(entries.load([COMMITTED_RESULTS]), link_prefix="leaderboards/site/")
+    assert block.strip() == expected.strip(), "rebuild with: claimbench leaderboard leaderboards/results --out leaderboards/site"
+
+
+def test_committed_site_is_current(committed_site):
+    """leaderboards/site/ is what the builder writes from the committed results and claims."""
+    committed = REPO / "leaderboards" / "site"
+    for page in ("index.html", "claims.html", "leaderboard.md", "summary.md"):
+        assert (committed / page).read_text() == (committed_site / page).read_text(), (
+            f"leaderboards/site/{page} is stale; rebuild: claimbench leaderboard leaderboards/results --out leaderboards/site")
+
+
+def untrusted_results(tmp_path: Path) -> Path:
+    """A committed result whose model label and one answer are hostile markup."""
+    src = COMMITTED_RESULTS / "idiomem" / "smollm2-135m"
+    dest = tmp_path / "results" / "idiomem" / "evil"
+    shutil.copytree(src, dest)
+    (dest / "results.json").write_text((src / "results.json").read_text().replace(
+        '"label": "smollm2-135m"', '"label": ' + json.dumps(SCRIPT)))
+    with gzip.open(src / "samples.jsonl.gz", "rt") as f:
+        samples = [json.loads(line) for line in f]
+    with gzip.open(dest / "samples.jsonl.gz", "wt") as f:
+        for s in samples:
+            f.write(json.dumps({**s, "prediction": '<img src=x onerror="window.__pwned=2">'}) + "\n")
+    return tmp_path / "results"
+
+
+def test_untrusted_strings_are_escaped(tmp_path):
+    out = tmp_path / "site"
+    res = run_cli("leaderboard", str(untrusted_results(tmp_path)), "--out", str(out), "--no-progress")
+    assert res.returncode == 0, res.stderr
+    pages = [out / "index.html", *(out / "runs").rglob("*.html")]
+    for page in pages:
+        html = page.read_text()
+        assert "<script>window.__pwned" not in html and "<img src=x" not in html, page
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;evil-model" in (out / "index.html").read_text()
+    report = next((out / "runs").rglob("*.html")).read_text()
+    assert "&lt;img src=x onerror=" in report
