@@ -135,7 +135,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from leaderboards import claims, entries, site
 
-    index = site.build(entries.load(args.results), claims.load(args.claims), args.out, progress=not args.no_progress)
+    runs = entries.load(args.results)
+    index = site.build(runs, claims.load(args.claims), args.out, progress=not args.no_progress)
+    if args.readme:
+        site.update_readme(args.readme, runs, args.out)
+        print(f"updated the leaderboard table in {args.readme}")
     print(f"leaderboard: {index} (open it in a browser; no server needed)")
     print(f"tables: {index.parent / 'leaderboard.md'}, {index.parent / 'tables'}/*.md|csv")
     return 0
@@ -198,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("results", nargs="+", help="result folders or results.json files (e.g. leaderboards/results)")
     lb.add_argument("--out", required=True, help="folder for the site (index.html, claims.html, plots.html, runs/, tables/)")
     lb.add_argument("--claims", action="append", help="claims YAML files or folders (default leaderboards/claims/)")
+    lb.add_argument("--readme", help="also rewrite the table between <!-- leaderboard:start/end --> in this file")
     lb.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     lb.set_defaults(func=cmd_leaderboard)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from harness import atomic, results
+from harness.errors import ConfigError
 from reports import report
 from reports.formatting import fmt, fmt_ci
 from reports.html import environment
@@ -37,6 +38,21 @@ def summary_markdown(entries: list[Entry], link_prefix: str = "") -> str:
         cells = [e.task_spec, e.model_label, primary, link, fmt_ci(primary, m["ci"] if m else None), str(m["n"] if m else "")]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+README_START, README_END = "<!-- leaderboard:start -->\n", "<!-- leaderboard:end -->"
+
+
+def update_readme(readme: str | Path, entries: list[Entry], site_dir: str) -> None:
+    """Replace the table between the README's leaderboard markers, links pointing into site_dir."""
+    path = Path(readme)
+    text = path.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        raise ConfigError(f"{path} has no '{README_START.strip()}' ... '{README_END}' markers; add them where the table goes.")
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    atomic.write_text(path, head + README_START + summary_markdown(entries, link_prefix=site_dir.rstrip("/") + "/")
+                      + README_END + tail)
 
 
 def _write(path: Path, text: str) -> None:

@@ -112,7 +112,7 @@ def test_readme_leaderboard_table_is_the_one_built_from_committed_results():
     readme = (REPO / "README.md").read_text()
     block = readme.split("<!-- leaderboard:start -->\n", 1)[1].split("<!-- leaderboard:end -->", 1)[0]
     expected = site.summary_markdown(entries.load([COMMITTED_RESULTS]), link_prefix="leaderboards/site/")
-    assert block.strip() == expected.strip(), "rebuild with: claimbench leaderboard leaderboards/results --out leaderboards/site"
+    assert block.strip() == expected.strip(), "rebuild: claimbench leaderboard leaderboards/results --out leaderboards/site --readme README.md"
 
 
 def test_committed_site_is_current(committed_site):
@@ -120,7 +120,8 @@ def test_committed_site_is_current(committed_site):
     committed = REPO / "leaderboards" / "site"
     for page in ("index.html", "claims.html", "leaderboard.md", "summary.md"):
         assert (committed / page).read_text() == (committed_site / page).read_text(), (
-            f"leaderboards/site/{page} is stale; rebuild: claimbench leaderboard leaderboards/results --out leaderboards/site")
+            f"leaderboards/site/{page} is stale; rebuild: claimbench leaderboard leaderboards/results "
+            "--out leaderboards/site --readme README.md")
 
 
 def untrusted_results(tmp_path: Path) -> Path:

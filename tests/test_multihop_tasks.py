@@ -59,6 +59,9 @@ def test_cc_exemplars_are_removed_and_subquestions_deduplicated(tmp_path):
     prompt = sample["requests"][2]["request"]["prompt"]
     shots, asked = prompt.rsplit("Question:", 1)
     assert prompt.count("Question:") == 3 and sample["row"]["person"] in asked and sample["row"]["person"] not in shots
+    # The source repeats some person_ids within a category; sample ids stay unique so runs pair sample by sample.
+    ids = [x["id"] for x in evaluable]
+    assert len(set(ids)) == len(ids) and "birthyear_masterchamp/511#2" in ids
 
 
 def test_multihop_tasks_load_their_real_files(tmp_path):
