@@ -9,8 +9,10 @@ how fast quality falls as steps are cut).
 Training is a time budget, not an epoch count: it stops after --minutes of optimisation.
 A checkpoint (model, EMA, optimiser, step, RNG states) is written atomically every
 --checkpoint-every steps, so a killed run restarted with the same command continues where
-it stopped. The saved pipeline uses the EMA weights and a DDIM scheduler sharing the
-training noise schedule.
+it stopped (rerun after the budget is spent only re-saves the pipeline). The saved
+pipeline uses the EMA weights and a DDIM scheduler sharing the training noise schedule,
+with "trailing" timestep spacing so that even a 1-step sample starts from t = 999 (pure
+noise) rather than t = 0.
 """
 from __future__ import annotations
 
@@ -106,7 +108,8 @@ def main() -> None:
 
     ema.copy_to(unet.parameters())
     unet.eval()
-    pipeline = DDIMPipeline(unet=unet, scheduler=DDIMScheduler.from_config(noise_schedule.config))
+    scheduler = DDIMScheduler.from_config(noise_schedule.config, timestep_spacing="trailing")
+    pipeline = DDIMPipeline(unet=unet, scheduler=scheduler)
     pipeline.save_pretrained(out / "pipeline")
     n_params = sum(p.numel() for p in unet.parameters())
     print(f"trained {step} steps in {elapsed / 60:.1f} min ({n_params:,} parameters); pipeline: {out / 'pipeline'}")

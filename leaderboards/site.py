@@ -55,13 +55,18 @@ def update_readme(readme: str | Path, entries: list[Entry], site_dir: str) -> No
                       + README_END + tail)
 
 
-def _write(path: Path, text: str) -> None:
-    atomic.write_text(path, text)
+MANIFEST = ".claimbench-site"  # the files the last build wrote, so a rebuild removes only its own stale pages
 
 
 def build(entries: list[Entry], claims: list[claims_mod.Claim], out: str | Path, *, progress: bool = True) -> Path:
     """Write the whole site under `out`; returns the index page."""
     out = Path(out)
+    written: list[Path] = []
+
+    def _write(path: Path, text: str) -> None:
+        atomic.write_text(path, text)
+        written.append(path)
+
     env = environment(TEMPLATES)
     task_tables = tables.build(entries)
     checks = claims_mod.check(claims, entries)
@@ -86,4 +91,14 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim], out: str | Path,
     _write(out / "leaderboard.md", "# ClaimBench leaderboard\n\n" + "\n".join(
         f"## {t.task_spec}\n\n{tables.to_markdown(t, link_prefix='')}" for t in task_tables))
     _write(out / "summary.md", summary_markdown(entries))
+    _remove_stale(out, written)
     return out / "index.html"
+
+
+def _remove_stale(out: Path, written: list[Path]) -> None:
+    manifest = out / MANIFEST
+    now = {str(p.relative_to(out)) for p in written}
+    before = set(manifest.read_text(encoding="utf-8").split("\n")) - {""} if manifest.is_file() else set()
+    for rel in sorted(before - now):
+        (out / rel).unlink(missing_ok=True)
+    atomic.write_text(manifest, "\n".join(sorted(now)) + "\n")

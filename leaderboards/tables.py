@@ -1,7 +1,8 @@
 """Per-task leaderboard tables (models x metrics with CIs) as data, Markdown and CSV.
 
-One table per task spec: a method or a reference set is part of what was measured, so
-`bamboogle:method=self_ask` and `bamboogle` are separate tables. Image-metric tables name
+One table per task spec up to its numeric settings: a method or a reference set is part
+of what was measured, so `bamboogle:method=self_ask` and `bamboogle` are separate tables,
+while the cells of a `steps` sweep are rows of one table with a `steps` column. Image-metric tables name
 the feature network, since FID values are comparable only for the same network.
 """
 from __future__ import annotations
@@ -11,9 +12,10 @@ import io
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from harness.options import Spec
 from reports.formatting import fmt, fmt_ci
 
-from .entries import Entry
+from .entries import Entry, spec_of
 
 
 @dataclass
@@ -43,19 +45,44 @@ def shown_metrics(entries: list[Entry]) -> list[str]:
     return list(names)
 
 
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+        return True
+    except ValueError:
+        return False
+
+
+def group_key(e: Entry) -> str:
+    """The task spec without its numeric settings: runs that differ only in steps, guidance or a
+    sample size share a table (FIDs against one reference are comparable), with a column per setting."""
+    spec = spec_of(e.task_spec)
+    return Spec(spec.name, tuple((k, v) for k, v in spec.options if not _is_number(v))).text
+
+
+def _settings(group: list[Entry]) -> list[str]:
+    """Numeric task options whose value differs between the group's runs (or is absent in some)."""
+    keys = dict.fromkeys(k for e in group for k, v in spec_of(e.task_spec).options if _is_number(v))
+    return [k for k in keys if len({e.task_options.get(k) for e in group}) > 1]
+
+
 def build(entries: list[Entry]) -> list[Table]:
     tables = []
-    for spec, group in groupby(sorted(entries, key=lambda e: (e.task_spec, e.model_label)), key=lambda e: e.task_spec):
+    for key, group in groupby(sorted(entries, key=lambda e: (group_key(e), e.model_label)), key=group_key):
         group = list(group)
+        settings = _settings(group)
+        group.sort(key=lambda e: (e.model_label, [float(e.task_options.get(k, "-inf")) for k in settings]))
         metrics = shown_metrics(group)
         image = any(e.network() for e in group)
-        columns = ["model", "parameters", "n", *metrics] + (["feature network"] if image else [])
-        table = Table(spec, group[0].task_name, columns, metrics, entries=group)
+        columns = ["model", *settings, "parameters", "n", *metrics] + (["feature network"] if image else [])
+        table = Table(key, group[0].task_name, columns, metrics, entries=group)
         for e in group:
             params = e.parameters
-            row = [Cell(e.model_label, e.model_label, e.report_path),
-                   Cell(f"{params / 1e6:.0f}M" if params else "-", params),
-                   Cell(str(_n(e)), _n(e))]
+            row = [Cell(e.model_label, e.model_label, e.report_path)]
+            for k in settings:
+                value = e.task_options.get(k)
+                row.append(Cell(value or "-", float(value) if value else None))
+            row += [Cell(f"{params / 1e6:.0f}M" if params else "-", params), Cell(str(_n(e)), _n(e))]
             for name in metrics:
                 m = e.metric(name)
                 if m is None or m["value"] is None:
@@ -84,9 +111,9 @@ def to_markdown(table: Table, link_prefix: str | None = None) -> str:
     lines = [f"| {' | '.join(map(_md, table.columns))} |", "|" + "---|" * len(table.columns)]
     for row in table.rows:
         cells = []
-        for i, c in enumerate(row):
+        for c in row:
             text = _md(c.text)
-            if link_prefix is not None and c.href and i >= 3:
+            if link_prefix is not None and c.href:
                 text = f"[{text}]({link_prefix}{c.href})"
             cells.append(text)
         lines.append(f"| {' | '.join(cells)} |")
@@ -103,7 +130,7 @@ def to_csv(table: Table) -> str:
     net = any(e.network() for e in table.entries)
     w.writerow(header + (["network", "network_sha256", "resize_mode"] if net else []))
     for e in table.entries:
-        row = [table.task_spec, e.model_label, e.parameters or "", _n(e)]
+        row = [e.task_spec, e.model_label, e.parameters or "", _n(e)]
         for name in table.metrics:
             m = e.metric(name) or {"value": None, "ci": None}
             ci = m["ci"] or ["", ""]

@@ -77,7 +77,8 @@ def test_tables_markdown_and_csv_hold_every_committed_number():
     by_spec = {t.task_spec: t for t in tables.build(runs)}
     cc = by_spec["compositional_celebrities"]
     md = tables.to_markdown(cc)
-    assert "| smollm2-135m | 135M | 8659 | 1.2% [1.0%, 1.5%]" in md
+    assert "| smollm2-135m | - | 135M | 8659 | 1.2% [1.0%, 1.5%]" in md  # "-": the full set, no sample size
+    assert "| gemma3-270m:backend=llamacpp | 1200 | 268M | 1200 |" in md  # the seeded sample: a row, not a table
     assert "70.6% [64.1%, 76.9%]" in md  # SmolLM2's gap with its CI
     rows = list(csv.DictReader(io.StringIO(tables.to_csv(cc))))
     gemma = next(r for r in rows if r["model"] == "gemma3-270m:backend=llamacpp")
@@ -150,3 +151,14 @@ def test_untrusted_strings_are_escaped(tmp_path):
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;evil-model" in (out / "index.html").read_text()
     report = next((out / "runs").rglob("*.html")).read_text()
     assert "&lt;img src=x onerror=" in report
+
+
+def test_rebuild_removes_its_own_stale_pages_and_nothing_else(tmp_path):
+    out = tmp_path / "site"
+    site.build(entries.load([COMMITTED_RESULTS / "idiomem"]), [], out, progress=False)
+    (out / "notes.txt").write_text("mine")
+    gemma = out / "runs" / "idiomem" / "gemma3-270m.html"
+    assert gemma.is_file()
+    site.build(entries.load([COMMITTED_RESULTS / "idiomem" / "smollm2-135m"]), [], out, progress=False)
+    assert not gemma.exists() and (out / "runs" / "idiomem" / "smollm2-135m.html").is_file()
+    assert (out / "notes.txt").read_text() == "mine"
