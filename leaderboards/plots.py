@@ -111,10 +111,15 @@ def fid_vs_setting(entries: list[Entry]) -> str | None:
         return None
     fig, panels = new_figure(8.0 * len(axes), 4.4, ncols=len(axes))
     for ax, (axis, series) in zip(panels, sorted(axes.items())):
+        xs = sorted({x for points in series.values() for x, _ in points})
         for label, points in sorted(series.items()):
             ax.plot([x for x, _ in points], [y for _, y in points], "o-", label=label)
+        if xs[0] > 0 and xs[-1] / xs[0] >= 10:  # sampling steps 1..50: a log axis spreads the few-step end
+            ax.set_xscale("log")
+            ax.minorticks_off()
+            ax.set_xticks(xs, [f"{x:g}" for x in xs])
         ax.set_xlabel(axis)
         ax.set_ylabel("FID (lower is closer to the reference)")
         ax.set_title(f"FID vs {axis}", fontsize=10)
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16))  # below: long labels stay off the curve
     return to_data_uri(fig)
