@@ -1,18 +1,15 @@
 """Atomic file writes: a temp file in the same folder, fsync, then rename.
 
-A run killed mid-write leaves the previous file (or none), never half a file. The file
-gets the permissions a plain open() would give (mkstemp's are owner-only), so published
-results and built sites are readable by others.
+A run killed mid-write leaves the previous file (or none), never half a file. The temp
+file is created with mode 0o666 less the umask, as a plain open() would (mkstemp's are
+owner-only), so published results and built sites are readable by others.
 """
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -35,13 +32,13 @@ def write_npy(path: Path, array) -> None:
 
 def _write(path: Path, fill, mode: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    tmp = str(path.parent / f".{path.name}.{uuid.uuid4().hex}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the kernel applies the umask
     try:
         with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
             fill(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -9,6 +9,7 @@ from the cache.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -102,15 +103,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _result_files(run_dir: str) -> list[Path]:
-    files = results.find(run_dir)
-    if not files:
-        raise ClaimBenchError(f"no results.json under {run_dir!r}; pass the --output folder of a `claimbench run`.")
-    return files
-
-
 def cmd_show(args: argparse.Namespace) -> int:
-    for f in _result_files(args.run_dir):
+    for f in results.find_required(args.run_dir):
         _print_result(results.read(f))
         print(f"  ({f})")
     return 0
@@ -119,7 +113,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     from leaderboards.publish import publish
 
-    for f in _result_files(args.run_dir):
+    for f in results.find_required(args.run_dir):
         print(f"published {publish(f.parent, args.dest)}")
     return 0
 
@@ -146,8 +140,6 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    import os
-
     from leaderboards import compare
 
     rows = compare.compare(args.base, args.new, args.tolerance, seed=args.seed)

@@ -20,7 +20,7 @@ from .errors import ConfigError
 from .metrics import Metric, MetricValue
 from .stats import ratio_bootstrap_ci
 
-_FIELDS = ("q1_correct", "q2_correct", "hop_correct")
+FIELDS = ("q1_correct", "q2_correct", "hop_correct")  # per-sample fields a task's process() sets
 
 
 def gap_counts(q1: np.ndarray, q2: np.ndarray, hop: np.ndarray) -> dict:
@@ -45,7 +45,7 @@ class CompositionalityGap(Metric):
 
     def update(self, sample: dict) -> None:
         fields = sample.get("fields", {})
-        missing = [f for f in (*_FIELDS, self.options.by) if f not in fields]
+        missing = [f for f in (*FIELDS, self.options.by) if f not in fields]
         if missing:
             raise ConfigError(f"metric {self.name!r} needs fields {missing} from the task's process() hook.")
         self.rows.append((bool(fields["q1_correct"]), bool(fields["q2_correct"]), bool(fields["hop_correct"]),

@@ -121,3 +121,12 @@ def find(root: str | Path) -> list[Path]:
     if p.is_file():
         return [p]
     return sorted(p.rglob("results.json"))
+
+
+def find_required(root: str | Path) -> list[Path]:
+    """find(), refusing a folder with no results (a wrong path, or a run that never finished)."""
+    files = find(root)
+    if not files:
+        raise ConfigError(f"no results.json under {str(root)!r}; pass the --output folder of a `claimbench run` "
+                          "(or leaderboards/results).")
+    return files

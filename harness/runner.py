@@ -68,13 +68,13 @@ def _gather(task: Task, rows: list[dict], dispatcher: Dispatcher, counts: Reques
     return histories, rounds
 
 
-def _score(task: Task, indices: list[int], rows: list[dict], histories: list[History],
+def _score(task: Task, indices: list[int], ids: list[str], rows: list[dict], histories: list[History],
            seed: int) -> tuple[list[dict], dict, Counter]:
     """Per-sample records for samples.jsonl, aggregated metrics, and why rows went unscored."""
     metrics = task.make_metrics(seed)
     samples, reasons = [], Counter()
-    for idx, row, hist in zip(indices, rows, histories):
-        record: dict[str, Any] = {"id": task.row_id(row, idx), "index": idx, "row": row,
+    for idx, sid, row, hist in zip(indices, ids, rows, histories):
+        record: dict[str, Any] = {"id": sid, "index": idx, "row": row,
                                   "requests": [{"request": r.canonical(), "response": resp} for r, resp in hist]}
         try:
             sample = task.hooks.process(row, hist)
@@ -105,10 +105,11 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
     pool = task.hooks.prepare(data.rows)
     indices = task.select(len(pool), seed, limit)
     rows = [pool[i] for i in indices]
+    ids = task.sample_ids(pool)
     counts = RequestCounts()
     histories, rounds = _gather(task, rows, dispatcher, counts)
     t_gathered = time.perf_counter()
-    samples, metric_values, reasons = _score(task, indices, rows, histories, seed)
+    samples, metric_values, reasons = _score(task, indices, [ids[i] for i in indices], rows, histories, seed)
     t_end = time.perf_counter()
     model_s = dispatcher.model_seconds - model_before
     unscored = sum(reasons.values())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -143,9 +144,18 @@ class Task:
         lim = limit if limit is not None else self.config.limit
         return [int(i) for i in (idx[:lim] if lim is not None else idx)]
 
-    def row_id(self, row: dict, index: int) -> str:
+    def sample_ids(self, pool: list[dict]) -> list[str]:
+        """One unique id per prepared row: its id field (else its position); a repeated id gets
+        `#k` for its k-th occurrence over the whole pool, so ids stay the same whatever subset
+        is evaluated and two runs of a task pair sample by sample."""
         f = self.config.dataset.id_field if self.config.dataset else None
-        return str(row[f]) if f else str(index)
+        seen: Counter = Counter()
+        ids = []
+        for index, row in enumerate(pool):
+            rid = str(row[f]) if f else str(index)
+            seen[rid] += 1
+            ids.append(rid if seen[rid] == 1 else f"{rid}#{seen[rid]}")
+        return ids
 
 
 def _load_hooks(ref: str, where: str) -> type[TaskHooks]:

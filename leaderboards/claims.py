@@ -8,6 +8,7 @@ the same task, method and metric are listed beside it as context, never compared
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,8 +72,7 @@ def load(paths: list[str | Path] | None = None) -> list[Claim]:
     claims: list[Claim] = []
     for f in files:
         claims.extend(_load_file(f))
-    ids = [f"{c.paper['id']}/{c.id}" for c in claims]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = sorted(i for i, n in Counter(f"{c.paper['id']}/{c.id}" for c in claims).items() if n > 1)
     if dupes:
         raise ConfigError(f"claims: ids {dupes} appear twice; give every claim of a paper its own id.")
     return claims

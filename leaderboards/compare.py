@@ -22,6 +22,8 @@ from harness.errors import ConfigError
 from reports import samples as sample_logs
 from reports.formatting import fmt, is_rate
 
+from .tables import md_cell
+
 
 @dataclass
 class Row:
@@ -74,13 +76,12 @@ def parse_tolerances(items: list[str]) -> tuple[float, dict[str, float]]:
     return default, per
 
 
-def _task_dirs(root: str | Path) -> dict[str, Path]:
-    files = results.find(root)
-    if not files:
-        raise ConfigError(f"no results.json under {str(root)!r}; pass the --output folder of a `claimbench run`.")
-    out: dict[str, Path] = {}
-    for f in files:
-        out[results.read(f).task["spec"]] = f.parent
+def _runs(root: str | Path) -> dict[str, tuple[Path, results.RunResult]]:
+    """Each task's folder and result under a run folder, by task spec."""
+    out = {}
+    for f in results.find_required(root):
+        r = results.read(f)
+        out[r.task["spec"]] = (f.parent, r)
     return out
 
 
@@ -96,8 +97,9 @@ def _scores(samples: list[dict], metric: str) -> dict[tuple[str, int], float]:
     return out
 
 
-def compare_task(base_dir: Path, new_dir: Path, default_tol: float, tols: dict[str, float], seed: int = 0) -> list[Row]:
-    base, new = results.read(base_dir), results.read(new_dir)
+def compare_task(base_run: tuple[Path, results.RunResult], new_run: tuple[Path, results.RunResult],
+                 default_tol: float, tols: dict[str, float], seed: int = 0) -> list[Row]:
+    (base_dir, base), (new_dir, new) = base_run, new_run
     if base.task["config_hash"] != new.task["config_hash"]:
         raise ConfigError(f"task {base.task['spec']!r}: the two runs used different task configs "
                           f"({base.task['config_hash'][:12]} vs {new.task['config_hash'][:12]}); compare runs of the same task version.")
@@ -130,7 +132,7 @@ def compare_task(base_dir: Path, new_dir: Path, default_tol: float, tols: dict[s
 
 def compare(base_root: str | Path, new_root: str | Path, tolerances: list[str] | None = None, seed: int = 0) -> list[Row]:
     default_tol, tols = parse_tolerances(tolerances or [])
-    base, new = _task_dirs(base_root), _task_dirs(new_root)
+    base, new = _runs(base_root), _runs(new_root)
     common = sorted(base.keys() & new.keys())
     if not common:
         raise ConfigError(f"no task is in both runs: {sorted(base)} vs {sorted(new)}; compare runs of the same tasks.")
@@ -160,6 +162,6 @@ def markdown(rows: list[Row], base_label: str, new_label: str) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         verdict = f"**{r.verdict}**" if r.regression else r.verdict
-        lines.append(" | ".join(["", r.task.replace("|", "\\|"), r.metric, fmt(r.metric, r.base), fmt(r.metric, r.new),
+        lines.append(" | ".join(["", md_cell(r.task), r.metric, fmt(r.metric, r.base), fmt(r.metric, r.new),
                                  _diff_text(r), str(r.n), "yes" if r.paired else "no", f"{r.tolerance:g}", verdict, ""]).strip())
     return head + "\n".join(lines) + "\n"

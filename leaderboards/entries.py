@@ -74,6 +74,14 @@ class Entry:
         return None
 
 
+def as_number(value: str) -> float | None:
+    """A spec option's value as a number (steps=4, noise=0.1), or None for text (method=self_ask)."""
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
 def spec_of(label: str) -> Spec:
     """A label parsed as a spec; a label no spec parser accepts (a plug-in's free text) is its own name."""
     try:
@@ -93,11 +101,6 @@ def model_facts() -> dict[str, dict]:
 
 def load(paths: list[str | Path]) -> list[Entry]:
     """Every results.json under the given files or folders, sorted by task then model."""
-    files: list[Path] = []
-    for p in paths:
-        found = results.find(p)
-        if not found:
-            raise ConfigError(f"no results.json under {str(p)!r}; pass result folders such as leaderboards/results.")
-        files.extend(found)
+    files = [f for p in paths for f in results.find_required(p)]
     entries = [Entry(f, results.read(f)) for f in dict.fromkeys(files)]
     return sorted(entries, key=lambda e: (e.task_spec, e.model_label))

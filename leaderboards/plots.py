@@ -12,7 +12,7 @@ from collections import defaultdict
 from harness.options import Spec
 from reports.plots import new_figure, to_data_uri
 
-from .entries import Entry, spec_of
+from .entries import Entry, as_number, spec_of
 
 
 def gap_vs_size(entries: list[Entry]) -> str | None:
@@ -74,13 +74,6 @@ def memorization_by_layer(entries: list[Entry]) -> str | None:
     return to_data_uri(fig)
 
 
-def _numeric(value: str) -> float | None:
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
 def _without(spec: Spec, key: str) -> str:
     return Spec(spec.name, tuple((k, v) for k, v in spec.options if k != key)).text
 
@@ -93,7 +86,7 @@ def fid_series(entries: list[Entry], metric: str = "fid") -> dict[str, dict[str,
     for e in runs:
         for where, spec in (("model", e.model), ("task", spec_of(e.task_spec))):
             for key, value in spec.options:
-                x = _numeric(value)
+                x = as_number(value)
                 if x is None:
                     continue
                 model = _without(spec, key) if where == "model" else e.model_label

@@ -22,6 +22,7 @@ from reports.html import environment
 from . import claims as claims_mod
 from . import plots, tables
 from .entries import Entry
+from .tables import md_cell
 
 TEMPLATES = Path(__file__).with_name("templates")
 NAV = [("Leaderboard", "index.html"), ("Claims", "claims.html"), ("Plots", "plots.html")]
@@ -34,9 +35,9 @@ def summary_markdown(entries: list[Entry], link_prefix: str = "") -> str:
         primary = e.result.task["config"].get("primary_metric") or next(iter(e.result.metrics))
         m = e.metric(primary)
         value = fmt(primary, m["value"]) if m else "-"
-        link = f"[{value}]({link_prefix}{e.report_path})" if link_prefix is not None else value
-        cells = [e.task_spec, e.model_label, primary, link, fmt_ci(primary, m["ci"] if m else None), str(m["n"] if m else "")]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        cells = [md_cell(e.task_spec), md_cell(e.model_label), primary, f"[{value}]({link_prefix}{e.report_path})",
+                 fmt_ci(primary, m["ci"] if m else None), str(m["n"] if m else "")]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -83,7 +84,8 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim], out: str | Path,
 
     for e in tqdm(entries, desc="run reports", unit="run", disable=not progress):
         depth = "../" * e.report_path.count("/")
-        _write(out / e.report_path, report.render(e.path.parent, nav=[(label, depth + href) for label, href in NAV]))
+        _write(out / e.report_path, report.render(e.path.parent, result=e.result,
+                                                  nav=[(label, depth + href) for label, href in NAV]))
     for t in task_tables:
         stem = results.folder_name(t.task_spec)  # may hold dots: never treat its tail as a suffix
         _write(out / "tables" / f"{stem}.md", f"## {t.task_spec}\n\n" + tables.to_markdown(t, link_prefix="../"))

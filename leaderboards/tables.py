@@ -15,7 +15,7 @@ from itertools import groupby
 from harness.options import Spec
 from reports.formatting import fmt, fmt_ci
 
-from .entries import Entry, spec_of
+from .entries import Entry, as_number, spec_of
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Cell:
 
 @dataclass
 class Table:
-    task_spec: str
+    task_spec: str        # the group's spec: the task spec without its numeric settings (group_key)
     task_name: str
     columns: list[str]
     metrics: list[str]
@@ -45,24 +45,16 @@ def shown_metrics(entries: list[Entry]) -> list[str]:
     return list(names)
 
 
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-        return True
-    except ValueError:
-        return False
-
-
 def group_key(e: Entry) -> str:
     """The task spec without its numeric settings: runs that differ only in steps, guidance or a
     sample size share a table (FIDs against one reference are comparable), with a column per setting."""
     spec = spec_of(e.task_spec)
-    return Spec(spec.name, tuple((k, v) for k, v in spec.options if not _is_number(v))).text
+    return Spec(spec.name, tuple((k, v) for k, v in spec.options if as_number(v) is None)).text
 
 
 def _settings(group: list[Entry]) -> list[str]:
     """Numeric task options whose value differs between the group's runs (or is absent in some)."""
-    keys = dict.fromkeys(k for e in group for k, v in spec_of(e.task_spec).options if _is_number(v))
+    keys = dict.fromkeys(k for e in group for k, v in spec_of(e.task_spec).options if as_number(v) is not None)
     return [k for k in keys if len({e.task_options.get(k) for e in group}) > 1]
 
 
@@ -82,7 +74,8 @@ def build(entries: list[Entry]) -> list[Table]:
             for k in settings:
                 value = e.task_options.get(k)
                 row.append(Cell(value or "-", float(value) if value else None))
-            row += [Cell(f"{params / 1e6:.0f}M" if params else "-", params), Cell(str(_n(e)), _n(e))]
+            n = _n(e)
+            row += [Cell(f"{params / 1e6:.0f}M" if params else "-", params), Cell(str(n), n)]
             for name in metrics:
                 m = e.metric(name)
                 if m is None or m["value"] is None:
@@ -102,17 +95,18 @@ def _n(e: Entry) -> int:
     return max((m["n"] for m in e.result.metrics.values()), default=e.result.counts["scored"])
 
 
-def _md(text: str) -> str:
+def md_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(table: Table, link_prefix: str | None = None) -> str:
     """A GitHub Markdown table; with link_prefix, values link to their run reports."""
-    lines = [f"| {' | '.join(map(_md, table.columns))} |", "|" + "---|" * len(table.columns)]
+    lines = [f"| {' | '.join(map(md_cell, table.columns))} |", "|" + "---|" * len(table.columns)]
     for row in table.rows:
         cells = []
         for c in row:
-            text = _md(c.text)
+            text = md_cell(c.text)
             if link_prefix is not None and c.href:
                 text = f"[{text}]({link_prefix}{c.href})"
             cells.append(text)

@@ -34,9 +34,9 @@ def bars_with_ci(title: str, groups: dict[str, dict], *, percent: bool = True) -
     """One bar per group (value with its 95% CI as an error bar), e.g. a rate by source."""
     keys = list(groups)
     scale = 100 if percent else 1
-    values = [scale * (groups[k]["value"] or 0) for k in keys]
-    lo = [v - scale * g["ci"][0] if g.get("ci") else 0 for v, g in zip(values, (groups[k] for k in keys))]
-    hi = [scale * g["ci"][1] - v if g.get("ci") else 0 for v, g in zip(values, (groups[k] for k in keys))]
+    values = [scale * (g["value"] or 0) for g in groups.values()]
+    lo = [v - scale * g["ci"][0] if g.get("ci") else 0 for v, g in zip(values, groups.values())]
+    hi = [scale * g["ci"][1] - v if g.get("ci") else 0 for v, g in zip(values, groups.values())]
     fig, (ax,) = new_figure(max(4.0, 0.6 * len(keys) + 2), 3.4)
     ax.bar(range(len(keys)), values, yerr=[lo, hi], capsize=3, color="#4c72b0")
     ax.set_xticks(range(len(keys)), [f"{k}\n(n={groups[k]['n']})" for k in keys], rotation=30 if len(keys) > 4 else 0,

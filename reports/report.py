@@ -7,7 +7,6 @@ from pathlib import Path
 from tqdm import tqdm
 
 from harness import atomic, results
-from harness.errors import ConfigError
 
 from . import plots, samples
 from .html import environment
@@ -45,8 +44,8 @@ def _lens(result: results.RunResult) -> str | None:
     return plots.lens_curves(f"logit lens: {result.model['label']}", m["extra"])
 
 
-def context(task_dir: Path) -> dict:
-    result = results.read(task_dir)
+def context(task_dir: Path, result: results.RunResult | None = None) -> dict:
+    result = result or results.read(task_dir)
     rows = samples.read(task_dir)
     primary = result.task["config"].get("primary_metric") or next(iter(result.metrics))
     return {"r": result, "primary": primary, "breakdowns": _breakdowns(result), "gap": _gap(result),
@@ -56,20 +55,20 @@ def context(task_dir: Path) -> dict:
             "image": {name: m["extra"] for name, m in result.metrics.items() if "network" in m["extra"]}}
 
 
-def render(task_dir: Path, *, nav: list[tuple[str, str]] | None = None) -> str:
-    """The report page of one task's results folder; `nav` adds site links (label, href)."""
-    return environment().get_template("report.html.j2").render(**context(task_dir), nav=nav or [])
+def render(task_dir: Path, *, result: results.RunResult | None = None, nav: list[tuple[str, str]] | None = None) -> str:
+    """The report page of one task's results folder (`result`: its results.json, if already read);
+    `nav` adds site links (label, href)."""
+    return environment().get_template("report.html.j2").render(**context(task_dir, result), nav=nav or [])
 
 
 def write_reports(run_dir: str | Path, out: str | Path | None = None) -> list[Path]:
     """A report.html for every results.json under run_dir (beside it, or mirrored under `out`)."""
     root = Path(run_dir)
-    files = results.find(root)
-    if not files:
-        raise ConfigError(f"no results.json under {str(run_dir)!r}; pass the --output folder of a `claimbench run`.")
+    files = results.find_required(root)
+    base = root if root.is_dir() else root.parent
     written = []
     for f in tqdm(files, desc="reports", unit="run", disable=len(files) < 2):
-        dest = f.parent / FILENAME if out is None else Path(out) / f.parent.relative_to(root if root.is_dir() else f.parent) / FILENAME
+        dest = f.parent / FILENAME if out is None else Path(out) / f.parent.relative_to(base) / FILENAME
         dest.parent.mkdir(parents=True, exist_ok=True)
         atomic.write_text(dest, render(f.parent))
         written.append(dest)

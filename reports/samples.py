@@ -6,9 +6,8 @@ import gzip
 import json
 from pathlib import Path
 
+from harness.compositionality import FIELDS as GAP_FIELDS
 from harness.errors import ConfigError
-
-GAP_FIELDS = ("q1_correct", "q2_correct", "hop_correct")
 
 
 def read(task_dir: Path) -> list[dict]:

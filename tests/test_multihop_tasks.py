@@ -60,7 +60,7 @@ def test_cc_exemplars_are_removed_and_subquestions_deduplicated(tmp_path):
     shots, asked = prompt.rsplit("Question:", 1)
     assert prompt.count("Question:") == 3 and sample["row"]["person"] in asked and sample["row"]["person"] not in shots
     # The source repeats some person_ids within a category; sample ids stay unique so runs pair sample by sample.
-    ids = [x["id"] for x in evaluable]
+    ids = [json.loads(line)["id"] for line in (tmp_path / "compositional_celebrities" / "samples.jsonl").open()]
     assert len(set(ids)) == len(ids) and "birthyear_masterchamp/511#2" in ids
 
 

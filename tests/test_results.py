@@ -1,9 +1,10 @@
 import json
+import os
 
 import jsonschema
 import pytest
 
-from harness import evaluate, results
+from harness import atomic, evaluate, results
 from harness.errors import ConfigError
 
 
@@ -41,3 +42,13 @@ def test_no_temp_files_left_behind(tmp_path):
     evaluate("scripted", ["demo_choice"], output=tmp_path, cache=":memory:")
     names = sorted(p.name for p in (tmp_path / "demo_choice").iterdir())
     assert names == ["results.json", "samples.jsonl"]
+
+
+def test_atomic_writes_get_the_permissions_open_would_give(tmp_path):
+    old = os.umask(0o022)
+    try:
+        atomic.write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644  # mkstemp alone would give 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]  # no temp file left behind

@@ -25,6 +25,18 @@ def test_dedup_many_identical_requests_make_one_model_call(tmp_path):
     assert r.metric("exact_match") == 1.0
 
 
+def test_repeated_row_ids_become_unique_sample_ids_over_the_whole_dataset(tmp_path):
+    row = {"a": 2, "op1": "+", "b": 2, "op2": None, "c": None, "answer": "4"}
+    data = tmp_path / "dupes.jsonl"
+    data.write_text("".join(json.dumps({**row, "id": i}) + "\n" for i in ["a", "b", "a", "c", "a"]))
+    evaluate("scripted", [f"demo_arithmetic:path={data}"], cache=":memory:", output=tmp_path / "out")
+    (log,) = (tmp_path / "out").rglob("samples.jsonl")
+    assert [json.loads(x)["id"] for x in log.read_text().splitlines()] == ["a", "b", "a#2", "c", "a#3"]
+    evaluate("scripted", [f"demo_arithmetic:path={data},limit=3"], cache=":memory:", output=tmp_path / "lim")
+    (log,) = (tmp_path / "lim").rglob("samples.jsonl")
+    assert [json.loads(x)["id"] for x in log.read_text().splitlines()] == ["a", "b", "a#2"]
+
+
 def test_cache_hit_on_rerun_and_miss_for_another_model(tmp_path):
     cache, log = tmp_path / "c.sqlite", tmp_path / "served.jsonl"
     [first] = evaluate(f"scripted:log={log}", ["demo_choice"], cache=cache)

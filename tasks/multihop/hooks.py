@@ -1,7 +1,6 @@
 """Hooks of the multi-hop QA tasks."""
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from harness import qa
@@ -132,14 +131,7 @@ class CompositionalCelebrities(TaskHooks):
         for c in sorted(by_cat):
             self.q1_shots.setdefault(c.split("_")[0], [(r["Q1"], r["A1"][0]) for r in by_cat[c]])
         exemplar_people = {r["person"] for rs in by_cat.values() for r in rs}
-        out, seen = [], Counter()
-        for r in rows:
-            if r["person"] in exemplar_people:
-                continue
-            key = f"{r['category']}/{r['person_id']}"
-            seen[key] += 1  # the source repeats some person_ids within a category (birthyear_masterchamp)
-            out.append({**r, "id": key if seen[key] == 1 else f"{key}#{seen[key]}"})
-        return out
+        return [{**r, "id": f"{r['category']}/{r['person_id']}"} for r in rows if r["person"] not in exemplar_people]
 
     def _ask(self, shots: list, question: str) -> Generate:
         p = self.config.params
