@@ -7,7 +7,8 @@ Reported with a paired bootstrap CI (the stderr is the binomial sqrt(p(1-p)/n) o
 questions whose sub-questions were both right), overall and per category, together with the
 three-way breakdown of all questions: both sub-questions and the 2-hop right / both
 sub-questions right but the 2-hop wrong / at least one sub-question wrong. Each sample's
-`fields` carry q1_correct, q2_correct, hop_correct and the grouping field (category).
+`fields` carry q1_correct, q2_correct, hop_correct and the grouping field (category);
+`where=FLAG` restricts all of it to the samples whose field FLAG is true.
 """
 from __future__ import annotations
 
@@ -38,16 +39,21 @@ class CompositionalityGap(Metric):
     @dataclass(frozen=True)
     class Options:
         by: str = "category"  # field to break the gap down by
+        where: str = ""       # keep only the samples whose field WHERE is true (e.g. leak_free)
 
     def __init__(self, name, options, seed: int = 0):
+        if options.where:  # named like mean's filtered rates: compositionality_gap[leak_free]
+            name = f"{name.split(':')[0]}[{options.where}]"
         super().__init__(name, options, seed)
         self.rows: list[tuple[bool, bool, bool, str]] = []
 
     def update(self, sample: dict) -> None:
         fields = sample.get("fields", {})
-        missing = [f for f in (*FIELDS, self.options.by) if f not in fields]
+        missing = [f for f in (*FIELDS, self.options.by, self.options.where) if f and f not in fields]
         if missing:
             raise ConfigError(f"metric {self.name!r} needs fields {missing} from the task's process() hook.")
+        if self.options.where and not fields[self.options.where]:
+            return
         self.rows.append((bool(fields["q1_correct"]), bool(fields["q2_correct"]), bool(fields["hop_correct"]),
                           str(fields[self.options.by])))
 
@@ -62,6 +68,8 @@ class CompositionalityGap(Metric):
 
     def compute(self) -> MetricValue:
         if not self.rows:
+            if self.options.where:  # a filter may leave nothing: undefined, not an error
+                return MetricValue(self.name, None, None, None, 0, self.higher_is_better)
             raise ConfigError(f"metric {self.name!r}: no sample was scored.")
         overall = self._summary(self.rows)
         groups: dict[str, list] = defaultdict(list)

@@ -151,6 +151,8 @@ class FieldMean(PerSampleMetric):
         return v
 
     def compute(self) -> MetricValue:
+        if self.options.where and not self.values:  # the filter left nothing: undefined, not an error
+            return MetricValue(self.name, None, None, None, 0, self.higher_is_better)
         out = super().compute()
         if self.options.by:
             out.extra["groups"] = {}

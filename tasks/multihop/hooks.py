@@ -21,7 +21,7 @@ def field_path(row: dict, path: str) -> Any:
     return value
 
 
-def _answers(value: Any) -> list:
+def answers(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
@@ -81,8 +81,10 @@ class MultiHopQA(TaskHooks):
         if self.engine is not None:
             fields["search_engine"] = self.engine.label
             fields["searches"] = self._searches(history)
-        return {"prediction": answer or "", "references": _answers(field_path(row, self.config.params["answer"])),
-                "fields": fields}
+        references = answers(field_path(row, self.config.params["answer"]))
+        fields["copies_exemplar"] = float(qa.copies_shown_answer(answer or "", prompts.shown_answers()))
+        fields["leak_free"] = float(not qa.cover_match(base, references))
+        return {"prediction": answer or "", "references": references, "fields": fields}
 
     @staticmethod
     def _searches(history: History) -> list[dict]:
@@ -93,69 +95,3 @@ class MultiHopQA(TaskHooks):
             answer = inserted[len(_INTERMEDIATE):].strip().removesuffix(".") or None
             out.append({"follow_up": parse.follow_ups(text)[-1]["follow_up"], "search_answer": answer})
         return out
-
-
-def _q1_kind(row: dict) -> str:
-    return row["category"].split("_")[0]  # birthplace / birthyear / birthdate: one wording of Q1 each
-
-
-class CompositionalCelebrities(TaskHooks):
-    """Q1, Q2 and the two-hop question, each with a 2-shot direct prompt (Press et al.'s protocol).
-
-    Exemplars: the first two rows of each category (dataset order). The two-hop and Q2
-    prompts use the row's own category's exemplars; Q1's wording depends only on its kind
-    (birthplace, birth year, birthdate), so Q1 prompts use the exemplars of the kind's
-    first category, and one Q1 is asked once however many categories share it. Every row
-    of an exemplar person is removed from the evaluated set.
-
-    With an elicitive method (chain_of_thought, self_ask, self_ask_search) the two-hop
-    question is asked as in MultiHopQA (the project's exemplars, search rounds); Q1 and
-    Q2 stay direct, so the gap measures what the method adds to composing known facts.
-    """
-
-    kinds = frozenset({"generate"})
-
-    def __init__(self, config):
-        super().__init__(config)
-        self.hop = None if config.method == "direct" else MultiHopQA(config)
-
-    def prepare(self, rows: list[dict]) -> list[dict]:
-        by_cat: dict[str, list[dict]] = {}
-        for r in rows:
-            by_cat.setdefault(r["category"], [])
-            if len(by_cat[r["category"]]) < 2:
-                by_cat[r["category"]].append(r)
-        self.hop_shots = {c: [(r["Question"], r["Answer"][0]) for r in rs] for c, rs in by_cat.items()}
-        self.q2_shots = {c: [(r["Q2"], r["A2"][0]) for r in rs] for c, rs in by_cat.items()}
-        self.q1_shots: dict[str, list] = {}
-        for c in sorted(by_cat):
-            self.q1_shots.setdefault(c.split("_")[0], [(r["Q1"], r["A1"][0]) for r in by_cat[c]])
-        exemplar_people = {r["person"] for rs in by_cat.values() for r in rs}
-        return [{**r, "id": f"{r['category']}/{r['person_id']}"} for r in rows if r["person"] not in exemplar_people]
-
-    def _ask(self, shots: list, question: str) -> Generate:
-        p = self.config.params
-        text = "".join(f"Question: {q}\nAnswer: {a}\n\n" for q, a in shots) + f"Question: {question}\nAnswer:"
-        return Generate(text, max_tokens=int(p["max_tokens"]["direct"]), stop=tuple(p["stop"]["direct"]))
-
-    def requests(self, row: dict, history: History) -> list:
-        if history:
-            return [] if self.hop is None else self.hop.requests(row, history[2:])
-        cat = row["category"]
-        hop = self._ask(self.hop_shots[cat], row["Question"]) if self.hop is None else self.hop.requests(row, [])[0]
-        return [self._ask(self.q1_shots[_q1_kind(row)], row["Q1"]), self._ask(self.q2_shots[cat], row["Q2"]), hop]
-
-    def process(self, row: dict, history: History) -> dict:
-        match = MATCHERS[self.config.params.get("match", "exact_match")]
-        a1, a2 = (parse.final_answer(resp, "direct") for _, resp in history[:2])
-        fields: dict[str, Any] = {}
-        if self.hop is None:
-            hop = parse.final_answer(history[2][1], "direct")
-        else:
-            elicited = self.hop.process(row, history[2:])
-            hop, fields = elicited["prediction"] or None, elicited["fields"]
-        return {"prediction": hop or "", "references": _answers(row["Answer"]),
-                "fields": {**fields, "q1_prediction": a1, "q2_prediction": a2, "category": row["category"],
-                           "q1_correct": float(match(a1 or "", row["A1"])), "q2_correct": float(match(a2 or "", row["A2"])),
-                           "hop_correct": float(match(hop or "", row["Answer"])),
-                           "unparseable": float(hop is None)}}

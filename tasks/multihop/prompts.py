@@ -60,4 +60,9 @@ def self_ask(question: str) -> str:
     return f"{shots}Question: {question}\nAre follow up questions needed here:"
 
 
+def shown_answers() -> list[str]:
+    """The final answers every prompt shows (for the copy diagnostic)."""
+    return [e.answer for e in EXEMPLARS]
+
+
 PROMPTS = {"direct": direct, "chain_of_thought": chain_of_thought, "self_ask": self_ask}

@@ -1,0 +1,122 @@
+"""Compositional Celebrities (Press et al. 2022): Q1, Q2 and the two-hop question, each asked
+with a 2-shot direct prompt of the row's own category.
+
+Exemplars. The source file is sorted by answer, so its first rows of a category share one
+answer, and a prompt built from them shows the answer of many test questions. Instead each
+category's two exemplars are drawn with a fixed seed (`params.exemplar_seed`): people are put
+in one seeded order per Q1 kind (birthplace, birth year, birthdate) and each category takes
+the first two of its rows, in that order, whose answers differ for Q1, for Q2 and for the
+two-hop question. Categories of one kind thus mostly share their exemplar people, so fewer
+people leave the evaluated set and identical Q1 prompts are still asked once. Every row of
+an exemplar person is removed from the evaluated set.
+
+Diagnostics in every sample: `{q1,q2,hop}_copies_exemplar` (the prediction equals an answer
+its prompt showed) and `leak_free` (none of the row's gold answers appears in its prompts).
+
+With an elicitive method (chain_of_thought, self_ask, self_ask_search) the two-hop question is
+asked as in MultiHopQA (the project's exemplars, search rounds); Q1 and Q2 stay direct, so the
+gap measures what the method adds to composing facts the model knows.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from harness import qa
+from harness.errors import ConfigError
+from harness.requests import Generate
+from harness.task import History, TaskHooks
+
+from . import parse, prompts
+from .hooks import MATCHERS, MultiHopQA, answers
+
+QUESTIONS = (("q1", "Q1", "A1"), ("q2", "Q2", "A2"), ("hop", "Question", "Answer"))
+
+
+def q1_kind(category: str) -> str:
+    return category.split("_")[0]  # birthplace / birthyear / birthdate: one wording of Q1 each
+
+
+def _differ(a: dict, b: dict) -> bool:
+    """Two rows may share a prompt only if none of their Q1, Q2 or two-hop answers agree."""
+    return all(not qa.exact_match(x, answers(b[gold])) for _, _, gold in QUESTIONS for x in answers(a[gold]))
+
+
+def _rank(seed: int, category: str, person: str) -> str:
+    """A person's place in the seeded order of its Q1 kind; a hash, so that the order of two
+    people does not depend on who else is in the file."""
+    return hashlib.sha256(f"{seed}:{q1_kind(category)}:{person}".encode()).hexdigest()
+
+
+def draw_exemplars(rows: list[dict], seed: int) -> dict[str, list[dict]]:
+    """Each category's two exemplar rows: the first pair, in a seeded order of people per Q1
+    kind, from two people whose answers differ for every question."""
+    by_cat: dict[str, list[dict]] = {}
+    for r in rows:
+        by_cat.setdefault(r["category"], []).append(r)
+    shots = {}
+    for cat, members in sorted(by_cat.items()):
+        ranked = sorted(members, key=lambda r: _rank(seed, cat, r["person"]))  # stable: ties keep file order
+        first = ranked[0]
+        second = next((r for r in ranked[1:] if r["person"] != first["person"] and _differ(first, r)), None)
+        if second is None:
+            raise ConfigError(f"compositional_celebrities: category {cat!r} has no two people whose answers differ; "
+                              "the data file cannot give it a 2-shot prompt.")
+        shots[cat] = [first, second]
+    return shots
+
+
+class CompositionalCelebrities(TaskHooks):
+    kinds = frozenset({"generate"})
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.hop = None if config.method == "direct" else MultiHopQA(config)
+
+    def prepare(self, rows: list[dict]) -> list[dict]:
+        self.shots = draw_exemplars(rows, int(self.config.params.get("exemplar_seed", 0)))
+        exemplar_people = {r["person"] for pair in self.shots.values() for r in pair}
+        return [{**r, "id": f"{r['category']}/{r['person_id']}"} for r in rows if r["person"] not in exemplar_people]
+
+    def _shown(self, row: dict, question: str, gold: str) -> list[tuple[str, str]]:
+        """The (question, answer) pairs shown before `question` in this row's prompt."""
+        return [(x[question], answers(x[gold])[0]) for x in self.shots[row["category"]]]
+
+    def _ask(self, shots: list, question: str) -> Generate:
+        p = self.config.params
+        text = "".join(f"Question: {q}\nAnswer: {a}\n\n" for q, a in shots) + f"Question: {question}\nAnswer:"
+        return Generate(text, max_tokens=int(p["max_tokens"]["direct"]), stop=tuple(p["stop"]["direct"]))
+
+    def requests(self, row: dict, history: History) -> list:
+        if history:
+            return [] if self.hop is None else self.hop.requests(row, history[2:])
+        asked = [self._ask(self._shown(row, q, a), row[q]) for _, q, a in QUESTIONS]
+        return asked if self.hop is None else [*asked[:2], self.hop.requests(row, [])[0]]
+
+    def _hop_shown_answers(self, row: dict) -> list[str]:
+        if self.hop is None:
+            return [a for _, a in self._shown(row, "Question", "Answer")]
+        return prompts.shown_answers()
+
+    def process(self, row: dict, history: History) -> dict:
+        match = MATCHERS[self.config.params.get("match", "exact_match")]
+        a1, a2 = (parse.final_answer(resp, "direct") for _, resp in history[:2])
+        fields: dict[str, Any] = {}
+        if self.hop is None:
+            hop = parse.final_answer(history[2][1], "direct")
+        else:
+            elicited = self.hop.process(row, history[2:])
+            hop = elicited["prediction"] or None
+            fields = {k: v for k, v in elicited["fields"].items() if k not in ("copies_exemplar", "leak_free")}
+        predicted = {"q1": a1, "q2": a2, "hop": hop}
+        shown = {"q1": [a for _, a in self._shown(row, "Q1", "A1")], "q2": [a for _, a in self._shown(row, "Q2", "A2")],
+                 "hop": self._hop_shown_answers(row)}
+        prompt_of = {key: history[i][0].prompt for i, key in enumerate(("q1", "q2", "hop"))}
+        leak = any(qa.cover_match(prompt_of[key], answers(row[gold])) for key, _, gold in QUESTIONS)
+        fields.update({f"{key}_copies_exemplar": float(qa.copies_shown_answer(predicted[key] or "", shown[key]))
+                       for key in predicted})
+        return {"prediction": hop or "", "references": answers(row["Answer"]),
+                "fields": {**fields, "q1_prediction": a1, "q2_prediction": a2, "category": row["category"],
+                           "q1_correct": float(match(a1 or "", row["A1"])), "q2_correct": float(match(a2 or "", row["A2"])),
+                           "hop_correct": float(match(hop or "", row["Answer"])),
+                           "leak_free": float(not leak), "unparseable": float(hop is None)}}
