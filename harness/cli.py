@@ -142,7 +142,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from leaderboards import compare
 
-    rows = compare.compare(args.base, args.new, args.tolerance, seed=args.seed)
+    rows = compare.compare(args.base, args.new, args.tolerance, seed=args.seed, across_versions=args.across_versions)
     text = compare.markdown(rows, args.base, args.new)
     print(text)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -207,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--fail-on-regression", action="store_true",
                      help="exit with status 4 when a metric regresses significantly beyond its tolerance")
     cmp.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
+    cmp.add_argument("--across-versions", action="store_true",
+                     help="compare runs whose task configs differ (e.g. a protocol fix); samples still pair by id, "
+                          "and each such task is marked 'config changed'")
     cmp.set_defaults(func=cmd_compare)
     return p
 

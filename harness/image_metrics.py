@@ -130,7 +130,7 @@ class FID(_GeneratedFeatures):
         mu_g, sigma_g = GaussianStats.of(gen).mean_cov()
         value = frechet_distance(mu_g, sigma_g, mu_r, sigma_r)
         extra = {**self.info(reference, len(gen)), "rank_deficient": len(gen) <= gen.shape[1] or reference.get("n", 1e9) <= gen.shape[1]}
-        return MetricValue(self.name, value, None, None, len(gen), False, extra)
+        return MetricValue(self.name, value, None, None, len(gen), False, extra, unit="number")
 
 
 class KID(_GeneratedFeatures):
@@ -154,7 +154,8 @@ class KID(_GeneratedFeatures):
         feats, reference = self.reference_features()
         mean, std = kernel_distance(feats, gen, num_subsets=self.options.subsets,
                                     max_subset_size=self.options.subset_size, seed=self.seed)
-        return MetricValue(self.name, mean, None, None, len(gen), False, {**self.info(reference, len(gen)), "std": std})
+        return MetricValue(self.name, mean, None, None, len(gen), False, {**self.info(reference, len(gen)), "std": std},
+                           unit="number")
 
 
 class InceptionScore(Metric):
@@ -190,6 +191,6 @@ class InceptionScore(Metric):
         logits = np.concatenate(self.parts)
         mean, std = inception_score(logits, splits=self.options.splits)
         return MetricValue(self.name, mean, None, None, len(logits), True,
-                           {"std": std, "splits": self.options.splits, "classifier": self.options.logits})
+                           {"std": std, "splits": self.options.splits, "classifier": self.options.logits}, unit="number")
 
 

@@ -58,4 +58,5 @@ class LensCurves(Metric):
         keys = np.array([r[0] for r in self.rows])
         groups = {k: curves(ranks[keys == k], probs[keys == k]) for k in sorted(set(keys.tolist()))}
         return MetricValue(self.name, None, None, None, len(self.rows), True,
-                           {"layers": int(ranks.shape[1]), "by": self.options.by, "all": curves(ranks, probs), "groups": groups})
+                           {"layers": int(ranks.shape[1]), "by": self.options.by, "all": curves(ranks, probs), "groups": groups},
+                           unit="number")

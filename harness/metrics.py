@@ -26,16 +26,18 @@ class MetricValue:
     n: int
     higher_is_better: bool
     extra: dict[str, Any] = field(default_factory=dict)
+    unit: str = "rate"   # how reports show it: "rate" in percent, "number" as measured
 
     def to_json(self) -> dict:
         return {"value": self.value, "stderr": self.stderr, "ci": list(self.ci) if self.ci else None,
-                "n": self.n, "higher_is_better": self.higher_is_better, "extra": self.extra}
+                "n": self.n, "higher_is_better": self.higher_is_better, "unit": self.unit, "extra": self.extra}
 
 
 class Metric(ABC):
     """Accumulates state over samples; `Options` (a dataclass) holds its parameters."""
 
     higher_is_better: ClassVar[bool] = True
+    unit: ClassVar[str] = "rate"  # "rate" (a share, shown in percent) or "number" (shown as measured)
 
     @dataclass(frozen=True)
     class Options:
@@ -73,7 +75,7 @@ class PerSampleMetric(Metric):
         if not self.values:
             raise ConfigError(f"metric {self.name!r}: no sample was scored, so there is nothing to aggregate.")
         est = estimate(self.values, seed=self.seed)
-        return MetricValue(self.name, est.value, est.stderr, est.ci, est.n, self.higher_is_better)
+        return MetricValue(self.name, est.value, est.stderr, est.ci, est.n, self.higher_is_better, unit=self.unit)
 
 
 def _references(sample: dict) -> list:
@@ -116,7 +118,11 @@ class FieldMean(PerSampleMetric):
 
     `where=FLAG` keeps only the samples whose field FLAG is true (reported as NAME[FLAG]);
     `by=FIELD` adds each group's mean, stderr and CI under extra.groups (reported as
-    NAME_by_FIELD), so one task can break a rate down by source or by flag.
+    NAME_by_FIELD), so one task can break a rate down by source or by flag. `unit=rate|number`
+    says how it is shown; by default a mean of 0/1 values is a rate and any other a number.
+    `definition=TEXT` says in words what the field measures (shown in reports). A sample whose
+    field is None was not measured by this run (e.g. a backend without the request kind that
+    gives it): it is counted under extra.not_measured, and if none was measured the value is None.
     """
 
     @dataclass(frozen=True)
@@ -125,12 +131,19 @@ class FieldMean(PerSampleMetric):
         higher_is_better: bool = True
         where: str = ""
         by: str = ""
+        unit: str = ""
+        definition: str = ""
+
+        def __post_init__(self) -> None:
+            if self.unit not in ("", "rate", "number"):
+                raise ConfigError(f"metric 'mean': unit must be 'rate' or 'number', got {self.unit!r}.")
 
     def __init__(self, name: str, options: Any, seed: int = 0):
         label = options.field + (f"[{options.where}]" if options.where else "") + (f"_by_{options.by}" if options.by else "")
         super().__init__(label, options, seed)
         self.higher_is_better = options.higher_is_better  # type: ignore[misc]
         self.groups: dict[str, list[float]] = {}
+        self.not_measured = 0
 
     def _field(self, sample: dict, name: str) -> Any:
         fields = sample.get("fields", {})
@@ -145,15 +158,21 @@ class FieldMean(PerSampleMetric):
     def update(self, sample: dict) -> float | None:
         if self.options.where and not self._field(sample, self.options.where):
             return None
+        if self._field(sample, self.options.field) is None:
+            self.not_measured += 1
+            return None
         v = super().update(sample)
         if self.options.by:
             self.groups.setdefault(str(self._field(sample, self.options.by)), []).append(v)
         return v
 
     def compute(self) -> MetricValue:
-        if self.options.where and not self.values:  # the filter left nothing: undefined, not an error
-            return MetricValue(self.name, None, None, None, 0, self.higher_is_better)
+        extra = {k: v for k, v in (("definition", self.options.definition), ("not_measured", self.not_measured)) if v}
+        if not self.values and (self.options.where or self.not_measured):  # nothing left to average: undefined
+            return MetricValue(self.name, None, None, None, 0, self.higher_is_better, extra)
+        self.unit = self.options.unit or ("rate" if all(v in (0.0, 1.0) for v in self.values) else "number")  # type: ignore[misc]
         out = super().compute()
+        out.extra.update(extra)
         if self.options.by:
             out.extra["groups"] = {}
             for key in sorted(self.groups):

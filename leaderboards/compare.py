@@ -20,7 +20,7 @@ from pathlib import Path
 from harness import results, stats
 from harness.errors import ConfigError
 from reports import samples as sample_logs
-from reports.formatting import fmt, is_rate
+from reports.formatting import fmt, is_rate, unit_of
 
 from .tables import md_cell
 
@@ -38,6 +38,8 @@ class Row:
     higher_is_better: bool
     tolerance: float
     significant: bool
+    unit: str = "rate"
+    config_changed: bool = False  # the two runs used different task configs (--across-versions)
 
     @property
     def regression(self) -> bool:
@@ -98,11 +100,14 @@ def _scores(samples: list[dict], metric: str) -> dict[tuple[str, int], float]:
 
 
 def compare_task(base_run: tuple[Path, results.RunResult], new_run: tuple[Path, results.RunResult],
-                 default_tol: float, tols: dict[str, float], seed: int = 0) -> list[Row]:
+                 default_tol: float, tols: dict[str, float], seed: int = 0, across_versions: bool = False) -> list[Row]:
     (base_dir, base), (new_dir, new) = base_run, new_run
-    if base.task["config_hash"] != new.task["config_hash"]:
+    changed = base.task["config_hash"] != new.task["config_hash"]
+    if changed and not across_versions:
         raise ConfigError(f"task {base.task['spec']!r}: the two runs used different task configs "
-                          f"({base.task['config_hash'][:12]} vs {new.task['config_hash'][:12]}); compare runs of the same task version.")
+                          f"({base.task['config_hash'][:12]} vs {new.task['config_hash'][:12]}, versions "
+                          f"{base.task['version']} vs {new.task['version']}); compare runs of the same task version, "
+                          "or pass --across-versions to measure what a protocol change did.")
     base_samples, new_samples = sample_logs.read(base_dir), sample_logs.read(new_dir)
     rows = []
     for name, bm in base.metrics.items():
@@ -110,7 +115,7 @@ def compare_task(base_run: tuple[Path, results.RunResult], new_run: tuple[Path, 
         tol = tols.get(name, default_tol)
         if nm is None or bm["value"] is None or nm["value"] is None:
             rows.append(Row(base.task["spec"], name, bm["value"], nm and nm["value"], None, None, 0, False,
-                            bm["higher_is_better"], tol, False))
+                            bm["higher_is_better"], tol, False, unit_of(name, bm), changed))
             continue
         b, n = _scores(base_samples, name), _scores(new_samples, name)
         ids = sorted(b.keys() & n.keys())
@@ -118,7 +123,7 @@ def compare_task(base_run: tuple[Path, results.RunResult], new_run: tuple[Path, 
             est = stats.paired_bootstrap([b[i] for i in ids], [n[i] for i in ids], seed=seed)
             significant = est.ci is not None and (est.ci[0] > 0 or est.ci[1] < 0)
             rows.append(Row(base.task["spec"], name, bm["value"], nm["value"], est.value, est.ci, est.n, True,
-                            bm["higher_is_better"], tol, significant))
+                            bm["higher_is_better"], tol, significant, unit_of(name, bm), changed))
         else:
             diff = nm["value"] - bm["value"]
             if bm["ci"] and nm["ci"]:
@@ -126,11 +131,12 @@ def compare_task(base_run: tuple[Path, results.RunResult], new_run: tuple[Path, 
             else:
                 significant = diff != 0
             rows.append(Row(base.task["spec"], name, bm["value"], nm["value"], diff, None, min(bm["n"], nm["n"]), False,
-                            bm["higher_is_better"], tol, significant))
+                            bm["higher_is_better"], tol, significant, unit_of(name, bm), changed))
     return rows
 
 
-def compare(base_root: str | Path, new_root: str | Path, tolerances: list[str] | None = None, seed: int = 0) -> list[Row]:
+def compare(base_root: str | Path, new_root: str | Path, tolerances: list[str] | None = None, seed: int = 0,
+            across_versions: bool = False) -> list[Row]:
     default_tol, tols = parse_tolerances(tolerances or [])
     base, new = _runs(base_root), _runs(new_root)
     common = sorted(base.keys() & new.keys())
@@ -138,14 +144,14 @@ def compare(base_root: str | Path, new_root: str | Path, tolerances: list[str] |
         raise ConfigError(f"no task is in both runs: {sorted(base)} vs {sorted(new)}; compare runs of the same tasks.")
     rows: list[Row] = []
     for spec in common:
-        rows.extend(compare_task(base[spec], new[spec], default_tol, tols, seed))
+        rows.extend(compare_task(base[spec], new[spec], default_tol, tols, seed, across_versions))
     return rows
 
 
 def _diff_text(row: Row) -> str:
     if row.diff is None:
         return "-"
-    scale, unit = (100, " pp") if is_rate(row.metric) else (1, "")
+    scale, unit = (100, " pp") if is_rate(row.unit) else (1, "")
     text = f"{scale * row.diff:+.3g}{unit}"
     if row.ci:
         text += f" [{scale * row.ci[0]:+.3g}, {scale * row.ci[1]:+.3g}]"
@@ -162,6 +168,7 @@ def markdown(rows: list[Row], base_label: str, new_label: str) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         verdict = f"**{r.verdict}**" if r.regression else r.verdict
-        lines.append(" | ".join(["", md_cell(r.task), r.metric, fmt(r.metric, r.base), fmt(r.metric, r.new),
+        task = md_cell(r.task) + (" (config changed)" if r.config_changed else "")
+        lines.append(" | ".join(["", task, r.metric, fmt(r.unit, r.base), fmt(r.unit, r.new),
                                  _diff_text(r), str(r.n), "yes" if r.paired else "no", f"{r.tolerance:g}", verdict, ""]).strip())
     return head + "\n".join(lines) + "\n"

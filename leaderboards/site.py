@@ -16,7 +16,7 @@ from tqdm import tqdm
 from harness import atomic, results
 from harness.errors import ConfigError
 from reports import report
-from reports.formatting import fmt, fmt_ci
+from reports.formatting import fmt, fmt_ci, unit_of
 from reports.html import environment
 
 from . import claims as claims_mod
@@ -34,9 +34,10 @@ def summary_markdown(entries: list[Entry], link_prefix: str = "") -> str:
     for e in entries:
         primary = e.result.task["config"].get("primary_metric") or next(iter(e.result.metrics))
         m = e.metric(primary)
-        value = fmt(primary, m["value"]) if m else "-"
+        unit = unit_of(primary, m)
+        value = fmt(unit, m["value"]) if m else "-"
         cells = [md_cell(e.task_spec), md_cell(e.model_label), primary, f"[{value}]({link_prefix}{e.report_path})",
-                 fmt_ci(primary, m["ci"] if m else None), str(m["n"] if m else "")]
+                 fmt_ci(unit, m["ci"] if m else None), str(m["n"] if m else "")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

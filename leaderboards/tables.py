@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from harness.options import Spec
-from reports.formatting import fmt, fmt_ci
+from reports.formatting import fmt, fmt_ci, unit_of
 
 from .entries import Entry, as_number, spec_of
 
@@ -33,6 +33,7 @@ class Table:
     metrics: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
+    definitions: dict[str, str] = field(default_factory=dict)  # metric -> what it measures, where a run says
 
 
 def shown_metrics(entries: list[Entry]) -> list[str]:
@@ -67,7 +68,9 @@ def build(entries: list[Entry]) -> list[Table]:
         metrics = shown_metrics(group)
         image = any(e.network() for e in group)
         columns = ["model", *settings, "parameters", "n", *metrics] + (["feature network"] if image else [])
-        table = Table(key, group[0].task_name, columns, metrics, entries=group)
+        definitions = {name: m["extra"]["definition"] for e in group for name, m in e.result.metrics.items()
+                       if name in metrics and m.get("extra", {}).get("definition")}
+        table = Table(key, group[0].task_name, columns, metrics, entries=group, definitions=definitions)
         for e in group:
             params = e.parameters
             row = [Cell(e.model_label, e.model_label, e.report_path)]
@@ -81,7 +84,8 @@ def build(entries: list[Entry]) -> list[Table]:
                 if m is None or m["value"] is None:
                     row.append(Cell("-"))
                     continue
-                row.append(Cell(f"{fmt(name, m['value'])} {fmt_ci(name, m['ci'])}".strip(), m["value"], e.report_path))
+                unit = unit_of(name, m)
+                row.append(Cell(f"{fmt(unit, m['value'])} {fmt_ci(unit, m['ci'])}".strip(), m["value"], e.report_path))
             if image:
                 net = e.network()
                 row.append(Cell(f"{net['network']} sha256:{net['sha256'][:12]} {net['mode']}" if net else "-"))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from harness.errors import ConfigError
 from harness.model import ModelAdapter, option
 from harness.requests import Generate, LogLikelihood, Request, TokenLens
 
+from . import control_tokens
 from .hf_loading import load_model_and_tokenizer, weights_identity
 from .prefix_cache import PrefixCache
 from .text import apply_chat, group_by, move_trailing_spaces, truncate_at_stop
@@ -35,6 +37,7 @@ class HFAdapter(ModelAdapter):
         prefix_cache: bool = option(True, fingerprint=False, doc="reuse the KV cache of a shared prompt prefix")
         min_prefix_tokens: int = option(16, fingerprint=False, doc="shortest shared prefix worth caching")
         threads: int | None = option(None, fingerprint=False, doc="torch CPU threads")
+        suppress_control_tokens: bool = option(True, doc="forbid non-text control tokens at generation (control_tokens.py)")
 
     def __init__(self, options: Options, spec, label=None):
         super().__init__(options, spec, label)
@@ -46,6 +49,11 @@ class HFAdapter(ModelAdapter):
         self.model, self.tok, self.source = load_model_and_tokenizer(options)
         self.max_length = options.max_length or getattr(self.model.config, "max_position_embeddings", 2048)
         self.prefixes = PrefixCache(self.model, enabled=options.prefix_cache, min_tokens=options.min_prefix_tokens)
+        self.forbidden: dict[int, str] = {}
+        if options.suppress_control_tokens:
+            self.forbidden = (control_tokens.from_gguf(Path(self.source.location) / self.source.gguf_file)
+                              if self.source.gguf_file else control_tokens.from_tokenizer(self.tok))
+        self._suppress = {"suppress_tokens": sorted(self.forbidden)} if self.forbidden else {}
 
     def identity(self) -> dict[str, Any]:
         ident = weights_identity(self.source, self.model)
@@ -55,6 +63,8 @@ class HFAdapter(ModelAdapter):
             ident["chat_template_sha256"] = hashlib.sha256(str(template).encode()).hexdigest()
         import transformers
         ident["transformers"] = transformers.__version__
+        if self.forbidden:
+            ident["suppressed_tokens"] = control_tokens.describe(self.forbidden)
         return ident
 
     def sort_key(self, request: Request) -> Any:
@@ -102,7 +112,7 @@ class HFAdapter(ModelAdapter):
         input_ids, mask, cache = self.prefixes.prepare(prompts, self.tok.pad_token_id)
         kwargs: dict[str, Any] = dict(input_ids=input_ids, attention_mask=mask, max_new_tokens=max_tokens,
                                       do_sample=False, temperature=None, top_p=None, top_k=None,
-                                      pad_token_id=self.tok.pad_token_id)
+                                      pad_token_id=self.tok.pad_token_id, **self._suppress)
         if cache is not None:
             kwargs["past_key_values"] = cache
         if stop:
@@ -119,7 +129,7 @@ class HFAdapter(ModelAdapter):
         try:
             seqs = self.model.generate(input_ids=self.torch.tensor([ids], device=self.model.device), do_sample=True,
                                        temperature=r.temperature, top_p=1.0, top_k=0, max_new_tokens=r.max_tokens,
-                                       pad_token_id=self.tok.pad_token_id,
+                                       pad_token_id=self.tok.pad_token_id, **self._suppress,
                                        **({"stop_strings": list(r.stop), "tokenizer": self.tok} if r.stop else {}))
         finally:
             self.torch.random.set_rng_state(state)

@@ -6,6 +6,11 @@ before any work. Prefix reuse: llama.cpp keeps the previous prompt's KV cache an
 evaluates only the tokens after the longest common prefix, so requests that share
 few-shot exemplars pay for them once; requests are served in prompt order to make
 neighbours share as much as possible.
+
+The fingerprint includes the build's CPU features (llama.cpp's system info): a build
+compiled with other instruction sets (AVX2 vs AVX-512, ARM NEON...) runs other kernels,
+whose rounding changes greedy continuations after a few tokens. A cache copied to a
+machine with another build therefore misses instead of serving the first machine's outputs.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from harness.hashing import sha256_file_cached
 from harness.model import ModelAdapter, option
 from harness.requests import Generate, LogLikelihood, Request
 
+from . import control_tokens
 from .text import move_trailing_spaces, truncate_at_stop
 
 
@@ -31,6 +37,15 @@ def _import_llama():
     except ImportError:
         raise ConfigError("the llamacpp backend needs llama-cpp-python: pip install 'claimbench[llamacpp]'.") from None
     return Llama
+
+
+def cpu_features() -> str:
+    """The instruction sets this llama.cpp build uses, from its system info (e.g. "AVX2 = 1 | FMA = 1")."""
+    import llama_cpp
+    info = llama_cpp.llama_print_system_info()
+    info = info.decode() if isinstance(info, bytes) else str(info)
+    flags = sorted({part.split(":")[-1].strip() for part in info.replace("\n", "|").split("|") if "= 1" in part})
+    return " | ".join(flags)
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -50,6 +65,7 @@ class LlamaCppAdapter(ModelAdapter):
         n_ctx: int = option(2048, doc="context window in tokens")
         threads: int | None = option(None, fingerprint=False, doc="CPU threads (default: llama.cpp's choice)")
         n_batch: int = option(512, fingerprint=False, doc="prompt tokens evaluated per llama.cpp batch")
+        suppress_control_tokens: bool = option(True, doc="forbid non-text control tokens at generation (control_tokens.py)")
 
     def __init__(self, options: Options, spec, label=None):
         super().__init__(options, spec, label)
@@ -57,6 +73,8 @@ class LlamaCppAdapter(ModelAdapter):
             raise ConfigError(f"llamacpp: GGUF file {options.path!r} does not exist.")
         self._llama_cls = _import_llama()
         self.llm = self._open(logits_all=False)
+        self.forbidden = control_tokens.from_gguf(options.path) if options.suppress_control_tokens else {}
+        self._bias = {"logit_bias": {i: float("-inf") for i in self.forbidden}} if self.forbidden else {}
         self._scorer = None  # a second context with logits for every position, opened on first loglikelihood
 
     def _open(self, logits_all: bool):
@@ -71,6 +89,9 @@ class LlamaCppAdapter(ModelAdapter):
             ident["chat_template_sha256"] = hashlib.sha256(template.encode()).hexdigest()
         import llama_cpp
         ident["llama_cpp_python"] = llama_cpp.__version__
+        ident["cpu_features"] = cpu_features()
+        if self.forbidden:
+            ident["suppressed_tokens"] = control_tokens.describe(self.forbidden)
         return ident
 
     def serve(self, kind: str, requests: Sequence[Request]) -> list[Any]:
@@ -100,11 +121,11 @@ class LlamaCppAdapter(ModelAdapter):
             else dict(temperature=0.0, top_k=1)
         if r.chat:
             res = self.llm.create_chat_completion(messages=[{"role": "user", "content": r.prompt}],
-                                                  max_tokens=r.max_tokens, stop=list(r.stop) or None, **sampling)
+                                                  max_tokens=r.max_tokens, stop=list(r.stop) or None, **sampling, **self._bias)
             text = res["choices"][0]["message"]["content"] or ""
         else:
             res = self.llm.create_completion(r.prompt, max_tokens=r.max_tokens, stop=list(r.stop) or None,
-                                             repeat_penalty=1.0, **sampling)
+                                             repeat_penalty=1.0, **sampling, **self._bias)
             text = res["choices"][0]["text"]
         return truncate_at_stop(text, r.stop)
 

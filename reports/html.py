@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jinja2
 
-from .formatting import fmt, fmt_ci
+from .formatting import fmt, fmt_ci, unit_of
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -15,7 +15,8 @@ def environment(*template_dirs: Path) -> jinja2.Environment:
     """Templates from `template_dirs` first, then the shared ones here (base.html.j2)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader([*map(str, template_dirs), str(TEMPLATES)]),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["fmt"] = lambda value, metric: fmt(metric, value)
-    env.filters["fmt_ci"] = lambda ci, metric: fmt_ci(metric, ci)
+    env.filters["fmt"] = lambda value, unit: fmt(unit, value)
+    env.filters["fmt_ci"] = lambda ci, unit: fmt_ci(unit, ci)
+    env.filters["unit"] = lambda metric, name: unit_of(name, metric)
     env.filters["clip"] = lambda text, n=600: text if len(text) <= n else text[:n] + f"… ({len(text) - n} more characters)"
     return env

@@ -9,6 +9,7 @@ from tqdm import tqdm
 from harness import atomic, results
 
 from . import plots, samples
+from .formatting import unit_of
 from .html import environment
 
 FILENAME = "report.html"
@@ -20,7 +21,7 @@ def _breakdowns(result: results.RunResult) -> list[dict]:
     for name, m in result.metrics.items():
         groups = m["extra"].get("groups")
         if groups and all("value" in g for g in groups.values()):
-            out.append({"name": name, "groups": groups,
+            out.append({"name": name, "groups": groups, "unit": unit_of(name, m),
                         "plot": plots.bars_with_ci(f"{name} (95% CI)", groups)})
     return out
 

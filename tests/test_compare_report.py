@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import COMMITTED_RESULTS, run_cli
+from conftest import COMMITTED_RESULTS, REPO, run_cli
 
 from harness import results, stats
 from harness.errors import ConfigError
@@ -90,3 +90,35 @@ def test_report_writes_a_self_contained_page_per_task(tmp_path):
     assert "exact_match" in html and "Provenance" in html
     assert "Failures on exact_match" in html  # the scripted model cannot compose two operations
     assert "http://" not in html.replace("http://www.w3.org", "") and "<link" not in html  # nothing fetched
+
+
+def test_a_metric_unit_decides_how_it_is_shown(tmp_path):
+    """The demo's mean number of steps is a number, not a rate: never "167%"."""
+    out = tmp_path / "run"
+    res = run_cli("run", "--model", "scripted", "--tasks", f"{TASK}:method=decompose", "--output", str(out),
+                  "--cache", ":memory:", "--no-progress")
+    assert res.returncode == 0, res.stderr
+    (result,) = [results.read(p) for p in out.rglob("results.json")]
+    steps, em = result.metrics["steps"], result.metrics["exact_match"]
+    assert steps["unit"] == "number" and em["unit"] == "rate" and 1 < steps["value"] < 2
+    assert run_cli("report", str(out)).returncode == 0
+    html = next(out.rglob("report.html")).read_text()
+    assert f"{steps['value']:.4g}" in html and f"{100 * steps['value']:.1f}%" not in html
+    assert f"{100 * em['value']:.1f}%" in html
+
+
+def test_compare_across_task_versions_needs_the_flag(tmp_path):
+    """A protocol change alters the task config: compare refuses, unless asked to measure the change."""
+    base = _run(tmp_path, "base", "scripted")
+    changed = tmp_path / "changed"
+    yaml_text = (REPO / "tasks" / "demo" / "arithmetic.yaml").read_text()
+    task_file = tmp_path / "arithmetic.yaml"
+    task_file.write_text(yaml_text.replace('version: "', 'version: "9.'))
+    res = run_cli("run", "--model", "scripted", "--tasks", str(task_file), "--output", str(changed),
+                  "--cache", ":memory:", "--no-progress")
+    assert res.returncode == 0, res.stderr
+    refused = run_cli("compare", base, str(changed))
+    assert refused.returncode == 2 and "--across-versions" in refused.stderr
+    ok = run_cli("compare", base, str(changed), "--across-versions")
+    assert ok.returncode == 0, ok.stderr
+    assert "(config changed)" in ok.stdout and "no significant change" in ok.stdout

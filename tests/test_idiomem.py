@@ -79,9 +79,16 @@ def test_breakdowns_and_curves_by_hand(tmp_path, data):
     rows = [json.loads(x) for x in (SHARED_DATA / "idiomem" / "idiomem.jsonl").read_text().splitlines()][:10]
     right = rows[:3]
     table = {split_idiom(r["idiom"])[0]: " " + split_idiom(r["idiom"])[1] + "." for r in right}
-    (tmp_path / "t.yaml").write_text(yaml.safe_dump({"generate": table}))
+    # the paper's definition reads the lens's output layer: top-1 for rows 0 and 5 only
+    top1 = {split_idiom(rows[i]["idiom"])[0] for i in (0, 5)}
+    lens = {split_idiom(r["idiom"])[0]: {"ranks": [900, 40, 1 if split_idiom(r["idiom"])[0] in top1 else 2],
+                                         "probs": [0.001, 0.01, 0.4]} for r in rows}
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump({"generate": table, "token_lens": lens}))
     [r] = evaluate(f"scripted:table={tmp_path / 't.yaml'}", ["idiomem"], limit=10, cache=":memory:")
     assert r.metric("memorized") == pytest.approx(0.3)
+    assert r.metric("memorized_first_token") == pytest.approx(0.2)
+    assert "Haviv" in r.metrics["memorized_first_token"]["extra"]["definition"]
+    assert "continuation" in r.metrics["memorized"]["extra"]["definition"]
     hard = [x for x in rows if x["hard_to_guess"]]
     assert r.metric("memorized[hard_to_guess]") == pytest.approx(sum(x in right for x in hard) / len(hard))
     groups = r.metrics["memorized_by_source"]["extra"]["groups"]
@@ -102,6 +109,9 @@ def test_llamacpp_runs_the_rate_and_refuses_the_lens_with_the_way_out(data):
         evaluate(llm, ["idiomem"], limit=2, cache=":memory:")
     [r] = evaluate(llm, ["idiomem:lens=false"], limit=4, cache=":memory:")
     assert r.counts["rows"] == 4 and r.metrics["lens_curves"]["n"] == 0 and r.metrics["lens_curves"]["value"] is None
+    # the first-token definition needs the lens: not measured, said so, never a fake 0
+    first = r.metrics["memorized_first_token"]
+    assert first["value"] is None and first["n"] == 0 and first["extra"]["not_measured"] == 4
 
 
 def _tiny_identity_model(folder, n_layers=3):

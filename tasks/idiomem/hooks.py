@@ -13,7 +13,11 @@ FLAGS = ("prompt_comp_ind", "similarity_ind", "frequent_target_ind", "hard_to_gu
 
 
 class IdioMem(TaskHooks):
-    """Prompt = the idiom without its last word; memorized = the greedy continuation's first word is it.
+    """Prompt = the idiom without its last word. Two definitions of memorized, from the same requests:
+    `memorized`: the greedy continuation's first word is the target word (ours; a multi-token
+    word must come out whole); `memorized_first_token`: the model's top-1 next token is the
+    target's first token (Haviv et al.'s code), read from the lens's output layer, so it is
+    measured only with lens=true.
 
     The lens request asks for the rank and probability of the target's first token
     (" " + word, tokenized in context) at every layer's last position.
@@ -39,6 +43,7 @@ class IdioMem(TaskHooks):
         fields: dict[str, Any] = {"prompt": prompt, "continuation": continuation,
                                   "memorized": float(memorized(continuation, target)), "source": row["source"],
                                   **{f: bool(row[f]) for f in FLAGS}}
+        fields["memorized_first_token"] = float(history[1][1]["ranks"][-1] == 1) if self.lens else None
         if self.lens:
             fields["lens"] = history[1][1]
         return {"prediction": predicted_word(continuation) or "", "references": [target], "fields": fields}

@@ -3,12 +3,12 @@ with a 2-shot direct prompt of the row's own category.
 
 Exemplars. The source file is sorted by answer, so its first rows of a category share one
 answer, and a prompt built from them shows the answer of many test questions. Instead each
-category's two exemplars are drawn with a fixed seed (`params.exemplar_seed`): people are put
-in one seeded order per Q1 kind (birthplace, birth year, birthdate) and each category takes
-the first two of its rows, in that order, whose answers differ for Q1, for Q2 and for the
-two-hop question. Categories of one kind thus mostly share their exemplar people, so fewer
-people leave the evaluated set and identical Q1 prompts are still asked once. Every row of
-an exemplar person is removed from the evaluated set.
+category draws its own two exemplars with a fixed seed (`params.exemplar_seed`): its rows are
+put in a seeded order (a hash of seed, category and person, so the order of two people does
+not depend on who else is in the file) and the category takes the first two people whose
+answers differ for Q1, for Q2 and for the two-hop question. Q1, Q2 and the two-hop question
+are all asked with the row's own category's exemplars; identical prompts are still asked
+once. Every row of an exemplar person is removed from the evaluated set.
 
 Diagnostics in every sample: `{q1,q2,hop}_copies_exemplar` (the prediction equals an answer
 its prompt showed) and `leak_free` (none of the row's gold answers appears in its prompts).
@@ -33,24 +33,18 @@ from .hooks import MATCHERS, MultiHopQA, answers
 QUESTIONS = (("q1", "Q1", "A1"), ("q2", "Q2", "A2"), ("hop", "Question", "Answer"))
 
 
-def q1_kind(category: str) -> str:
-    return category.split("_")[0]  # birthplace / birthyear / birthdate: one wording of Q1 each
-
-
 def _differ(a: dict, b: dict) -> bool:
     """Two rows may share a prompt only if none of their Q1, Q2 or two-hop answers agree."""
     return all(not qa.exact_match(x, answers(b[gold])) for _, _, gold in QUESTIONS for x in answers(a[gold]))
 
 
 def _rank(seed: int, category: str, person: str) -> str:
-    """A person's place in the seeded order of its Q1 kind; a hash, so that the order of two
-    people does not depend on who else is in the file."""
-    return hashlib.sha256(f"{seed}:{q1_kind(category)}:{person}".encode()).hexdigest()
+    return hashlib.sha256(f"{seed}:{category}:{person}".encode()).hexdigest()
 
 
 def draw_exemplars(rows: list[dict], seed: int) -> dict[str, list[dict]]:
-    """Each category's two exemplar rows: the first pair, in a seeded order of people per Q1
-    kind, from two people whose answers differ for every question."""
+    """Each category's two exemplar rows: the first two people, in the category's seeded
+    order, whose answers differ for every question."""
     by_cat: dict[str, list[dict]] = {}
     for r in rows:
         by_cat.setdefault(r["category"], []).append(r)
