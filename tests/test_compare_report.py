@@ -114,6 +114,7 @@ def test_compare_across_task_versions_needs_the_flag(tmp_path):
     yaml_text = (REPO / "tasks" / "demo" / "arithmetic.yaml").read_text()
     task_file = tmp_path / "arithmetic.yaml"
     task_file.write_text(yaml_text.replace('version: "', 'version: "9.'))
+    (tmp_path / "arithmetic.jsonl").write_text((REPO / "tasks" / "demo" / "arithmetic.jsonl").read_text())
     res = run_cli("run", "--model", "scripted", "--tasks", str(task_file), "--output", str(changed),
                   "--cache", ":memory:", "--no-progress")
     assert res.returncode == 0, res.stderr

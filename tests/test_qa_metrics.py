@@ -124,3 +124,16 @@ def test_ratio_bootstrap_ci_brackets_the_ratio():
 def test_metrics_are_registered():
     for name in ("token_f1", "cover_em", "compositionality_gap"):
         make_metric(name)
+
+
+def test_gap_where_keeps_only_flagged_samples():
+    rows = [(1, 1, 1, "a", 1), (1, 1, 0, "a", 0), (1, 1, 0, "b", 1), (1, 1, 1, "b", 1)]
+    m = make_metric("compositionality_gap:where=leak_free")
+    assert m.name == "compositionality_gap[leak_free]"
+    for q1, q2, hop, cat, flag in rows:
+        m.update({"fields": {**_sample(q1, q2, hop, cat)["fields"], "leak_free": flag}})
+    v = m.compute()
+    assert v.value == pytest.approx(1 / 3) and v.n == 3 and v.extra["breakdown"]["n"] == 3
+    empty = make_metric("compositionality_gap:where=leak_free")
+    empty.update({"fields": {**_sample(1, 1, 0, "a")["fields"], "leak_free": 0}})
+    assert empty.compute().value is None
