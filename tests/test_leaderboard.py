@@ -77,9 +77,12 @@ def test_tables_markdown_and_csv_hold_every_committed_number():
     by_spec = {t.task_spec: t for t in tables.build(runs)}
     cc = by_spec["compositional_celebrities"]
     md = tables.to_markdown(cc)
-    assert "| smollm2-135m | - | 135M | 8659 | 1.2% [1.0%, 1.5%]" in md  # "-": the full set, no sample size
+    smol = entries.load([COMMITTED_RESULTS / "compositional_celebrities" / "smollm2-135m"])[0].result
+    em, gap = smol.metrics["exact_match"], smol.metrics["compositionality_gap"]
+    # "-": the full set, no sample size; the EM cell is the result's value and CI in percent
+    assert f"| smollm2-135m | - | 135M | {em['n']} | {100 * em['value']:.1f}% [{100 * em['ci'][0]:.1f}%, {100 * em['ci'][1]:.1f}%]" in md
     assert "| gemma3-270m:backend=llamacpp | 1200 | 268M | 1200 |" in md  # the seeded sample: a row, not a table
-    assert "70.6% [64.1%, 76.9%]" in md  # SmolLM2's gap with its CI
+    assert f"{100 * gap['value']:.1f}% [{100 * gap['ci'][0]:.1f}%, {100 * gap['ci'][1]:.1f}%]" in md  # the gap with its CI
     rows = list(csv.DictReader(io.StringIO(tables.to_csv(cc))))
     gemma = next(r for r in rows if r["model"] == "gemma3-270m:backend=llamacpp")
     result = entries.load([COMMITTED_RESULTS / "compositional_celebrities" / "gemma3-270m_backend=llamacpp"])[0]
