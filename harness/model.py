@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from . import registry
 from .errors import ConfigError, did_you_mean
-from .options import Spec, build, parse_spec
+from .options import Spec, build, display_name, parse_spec
 from .requests import KINDS, Request, canonical_json
 
 
@@ -117,4 +117,4 @@ def load_model(spec_text: str) -> ModelAdapter:
     if not (isinstance(target, type) and issubclass(target, ModelAdapter)):
         raise ConfigError(f"model {spec.name!r} ({registry.models.source(spec.name)}) is neither a ModelAdapter subclass nor a Preset.")
     options = build(target.Options, spec.options, f"model {spec.name!r}")
-    return target(options, spec, spec_text.strip())
+    return target(options, spec, display_name(spec_text))

@@ -8,6 +8,7 @@ with the option's name, never deep inside a run.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -33,6 +34,27 @@ class Spec:
         opts = dict(self.options)
         opts.update(dict(overrides))
         return Spec(self.name, tuple(opts.items()))
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _portable_value(value: str) -> str:
+    """A local path keeps its last two components (and any [start:stop] slice); schemes
+    (data:, hf:, http:) and plain values stay as they are."""
+    if "/" not in value or _SCHEME.match(value):
+        return value
+    path, bracket, rest = value.partition("[")
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".", "..", "~")]
+    return "/".join(parts[-2:]) + bracket + rest
+
+
+def display_name(text: str) -> str:
+    """A spec as a run's display name: option values that are local paths lose their machine
+    part (`/usr/share/datasets/mnist/x.gz[0:10]` -> `mnist/x.gz[0:10]`), so result folders,
+    leaderboard rows and compare pairings are the same on every machine."""
+    spec = parse_spec(text)
+    return Spec(spec.name, tuple((k, _portable_value(v)) for k, v in spec.options)).text
 
 
 def _quote(v: str) -> str:

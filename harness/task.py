@@ -24,7 +24,7 @@ from . import registry
 from .data import Dataset, DatasetConfig, load
 from .errors import ClaimBenchError, ConfigError
 from .metrics import Metric, make_metric
-from .options import build, parse_spec
+from .options import build, display_name, parse_spec
 from .registry import _import_ref
 from .requests import KINDS, Request, canonical_json
 
@@ -218,7 +218,7 @@ def load_task(spec_text: str) -> Task:
     source = registry.tasks.get(spec.name)
     if not isinstance(source, TaskFile):
         raise ConfigError(f"task {spec.name!r} ({registry.tasks.source(spec.name)}) must be a harness.task.TaskFile.")
-    task = source.load(spec.options, spec.text)
+    task = source.load(spec.options, display_name(spec.text))
     if task.name != spec.name:
         raise ConfigError(f"task {spec.name!r} is registered, but its YAML ({source.path}) says task: {task.name!r}; make them equal.")
     return task

@@ -165,3 +165,12 @@ def test_rebuild_removes_its_own_stale_pages_and_nothing_else(tmp_path):
     site.build(entries.load([COMMITTED_RESULTS / "idiomem" / "smollm2-135m"]), [], out, progress=False)
     assert not gemma.exists() and (out / "runs" / "idiomem" / "smollm2-135m.html").is_file()
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_committed_run_names_carry_no_machine_path():
+    """Folder names, task specs and model labels are the same on every machine."""
+    machine = ("/usr/", "/home/", "/tmp/", "/root/", "/work/", "_usr_", "runs/", "runs_")
+    for f in COMMITTED_RESULTS.glob("*/*/results.json"):
+        r = json.loads(f.read_text())
+        names = [str(f.parent.relative_to(COMMITTED_RESULTS)), r["task"]["spec"], r["model"]["label"]]
+        assert not any(m in n for n in names for m in machine), names

@@ -51,3 +51,12 @@ def test_load_model_spec_and_fingerprint_ignores_speed_options():
     assert c.label == "scripted:generate=echo"
     with pytest.raises(UnknownNameError, match="Did you mean 'scripted'"):
         load_model("scriptd")
+
+
+def test_display_names_drop_the_machine_part_of_paths():
+    from harness.options import display_name
+    assert display_name('fid:reference="/usr/share/datasets/mnist/t10k.gz[0:1000]",num_samples=1000') == \
+        "fid:reference=mnist/t10k.gz[0:1000],num_samples=1000"
+    assert display_name("diffusers:path=runs/fashion-unet/pipeline") == "diffusers:path=fashion-unet/pipeline"
+    assert display_name('images:source="data:mnist/t.gz[5:6]",noise=0') == "images:source=data:mnist/t.gz[5:6],noise=0"
+    assert display_name("gemma3-270m:backend=llamacpp") == "gemma3-270m:backend=llamacpp"
