@@ -1,12 +1,14 @@
 """Atomic file writes: a temp file in the same folder, fsync, then rename.
 
-A run killed mid-write leaves the previous file (or none), never half a file. The temp
-file is created with mode 0o666 less the umask, as a plain open() would (mkstemp's are
+A run killed mid-write leaves the previous file (or none), never half a file, and at
+worst a temp file named for its writer's process, which `remove_orphans` deletes once that
+process is gone. The temp file is created with mode 0o666 less the umask, as a plain open() would (mkstemp's are
 owner-only), so published results and built sites are readable by others.
 """
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,7 +34,7 @@ def write_npy(path: Path, array) -> None:
 
 def _write(path: Path, fill, mode: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = str(path.parent / f".{path.name}.{uuid.uuid4().hex}")
+    tmp = str(path.parent / f".{path.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the kernel applies the umask
     try:
         with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
@@ -44,3 +46,24 @@ def _write(path: Path, fill, mode: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def remove_orphans(folder: Path) -> list[Path]:
+    """Delete the temp files in `folder` whose writing process no longer runs (killed mid-write)."""
+    removed = []
+    for p in folder.glob(".*.tmp") if folder.is_dir() else ():
+        m = re.fullmatch(r"\..+\.(\d+)-[0-9a-f]{32}\.tmp", p.name)
+        if m and not _running(int(m.group(1))):
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import registry, results, sweep
+from . import registry, results, safe_paths, sweep
 from .errors import BackendError, ClaimBenchError
 from .runner import DEFAULT_BATCH_SIZE, DEFAULT_SEED, default_cache_path, evaluate
 
@@ -88,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     tasks = _split_tasks(args.tasks)
     axes = sweep.parse_axes(args.sweep or [])
     grid = [(t, cell, sweep.cell_spec(t, cell)) for t in tasks for cell in sweep.cells(axes)] if axes else []
-    output = Path(args.output) if args.output else Path("runs") / results.folder_name(args.model)
+    output = Path(args.output) if args.output else Path("runs") / safe_paths.folder_name(args.model)
     out = evaluate(args.model, [spec for _, _, spec in grid] or tasks, limit=args.limit, seed=args.seed,
                    batch_size=args.batch_size, output=output, cache=args.cache, progress=not args.no_progress,
                    command=["claimbench", *sys.argv[1:]])
@@ -96,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print_result(r)
     print("\nresults written to:")
     for r in out:
-        print(f"  {output / results.folder_name(r.task['spec']) / 'results.json'}")
+        print(f"  {output / safe_paths.folder_name(r.task['spec']) / 'results.json'}")
     if grid:
         sweep.write_grid(output / "grid.json", axes, [(t, cell, r) for (t, cell, _), r in zip(grid, out)])
         print(f"  {output / 'grid.json'} (the sweep's {len(grid)} cells)")

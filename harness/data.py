@@ -125,6 +125,9 @@ def load(cfg: DatasetConfig, base_dir: Path | None = None) -> Dataset:
     else:
         assert path is not None
         rows, fingerprint, source = _read_file(path, cfg), sha256_file(path), str(path)
+    if not rows:
+        raise DataError(f"{source}: the dataset is empty (no rows{'' if how == 'hf' else ' in the file'}); "
+                        "point the task at the right file (path=...) or check its split/records.")
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise DataError(f"{source}: row {i} is a {type(row).__name__}, expected an object with fields {list(cfg.fields)}.")

@@ -177,11 +177,8 @@ class InceptionScore(Metric):
         if not options.logits:
             raise ConfigError("inception_score needs logits=module:function (images uint8 (n,h,w,c) -> (n, classes) logits); "
                               "the TF-Inception logits weights are not available offline here, so there is no default.")
-        from .registry import _import_ref
-        try:
-            self.fn = _import_ref(options.logits)
-        except (ImportError, AttributeError) as e:
-            raise ConfigError(f"inception_score: logits={options.logits!r} cannot be imported ({e}).") from None
+        from .registry import import_code
+        self.fn = import_code(options.logits, "inception_score: logits")
         self.parts: list[np.ndarray] = []
 
     def update(self, sample: dict) -> None:

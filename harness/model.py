@@ -111,10 +111,12 @@ def load_model(spec_text: str) -> ModelAdapter:
     """Build an adapter from `NAME[:k=v,...]`, expanding presets; options override the preset's."""
     spec = parse_spec(spec_text, "model spec")
     target = registry.models.get(spec.name)
+    where = f"model {spec_text!r}"
     if isinstance(target, Preset):
         spec = target.expand(spec.name, spec.options)
         target = registry.models.get(spec.name)
+        where = f"model {spec_text!r} (preset for backend {spec.name!r})"
     if not (isinstance(target, type) and issubclass(target, ModelAdapter)):
         raise ConfigError(f"model {spec.name!r} ({registry.models.source(spec.name)}) is neither a ModelAdapter subclass nor a Preset.")
-    options = build(target.Options, spec.options, f"model {spec.name!r}")
+    options = build(target.Options, spec.options, where)
     return target(options, spec, display_name(spec_text))

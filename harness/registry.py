@@ -7,12 +7,13 @@ for, so `claimbench list` stays fast and a broken plug-in only fails when used.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
-from .errors import RegistryCollisionError, UnknownNameError, did_you_mean
+from .errors import ConfigError, RegistryCollisionError, UnknownNameError, did_you_mean
 
 T = TypeVar("T")
 
@@ -22,6 +23,22 @@ class _Entry:
     name: str
     source: str  # "module:attr" reference or "<code>", shown in collision errors
     load: Callable[[], object]
+
+
+_CODE_REF = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+
+def import_code(ref: object, what: str) -> object:
+    """The object a `package.module:name` reference names, for options that run code (task `hooks:`,
+    `callable:fn=`, `inception_score:logits=`). The reference's shape is checked before anything is
+    imported, so a malformed value is refused without running a module; a well-formed one runs
+    that module's code, as any Python import does."""
+    if not isinstance(ref, str) or not _CODE_REF.fullmatch(ref):
+        raise ConfigError(f"{what} must be a 'package.module:name' reference, got {ref!r}; nothing was imported.")
+    try:
+        return _import_ref(ref)
+    except (ImportError, AttributeError) as e:
+        raise ConfigError(f"{what} {ref!r} cannot be imported ({e}).") from None
 
 
 def _import_ref(ref: str) -> object:

@@ -2,13 +2,16 @@
 
 Written as `results.json` (validated against schemas/run_result.schema.json) next to
 `samples.jsonl`, one line per evaluated row. Leaderboards and reports read these
-files, never the runner.
+files, never the runner. results.json records its log's sha256 and row count, and
+`read` refuses a pair that does not match (a run killed between the two renames, or a
+log edited by hand), whether the log is samples.jsonl or the published samples.jsonl.gz.
 """
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import platform
-import re
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
@@ -39,6 +42,7 @@ class RunResult:
     environment: dict = field(default_factory=dict)
     command: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
+    samples: dict | None = None  # the log it was written with: file, sha256 (of the uncompressed lines), rows
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -50,11 +54,6 @@ class RunResult:
     def from_json(cls, data: dict) -> RunResult:
         validate(data)
         return cls(**data)
-
-
-def folder_name(spec: str) -> str:
-    """A file-system-safe folder name for a task or model spec (two methods of a task never collide)."""
-    return re.sub(r"[^A-Za-z0-9._=-]+", "_", spec).strip("_")[:120] or "_"
 
 
 def validate(data: dict) -> None:
@@ -93,12 +92,38 @@ def _git_revision() -> str | None:
 
 
 def write(run_dir: Path, result: RunResult, samples: list[dict]) -> None:
-    """samples.jsonl first, then results.json: a results.json always has its samples beside it."""
+    """samples.jsonl first, then results.json naming its sha256: a results.json always has its own samples beside it."""
+    atomic.remove_orphans(run_dir)
+    text = "".join(json.dumps(s, ensure_ascii=False, default=str) + "\n" for s in samples)
+    result.samples = {"file": "samples.jsonl", "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                      "rows": len(samples)}
     data = result.to_json()
     validate(data)
-    atomic.write_lines(run_dir / "samples.jsonl",
-                       (json.dumps(s, ensure_ascii=False, default=str) + "\n" for s in samples))
+    atomic.write_text(run_dir / "samples.jsonl", text)
     atomic.write_text(run_dir / "results.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def check_samples(results_file: Path, result: RunResult) -> None:
+    """Refuse a results.json whose samples log beside it is not the one it was written with."""
+    if result.samples is None:  # written before results recorded their log
+        return
+    folder = results_file.parent
+    log = folder / "samples.jsonl"
+    opener = open
+    if not log.is_file() and (folder / "samples.jsonl.gz").is_file():
+        log, opener = folder / "samples.jsonl.gz", gzip.open
+    if not log.is_file():
+        return
+    digest, rows = hashlib.sha256(), 0
+    with opener(log, "rb") as f:
+        for line in f:
+            digest.update(line)
+            rows += 1
+    if digest.hexdigest() != result.samples["sha256"] or rows != result.samples["rows"]:
+        raise ConfigError(f"{results_file} does not belong with {log} (it was written with {result.samples['rows']} "
+                          f"sample rows, sha256 {result.samples['sha256'][:12]}...; the log has {rows} rows, sha256 "
+                          f"{digest.hexdigest()[:12]}...). A run killed between writing the two, or an edited log: "
+                          "rerun the same command to rewrite both (cached responses make it quick).")
 
 
 def read(path: str | Path) -> RunResult:
@@ -112,7 +137,9 @@ def read(path: str | Path) -> RunResult:
         data = json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise ConfigError(f"{p} is not valid JSON: {e}") from None
-    return RunResult.from_json(data)
+    result = RunResult.from_json(data)
+    check_samples(p, result)
+    return result
 
 
 def find(root: str | Path) -> list[Path]:

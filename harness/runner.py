@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import results
+from . import results, safe_paths
 from .cache import Cache
 from .dispatch import Dispatcher, RequestCounts
 from .errors import ConfigError, IncompatibleError
@@ -96,6 +96,11 @@ def _model_info(adapter: ModelAdapter) -> dict:
             "testing_only": adapter.testing_only}
 
 
+def task_folder(output: Path, task: Task) -> Path:
+    """The task's results folder under `output`, refused if it would land elsewhere."""
+    return safe_paths.inside(output, safe_paths.folder_name(task.label))
+
+
 def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None, output: Path | None,
              command: Sequence[str] = ()) -> results.RunResult:
     """Evaluate one task; write results.json and samples.jsonl under `output` if given."""
@@ -134,7 +139,7 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
         command=list(command),
     )
     if output is not None:
-        results.write(output / results.folder_name(task.label), result, samples)
+        results.write(task_folder(output, task), result, samples)
     return result
 
 
@@ -158,14 +163,20 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise ConfigError(f"limit must be a positive integer, got {limit!r}.")
     task_objs = [t if isinstance(t, Task) else load_task(t) for t in tasks]
-    adapter = model if isinstance(model, ModelAdapter) else load_model(model)
-    check_compatible(adapter, task_objs)
-    store = Cache(None if str(cache) == ":memory:" else (cache or default_cache_path()))
     out = Path(output) if output is not None else None
+    if out is not None:  # a bad output place fails now, not after the model work
+        for t in task_objs:
+            safe_paths.writable_folder(task_folder(out, t), "output folder")
+    if isinstance(model, ModelAdapter):
+        check_compatible(model, task_objs)
+    store = Cache(None if str(cache) == ":memory:" else (cache or default_cache_path()))  # checked before weights load
+    adapter = None
     try:
+        adapter = model if isinstance(model, ModelAdapter) else load_model(model)
+        check_compatible(adapter, task_objs)
         dispatcher = Dispatcher(adapter, store, batch_size, progress)
         return [run_task(t, dispatcher, seed=seed, limit=limit, output=out, command=command) for t in task_objs]
     finally:
         store.close()
-        if not isinstance(model, ModelAdapter):
+        if adapter is not None and not isinstance(model, ModelAdapter):
             adapter.close()

@@ -22,10 +22,10 @@ import yaml
 
 from . import registry
 from .data import Dataset, DatasetConfig, load
-from .errors import ClaimBenchError, ConfigError
+from .errors import ClaimBenchError, ConfigError, did_you_mean
 from .metrics import Metric, make_metric
 from .options import build, display_name, parse_spec
-from .registry import _import_ref
+from .registry import import_code
 from .requests import KINDS, Request, canonical_json
 
 History = list[tuple[Request, Any]]
@@ -66,6 +66,7 @@ class TaskHooks:
 
     kinds: ClassVar[frozenset[str]] = frozenset()
     kinds_help: ClassVar[str] = ""  # shown when a model lacks a kind: what to run instead
+    optional_params: ClassVar[frozenset[str]] = frozenset()  # params the hooks read that a YAML may leave out
 
     def __init__(self, config: TaskConfig):
         self.config = config
@@ -159,13 +160,28 @@ class Task:
 
 
 def _load_hooks(ref: str, where: str) -> type[TaskHooks]:
-    try:
-        obj = _import_ref(ref)
-    except (ImportError, AttributeError) as e:
-        raise ConfigError(f"task {where}: hooks {ref!r} cannot be imported ({e}). Use 'package.module:ClassName'.") from None
+    obj = import_code(ref, f"task {where}: hooks")
     if not (isinstance(obj, type) and issubclass(obj, TaskHooks)):
         raise ConfigError(f"task {where}: hooks {ref!r} is not a TaskHooks subclass.")
     return obj
+
+
+def _check_overrides(raw: dict, overrides: tuple[tuple[str, str], ...], where: str) -> None:
+    """Refuse an override that names nothing the task reads (`methd=`, `limt=`), before it could
+    be silently ignored: config fields, dataset.<field>, the YAML's params and the hooks' optional ones."""
+    if not overrides:
+        return
+    params = set(raw.get("params") or {}) if isinstance(raw.get("params"), dict) else set()
+    if isinstance(raw.get("hooks"), str):
+        params |= _load_hooks(raw["hooks"], where).optional_params
+    known = ({f.name for f in dataclasses.fields(TaskConfig)} | {"path"} | params
+             | {f"dataset.{f.name}" for f in dataclasses.fields(DatasetConfig)} | {f"params.{k}" for k in params})
+    for key, _ in overrides:
+        head = ".".join(key.split(".")[:2]) if key.startswith("params.") else key
+        if head not in known:
+            plain = sorted(k for k in known if "." not in k)
+            raise ConfigError(f"task {where}: unknown option {key!r}.{did_you_mean(key, known)} "
+                              f"It takes {', '.join(plain)}, and dataset.<field>.")
 
 
 def _set_dotted(raw: dict, key: str, value: str) -> None:
@@ -195,6 +211,7 @@ def load_task_file(path: Path, overrides: tuple[tuple[str, str], ...] = (), labe
         raise ConfigError(f"task file {str(path)!r} is not valid YAML{at}: {getattr(e, 'problem', e)}.") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"task file {str(path)!r} must be a YAML mapping with keys task, version, hooks, dataset, metrics.")
+    _check_overrides(raw, overrides, f"{raw.get('task', path.stem)!r} ({path})")
     for key, value in overrides:
         _set_dotted(raw, key, value)
     return Task(build(TaskConfig, raw, f"task file {str(path)!r}"), path, label)

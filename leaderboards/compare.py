@@ -19,10 +19,9 @@ from pathlib import Path
 
 from harness import results, stats
 from harness.errors import ConfigError
+from reports import markdown as md
 from reports import samples as sample_logs
 from reports.formatting import fmt, is_rate, unit_of
-
-from .tables import md_cell
 
 
 @dataclass
@@ -162,13 +161,13 @@ def markdown(rows: list[Row], base_label: str, new_label: str) -> str:
     """A summary for a terminal or $GITHUB_STEP_SUMMARY."""
     bad = [r for r in rows if r.regression]
     head = (f"### ClaimBench compare: {'❌ ' + str(len(bad)) + ' regression(s)' if bad else '✅ no regression'}\n\n"
-            f"base `{base_label}` → new `{new_label}`; Δ = new − base with a paired bootstrap 95% CI "
+            f"base {md.text(base_label)} → new {md.text(new_label)}; Δ = new − base with a paired bootstrap 95% CI "
             "(corpus metrics: by value, significant when the runs' CIs do not overlap).\n\n")
     lines = ["| task | metric | base | new | Δ [95% CI] | n | paired | tolerance | verdict |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         verdict = f"**{r.verdict}**" if r.regression else r.verdict
-        task = md_cell(r.task) + (" (config changed)" if r.config_changed else "")
-        lines.append(" | ".join(["", task, r.metric, fmt(r.unit, r.base), fmt(r.unit, r.new),
+        task = md.text(r.task) + (" (config changed)" if r.config_changed else "")
+        lines.append(" | ".join(["", task, md.text(r.metric), fmt(r.unit, r.base), fmt(r.unit, r.new),
                                  _diff_text(r), str(r.n), "yes" if r.paired else "no", f"{r.tolerance:g}", verdict, ""]).strip())
     return head + "\n".join(lines) + "\n"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from harness import results
+from harness import results, safe_paths
 from harness.errors import ConfigError
 from harness.options import Spec, parse_spec
 
@@ -60,7 +60,7 @@ class Entry:
     @property
     def report_path(self) -> str:
         """Where this run's report lives in a built site (relative to the site root)."""
-        return f"runs/{results.folder_name(self.task_spec)}/{results.folder_name(self.model_label)}.html"
+        return f"runs/{safe_paths.folder_name(self.task_spec)}/{safe_paths.folder_name(self.model_label)}.html"
 
     def metric(self, name: str) -> dict | None:
         return self.result.metrics.get(name)
@@ -100,7 +100,20 @@ def model_facts() -> dict[str, dict]:
 
 
 def load(paths: list[str | Path]) -> list[Entry]:
-    """Every results.json under the given files or folders, sorted by task then model."""
+    """Every results.json under the given files or folders, sorted by task then model.
+
+    Refused: results of a testing-only adapter (as `publish` refuses them), and two results
+    for one task and model (one would silently replace the other's row and report)."""
     files = [f for p in paths for f in results.find_required(p)]
     entries = [Entry(f, results.read(f)) for f in dict.fromkeys(files)]
+    testing = [str(e.path) for e in entries if e.result.model["testing_only"]]
+    if testing:
+        raise ConfigError(f"results of a testing-only adapter are never shown on a leaderboard: {', '.join(testing)}. "
+                          "Leave those run folders out.")
+    seen: dict[tuple[str, str], Path] = {}
+    for e in entries:
+        other = seen.setdefault((e.task_spec, e.model_label), e.path)
+        if other != e.path:
+            raise ConfigError(f"two results for task {e.task_spec!r} on model {e.model_label!r}: {other} and {e.path}; "
+                              "pass only one of them.")
     return sorted(entries, key=lambda e: (e.task_spec, e.model_label))

@@ -11,7 +11,7 @@ import io
 import shutil
 from pathlib import Path
 
-from harness import results
+from harness import atomic, results, safe_paths
 from harness.errors import ConfigError
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -33,8 +33,10 @@ def publish(run_task_dir: str | Path, root: str | Path = DEFAULT_ROOT) -> Path:
     if buf.tell() > MAX_BYTES:
         raise ConfigError(f"{samples} compresses to {buf.tell() / 1e6:.1f} MB, over the 5 MB limit for committed logs; "
                           "publish a smaller run (--limit or a seeded sample).")
-    dest = Path(root) / results.folder_name(result.task["spec"]) / results.folder_name(result.model["label"])
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src / "results.json", dest / "results.json")
-    (dest / "samples.jsonl.gz").write_bytes(buf.getvalue())
+    dest = safe_paths.inside(root, safe_paths.folder_name(result.task["spec"]),
+                             safe_paths.folder_name(result.model["label"]))
+    safe_paths.writable_folder(dest, "publish destination")
+    atomic.remove_orphans(dest)
+    atomic.write_bytes(dest / "samples.jsonl.gz", buf.getvalue())  # the log first, as `claimbench run` writes them
+    atomic.write_bytes(dest / "results.json", (src / "results.json").read_bytes())
     return dest

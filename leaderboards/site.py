@@ -13,16 +13,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from harness import atomic, results
+from harness import atomic, safe_paths
 from harness.errors import ConfigError
-from reports import report
+from reports import markdown, report
 from reports.formatting import fmt, fmt_ci, unit_of
 from reports.html import environment
 
 from . import claims as claims_mod
 from . import plots, tables
 from .entries import Entry
-from .tables import md_cell
 
 TEMPLATES = Path(__file__).with_name("templates")
 NAV = [("Leaderboard", "index.html"), ("Claims", "claims.html"), ("Plots", "plots.html")]
@@ -36,7 +35,8 @@ def summary_markdown(entries: list[Entry], link_prefix: str = "") -> str:
         m = e.metric(primary)
         unit = unit_of(primary, m)
         value = fmt(unit, m["value"]) if m else "-"
-        cells = [md_cell(e.task_spec), md_cell(e.model_label), primary, f"[{value}]({link_prefix}{e.report_path})",
+        cells = [markdown.text(e.task_spec), markdown.text(e.model_label), markdown.text(primary),
+                 markdown.link(value, link_prefix + e.report_path),
                  fmt_ci(unit, m["ci"] if m else None), str(m["n"] if m else "")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -62,46 +62,64 @@ MANIFEST = ".claimbench-site"  # the files the last build wrote, so a rebuild re
 
 def build(entries: list[Entry], claims: list[claims_mod.Claim], out: str | Path, *, progress: bool = True) -> Path:
     """Write the whole site under `out`; returns the index page."""
-    out = Path(out)
-    written: list[Path] = []
+    out = safe_paths.writable_folder(out, "site folder")
+    stale = _manifest(out)  # checked before anything is written
+    written: list[str] = []
 
-    def _write(path: Path, text: str) -> None:
-        atomic.write_text(path, text)
-        written.append(path)
+    def _write(rel: str, text: str) -> None:
+        atomic.write_text(safe_paths.inside(out, rel), text)
+        written.append(rel)
 
     env = environment(TEMPLATES)
     task_tables = tables.build(entries)
     checks = claims_mod.check(claims, entries)
     families = [(name, list(group)) for name, group in groupby(task_tables, key=lambda t: t.task_name)]
 
-    _write(out / "index.html", env.get_template("index.html.j2").render(
+    _write("index.html", env.get_template("index.html.j2").render(
         nav=NAV, families=families, n_runs=len(entries), n_claims=len(claims)))
-    _write(out / "claims.html", env.get_template("claims.html.j2").render(nav=NAV, checks=checks))
+    _write("claims.html", env.get_template("claims.html.j2").render(nav=NAV, checks=checks))
     figures = [(title, uri) for title, uri in (
         ("Compositionality gap and sub-question accuracy vs model size", plots.gap_vs_size(entries)),
         ("Idiom memorization by layer (logit lens)", plots.memorization_by_layer(entries)),
         ("FID vs sampling setting", plots.fid_vs_setting(entries))) if uri]
-    _write(out / "plots.html", env.get_template("plots.html.j2").render(nav=NAV, figures=figures))
+    _write("plots.html", env.get_template("plots.html.j2").render(nav=NAV, figures=figures))
 
     for e in tqdm(entries, desc="run reports", unit="run", disable=not progress):
         depth = "../" * e.report_path.count("/")
-        _write(out / e.report_path, report.render(e.path.parent, result=e.result,
+        _write(e.report_path, report.render(e.path.parent, result=e.result,
                                                   nav=[(label, depth + href) for label, href in NAV]))
     for t in task_tables:
-        stem = results.folder_name(t.task_spec)  # may hold dots: never treat its tail as a suffix
-        _write(out / "tables" / f"{stem}.md", f"## {t.task_spec}\n\n" + tables.to_markdown(t, link_prefix="../"))
-        _write(out / "tables" / f"{stem}.csv", tables.to_csv(t))
-    _write(out / "leaderboard.md", "# ClaimBench leaderboard\n\n" + "\n".join(
-        f"## {t.task_spec}\n\n{tables.to_markdown(t, link_prefix='')}" for t in task_tables))
-    _write(out / "summary.md", summary_markdown(entries))
-    _remove_stale(out, written)
+        stem = safe_paths.folder_name(t.task_spec)  # may hold dots: never treat its tail as a suffix
+        _write(f"tables/{stem}.md", f"## {markdown.text(t.task_spec)}\n\n" + tables.to_markdown(t, link_prefix="../"))
+        _write(f"tables/{stem}.csv", tables.to_csv(t))
+    _write("leaderboard.md", "# ClaimBench leaderboard\n\n" + "\n".join(
+        f"## {markdown.text(t.task_spec)}\n\n{tables.to_markdown(t, link_prefix='')}" for t in task_tables))
+    _write("summary.md", summary_markdown(entries))
+    for rel in sorted(set(stale) - set(written)):
+        stale[rel].unlink(missing_ok=True)
+        for folder in stale[rel].parents:  # and the folders that held only it
+            if folder == out or not folder.is_dir() or any(folder.iterdir()):
+                break
+            folder.rmdir()
+    atomic.write_text(out / MANIFEST, "\n".join(sorted(written)) + "\n")
+    atomic.remove_orphans(out)
     return out / "index.html"
 
 
-def _remove_stale(out: Path, written: list[Path]) -> None:
+def _manifest(out: Path) -> dict[str, Path]:
+    """The files the last build wrote; refused whole if any entry is not a file inside the site (an edited
+    manifest must not delete anything elsewhere)."""
     manifest = out / MANIFEST
-    now = {str(p.relative_to(out)) for p in written}
-    before = set(manifest.read_text(encoding="utf-8").split("\n")) - {""} if manifest.is_file() else set()
-    for rel in sorted(before - now):
-        (out / rel).unlink(missing_ok=True)
-    atomic.write_text(manifest, "\n".join(sorted(now)) + "\n")
+    if not manifest.is_file():
+        return {}
+    listed = {}
+    for rel in filter(None, manifest.read_text(encoding="utf-8").split("\n")):
+        try:
+            path = safe_paths.inside(out, rel)
+        except ConfigError:
+            path = None
+        if path is None or Path(rel).is_absolute() or path.is_dir():
+            raise ConfigError(f"{manifest} lists {rel!r}, which is not a file inside {str(out)!r}; the manifest was "
+                              "edited or is not ClaimBench's. Nothing was written or deleted: fix or remove it and rebuild.")
+        listed[rel] = path
+    return listed

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from harness.options import Spec
+from reports import markdown
 from reports.formatting import fmt, fmt_ci, unit_of
 
 from .entries import Entry, as_number, spec_of
@@ -99,21 +100,12 @@ def _n(e: Entry) -> int:
     return max((m["n"] for m in e.result.metrics.values()), default=e.result.counts["scored"])
 
 
-def md_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
 def to_markdown(table: Table, link_prefix: str | None = None) -> str:
     """A GitHub Markdown table; with link_prefix, values link to their run reports."""
-    lines = [f"| {' | '.join(map(md_cell, table.columns))} |", "|" + "---|" * len(table.columns)]
+    lines = [f"| {' | '.join(map(markdown.text, table.columns))} |", "|" + "---|" * len(table.columns)]
     for row in table.rows:
-        cells = []
-        for c in row:
-            text = md_cell(c.text)
-            if link_prefix is not None and c.href:
-                text = f"[{text}]({link_prefix}{c.href})"
-            cells.append(text)
+        cells = [markdown.link(c.text, link_prefix + c.href) if link_prefix is not None and c.href
+                 else markdown.text(c.text) for c in row]
         lines.append(f"| {' | '.join(cells)} |")
     return "\n".join(lines) + "\n"
 
@@ -126,7 +118,7 @@ def to_csv(table: Table) -> str:
     for name in table.metrics:
         header += [name, f"{name}_ci_low", f"{name}_ci_high"]
     net = any(e.network() for e in table.entries)
-    w.writerow(header + (["network", "network_sha256", "resize_mode"] if net else []))
+    w.writerow([markdown.csv_cell(h) for h in header + (["network", "network_sha256", "resize_mode"] if net else [])])
     for e in table.entries:
         row = [e.task_spec, e.model_label, e.parameters or "", _n(e)]
         for name in table.metrics:
@@ -136,5 +128,5 @@ def to_csv(table: Table) -> str:
         if net:
             n = e.network() or {}
             row += [n.get("network", ""), n.get("sha256", ""), n.get("mode", "")]
-        w.writerow(row)
+        w.writerow([markdown.csv_cell(c) for c in row])
     return buf.getvalue()

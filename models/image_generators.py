@@ -22,7 +22,7 @@ from harness.errors import AdapterError, ConfigError
 from harness.image_sources import as_nhwc, load_images
 from harness.model import ModelAdapter, option
 from harness.paths import cache_dir
-from harness.registry import _import_ref
+from harness.registry import import_code
 from harness.requests import SampleImages
 
 
@@ -99,10 +99,7 @@ class CallableGenerator(ModelAdapter):
 
     def __init__(self, options, spec, label=None):
         super().__init__(options, spec, label)
-        try:
-            self.fn = _import_ref(options.fn)
-        except (ImportError, AttributeError, ValueError) as e:
-            raise ConfigError(f"callable: fn={options.fn!r} cannot be imported ({e}); use 'package.module:function'.") from None
+        self.fn = import_code(options.fn, "callable: fn")
         source = inspect.getsourcefile(self.fn)
         self.source_sha = hashlib.sha256(Path(source).read_bytes()).hexdigest() if source else None
 

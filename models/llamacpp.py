@@ -28,6 +28,7 @@ from harness.model import ModelAdapter, option
 from harness.requests import Generate, LogLikelihood, Request
 
 from . import control_tokens
+from .cpu_cores import physical_cores
 from .text import move_trailing_spaces, truncate_at_stop
 
 
@@ -63,12 +64,15 @@ class LlamaCppAdapter(ModelAdapter):
     class Options:
         path: str = option(doc="GGUF file")
         n_ctx: int = option(2048, doc="context window in tokens")
-        threads: int | None = option(None, fingerprint=False, doc="CPU threads (default: llama.cpp's choice)")
+        threads: int | None = option(None, fingerprint=False,
+                                     doc="CPU threads for prompt and generation (default: this process's physical cores)")
         n_batch: int = option(512, fingerprint=False, doc="prompt tokens evaluated per llama.cpp batch")
         suppress_control_tokens: bool = option(True, doc="forbid non-text control tokens at generation (control_tokens.py)")
 
     def __init__(self, options: Options, spec, label=None):
         super().__init__(options, spec, label)
+        if options.threads is not None and options.threads < 1:
+            raise ConfigError(f"llamacpp: threads must be a positive integer, got {options.threads}.")
         if not Path(options.path).is_file():
             raise ConfigError(f"llamacpp: GGUF file {options.path!r} does not exist.")
         self._llama_cls = _import_llama()
@@ -78,9 +82,12 @@ class LlamaCppAdapter(ModelAdapter):
         self._scorer = None  # a second context with logits for every position, opened on first loglikelihood
 
     def _open(self, logits_all: bool):
+        """A llama.cpp context; both thread counts set, since llama.cpp's batch default (all logical
+        CPUs) makes several processes on one machine oversubscribe it many times over."""
         o = self.options
-        return self._llama_cls(model_path=o.path, n_ctx=o.n_ctx, n_threads=o.threads, n_batch=o.n_batch,
-                               logits_all=logits_all, verbose=False, seed=0)
+        threads = o.threads or physical_cores()
+        return self._llama_cls(model_path=o.path, n_ctx=o.n_ctx, n_threads=threads, n_threads_batch=threads,
+                               n_batch=o.n_batch, logits_all=logits_all, verbose=False, seed=0)
 
     def identity(self) -> dict[str, Any]:
         ident: dict[str, Any] = {"gguf_sha256": sha256_file_cached(self.options.path)}

@@ -12,6 +12,13 @@ distribution that predicts the next token), so do not enable it there; use the
 sampling fields, e.g. extra_body='{"repeat_penalty": 1.0}' for llama-cpp-python,
 whose server otherwise penalises repeats even at temperature 0.
 
+Errors: a 4xx answer other than 408 / 409 / 429 (prompt longer than the server's
+context, unknown model, bad API key) and a `base_url` that is not an http(s) URL are
+bad input that a rerun would repeat, so they raise ConfigError (CLI exit 2) naming the
+request and what to fix. Only 408 / 409 / 429, 5xx, connection errors and timeouts that
+outlast the retries raise BackendError (exit 3): finished responses are cached and a
+rerun resumes.
+
 The cache key covers `model` and `identity`, not the URL: a server restarted on
 another port still hits the cache. Give `identity=` (e.g. the weights' sha256) when
 one model name can mean different weights.
@@ -20,10 +27,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from harness.errors import BackendError, ConfigError
 from harness.model import ModelAdapter, option
@@ -55,7 +63,7 @@ class OpenAIAdapter(ModelAdapter):
             raise ConfigError("the openai backend needs the openai client: pip install 'claimbench[api]'.") from None
         if options.concurrency < 1 or options.max_retries < 0 or options.timeout <= 0:
             raise ConfigError("openai: concurrency must be >= 1, max_retries >= 0 and timeout > 0.")
-        self._errors = (openai.APIConnectionError, openai.APIStatusError, openai.APITimeoutError)
+        _check_base_url(options.base_url)
         try:
             self._extra = json.loads(options.extra_body) if options.extra_body else None
         except json.JSONDecodeError as e:
@@ -73,11 +81,38 @@ class OpenAIAdapter(ModelAdapter):
     def serve(self, kind: str, requests: Sequence[Request]) -> list[Any]:
         fn = self._generate if kind == "generate" else self._loglikelihood
         with ThreadPoolExecutor(max_workers=self.options.concurrency) as pool:
-            try:
-                return list(pool.map(fn, requests))
-            except self._errors as e:
-                raise BackendError(f"openai server at {self.options.base_url} failed after {self.options.max_retries} "
-                                   f"retries: {e}. Finished responses are cached; fix the server and rerun to resume.") from None
+            return list(pool.map(lambda r: self._call(fn, r), requests))
+
+    def _call(self, fn: Callable[[Any], Any], r: Request) -> Any:
+        """One request; a client error names the request, since a rerun would send it again unchanged."""
+        import openai  # installed: __init__ checked
+
+        try:
+            return fn(r)
+        except openai.APIStatusError as e:
+            if 400 <= e.status_code < 500 and e.status_code not in (408, 409, 429):
+                raise ConfigError(self._client_error(e, r)) from None
+            raise self._backend_error(e) from None
+        except (openai.APIConnectionError, openai.APITimeoutError) as e:
+            raise self._backend_error(e) from None
+
+    def _backend_error(self, e: Exception) -> BackendError:
+        return BackendError(f"openai server at {self.options.base_url} failed after {self.options.max_retries} "
+                            f"retries: {e}. Finished responses are cached; fix the server and rerun to resume.")
+
+    def _client_error(self, e: Any, r: Request) -> str:
+        text = r.prompt if isinstance(r, Generate) else r.context + r.continuation
+        said = str((e.body.get("message") if isinstance(e.body, dict) else None) or e.message).rstrip(".")
+        if e.status_code in (401, 403):
+            fix = f"check the API key in ${self.options.api_key_env} and its access to model {self.options.model!r}"
+        elif e.status_code == 404:
+            fix = f"check model={self.options.model!r} and that base_url={self.options.base_url} ends in /v1"
+        else:
+            fix = ("shorten the prompt or lower max_tokens if prompt + max_tokens exceed the server's context "
+                   "(or start the server with a longer one), or drop request fields it rejects (extra_body)")
+        return (f"openai server at {self.options.base_url} rejected a {r.kind} request (prompt of {len(text)} "
+                f"characters starting {text[:80]!r}) with HTTP {e.status_code}: {said}. A rerun would send it "
+                f"unchanged: {fix}. Responses of earlier batches are cached.")
 
     def _sampling(self, r: Generate) -> dict[str, Any]:
         params: dict[str, Any] = {"model": self.options.model, "max_tokens": r.max_tokens, "temperature": r.temperature}
@@ -120,3 +155,15 @@ class OpenAIAdapter(ModelAdapter):
                 best = max(top, key=top.get)
                 greedy = greedy and best == lp.tokens[i]
         return {"logprob": float(min(total, 0.0)), "is_greedy": greedy}
+
+
+def _check_base_url(url: str) -> None:
+    """Refuse a malformed URL now: the client would fail every request with a retried connection error."""
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:  # a non-numeric or out-of-range port, a bad IPv6 literal
+        ok = False
+    if not ok:
+        raise ConfigError(f"openai: option 'base_url' must be an http(s) URL with a host, up to /v1, "
+                          f"e.g. base_url=http://127.0.0.1:8000/v1; got {url!r}.")

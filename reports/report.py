@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from harness import atomic, results
+from harness import atomic, results, safe_paths
 
 from . import plots, samples
 from .formatting import unit_of
@@ -69,8 +69,7 @@ def write_reports(run_dir: str | Path, out: str | Path | None = None) -> list[Pa
     base = root if root.is_dir() else root.parent
     written = []
     for f in tqdm(files, desc="reports", unit="run", disable=len(files) < 2):
-        dest = f.parent / FILENAME if out is None else Path(out) / f.parent.relative_to(base) / FILENAME
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest = f.parent / FILENAME if out is None else safe_paths.inside(out, f.parent.relative_to(base), FILENAME)
         atomic.write_text(dest, render(f.parent))
         written.append(dest)
     return written

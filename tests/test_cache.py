@@ -1,9 +1,14 @@
+import hashlib
 import multiprocessing as mp
+import os
+import random
 import sqlite3
+from pathlib import Path
 
 import pytest
 
-from harness.cache import Cache
+from harness.cache import APPLICATION_ID, Cache
+from harness.cli import main
 from harness.errors import ConfigError
 
 
@@ -66,3 +71,104 @@ def test_four_processes_write_one_cache_concurrently(tmp_path):
         shared = n_batches * (batch // 2)
         assert len(c) == own + shared  # no lost row, no duplicate
         assert all(c.get_many([f"w{w}-{b}-0" for w in range(workers) for b in range(n_batches)]).values())
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_another_applications_file_is_refused_and_left_unchanged(tmp_path):
+    other = tmp_path / "app.db"
+    db = sqlite3.connect(other)
+    db.execute("PRAGMA journal_mode=DELETE")
+    db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    db.execute("INSERT INTO users (name) VALUES ('ada')")
+    db.commit()
+    db.close()
+    before = _sha256(other)
+    with pytest.raises(ConfigError, match=r"another application \(tables: users\).*pass another --cache path"):
+        Cache(other)
+    assert _sha256(other) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]  # no -wal, -shm or -journal left behind
+    text = tmp_path / "notes.txt"
+    text.write_bytes(b"not a database\n" * 100)
+    before = _sha256(text)
+    with pytest.raises(ConfigError, match="cannot be opened as SQLite"):
+        Cache(text)
+    assert _sha256(text) == before
+
+
+def test_cache_of_an_earlier_version_is_adopted(tmp_path):
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE responses (key TEXT PRIMARY KEY, kind TEXT NOT NULL, response TEXT NOT NULL, "
+               "created REAL NOT NULL) WITHOUT ROWID")
+    db.execute("INSERT INTO responses VALUES ('k1', 'generate', '\"one\"', 0.0)")
+    db.commit()
+    db.close()
+    with Cache(path) as c:
+        assert c.get_many(["k1"]) == {"k1": "one"}
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    db.close()
+
+
+def _damaged_cache(path) -> list[str]:
+    """A real cache of 2,000 responses whose later pages are garbage; page 1 (header + schema) is intact."""
+    keys = sorted(hashlib.sha256(str(i).encode()).hexdigest() for i in range(2000))
+    with Cache(path) as c:
+        c.put_many((k, "generate", "x" * 200) for k in keys)
+    assert not Path(f"{path}-wal").exists()  # closing the last connection checkpointed the WAL into the file
+    page_size = sqlite3.connect(path).execute("PRAGMA page_size").fetchone()[0]
+    data = bytearray(path.read_bytes())
+    pages = len(data) // page_size
+    assert pages > 20
+    rng = random.Random(0)
+    for page in range(pages // 2, pages):  # keep page 1 and the first leaves: the cheap check at open passes
+        data[page * page_size:(page + 1) * page_size] = rng.randbytes(page_size)
+    path.write_bytes(bytes(data))
+    return keys
+
+
+def test_damaged_cache_is_a_config_error_and_left_unchanged(tmp_path):
+    path = tmp_path / "c.sqlite"
+    keys = _damaged_cache(path)
+    before = _sha256(path)
+    c = Cache(path)  # opening reads only page 1 and the first leaf, not the whole file
+    with pytest.raises(ConfigError, match="is damaged.*move it aside"):
+        c.get_many(keys)
+    with pytest.raises(ConfigError, match="is damaged"):
+        len(c)
+    c.close()
+    assert _sha256(path) == before
+
+
+def test_damaged_cache_exits_2_from_the_cli(tmp_path, capsys):
+    path = tmp_path / "c.sqlite"
+    _damaged_cache(path)
+    before = _sha256(path)
+    code = main(["run", "--model", "scripted", "--tasks", "demo_arithmetic", "--cache", str(path),
+                 "--output", str(tmp_path / "out"), "--no-progress"])
+    assert code == 2
+    assert "is damaged" in capsys.readouterr().err
+    assert _sha256(path) == before
+
+
+def test_cache_path_under_a_file_is_a_config_error(tmp_path):
+    (tmp_path / "somefile").write_text("x")
+    with pytest.raises(ConfigError, match="which is a file"):
+        Cache(tmp_path / "somefile" / "cache.sqlite")
+    with pytest.raises(ConfigError, match="which is a file"):
+        Cache(tmp_path / "somefile" / "deeper" / "cache.sqlite")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files and folders")
+def test_read_only_cache_is_a_config_error_at_open(tmp_path):
+    Cache(tmp_path / "c.sqlite").close()
+    (tmp_path / "c.sqlite").chmod(0o444)
+    with pytest.raises(ConfigError, match="cannot be written"):
+        Cache(tmp_path / "c.sqlite")
+    ro = tmp_path / "ro"
+    ro.mkdir(mode=0o555)
+    with pytest.raises(ConfigError, match="cannot be written"):
+        Cache(ro / "c.sqlite")

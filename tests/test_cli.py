@@ -2,6 +2,8 @@ import json
 
 from conftest import run_cli
 
+from harness.safe_paths import folder_name
+
 
 def test_help_is_there_for_a_newcomer():
     res = run_cli("--help")
@@ -23,7 +25,7 @@ def test_run_then_show(tmp_path):
     res = run_cli("run", "--model", "scripted", "--tasks", "demo_arithmetic:method=decompose,limit=6,demo_choice",
                   "--limit", "10", "--output", str(out), "--cache", str(tmp_path / "c.sqlite"))
     assert res.returncode == 0, res.stderr
-    arith = out / "demo_arithmetic_method=decompose_limit=6" / "results.json"
+    arith = out / folder_name("demo_arithmetic:method=decompose,limit=6") / "results.json"
     assert str(arith) in res.stdout and str(out / "demo_choice" / "results.json") in res.stdout
     data = json.loads(arith.read_text())
     assert data["counts"]["rows"] == 10  # --limit beats the task's own limit
@@ -32,3 +34,17 @@ def test_run_then_show(tmp_path):
     shown = run_cli("show", str(out))
     assert shown.returncode == 0 and "exact_match" in shown.stdout and "accuracy" in shown.stdout
     assert run_cli("show", str(tmp_path / "nothing")).returncode == 2
+
+
+def test_bad_output_places_fail_before_any_model_work(tmp_path):
+    """An output that is a file, or a folder that cannot be written, is refused before the model serves
+    anything (the scripted model's log stays absent): before, after all the work, with a traceback."""
+    a_file = tmp_path / "out.txt"
+    a_file.write_text("x")
+    log = tmp_path / "served.jsonl"
+    for output in (a_file, a_file / "sub", "/sys/claimbench-not-writable"):
+        res = run_cli("run", "--model", f"scripted:log={log}", "--tasks", "demo_arithmetic", "--output", str(output),
+                      "--cache", ":memory:", "--no-progress")
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+        assert str(output).split("/sub")[0] in res.stderr
+        assert not log.exists()

@@ -9,6 +9,7 @@ from conftest import COMMITTED_RESULTS, REPO, run_cli
 
 from harness import results, stats
 from harness.errors import ConfigError
+from harness.safe_paths import folder_name
 from leaderboards import compare
 
 TASK = "demo_arithmetic"
@@ -60,9 +61,9 @@ def _samples(run_dir: str) -> list[dict]:
 
 def test_corpus_metrics_compare_by_value_with_ci_overlap():
     cc = COMMITTED_RESULTS / "compositional_celebrities"
-    rows = {r.metric: r for r in compare.compare(cc / "gemma3-270m_backend=llamacpp", cc / "smollm2-135m",
+    rows = {r.metric: r for r in compare.compare(cc / folder_name("gemma3-270m:backend=llamacpp"), cc / "smollm2-135m",
                                                    ["0.005"])}
-    base, new = (results.read(cc / m) for m in ("gemma3-270m_backend=llamacpp", "smollm2-135m"))
+    base, new = (results.read(cc / m) for m in (folder_name("gemma3-270m:backend=llamacpp"), "smollm2-135m"))
     gap = rows["compositionality_gap"]
     assert not gap.paired and gap.ci is None
     b, n = base.metrics["compositionality_gap"], new.metrics["compositionality_gap"]

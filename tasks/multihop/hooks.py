@@ -38,6 +38,7 @@ class MultiHopQA(TaskHooks):
     """
 
     kinds = frozenset({"generate"})
+    optional_params = frozenset({"search"})  # self_ask_search's engine
 
     def __init__(self, config):
         super().__init__(config)
