@@ -40,6 +40,15 @@ class AdapterError(ClaimBenchError):
     """A model adapter returned something that breaks the request contract."""
 
 
+class RequestRejected(ConfigError):
+    """The model refused one request as invalid (longer than its context...): a rerun would repeat it.
+    The runner adds which task rows asked it."""
+
+    def __init__(self, message: str, request: object):
+        super().__init__(message)
+        self.request = request
+
+
 class BackendError(ClaimBenchError):
     """A model server or backend failed mid-run; finished responses are cached, rerun to resume."""
 

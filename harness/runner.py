@@ -17,7 +17,7 @@ from typing import Any
 from . import results, safe_paths
 from .cache import Cache
 from .dispatch import Dispatcher, RequestCounts
-from .errors import ConfigError, IncompatibleError
+from .errors import ConfigError, IncompatibleError, RequestRejected
 from .model import ModelAdapter, load_model
 from .paths import cache_dir
 from .requests import Request
@@ -49,8 +49,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _gather(task: Task, rows: list[dict], dispatcher: Dispatcher, counts: RequestCounts) -> tuple[list[History], int]:
-    """Ask each row's requests, round after round, until no row asks for more."""
+def _gather(task: Task, rows: list[dict], ids: list[str], dispatcher: Dispatcher,
+            counts: RequestCounts) -> tuple[list[History], int]:
+    """Ask each row's requests, round after round, until no row asks for more; a request the model
+    rejects as invalid is reported with the rows that asked it."""
     histories: list[History] = [[] for _ in rows]
     active, rounds = list(range(len(rows))), 0
     while active:
@@ -61,7 +63,12 @@ def _gather(task: Task, rows: list[dict], dispatcher: Dispatcher, counts: Reques
             break
         rounds += 1
         label = task.name if rounds == 1 else f"{task.name} (round {rounds})"
-        responses = dispatcher.resolve([r for _, r in asked], counts, label)
+        try:
+            responses = dispatcher.resolve([r for _, r in asked], counts, label)
+        except RequestRejected as e:
+            askers = sorted({ids[j] for j, r in asked if r == e.request})
+            raise ConfigError(f"task {task.name!r}, row id {', '.join(map(repr, askers[:5]))}"
+                              f"{f' (+{len(askers) - 5} more)' if len(askers) > 5 else ''}: {e}") from None
         for (j, req), resp in zip(asked, responses):
             histories[j].append((req, resp))
         active = sorted({j for j, _ in asked})
@@ -112,7 +119,7 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
     rows = [pool[i] for i in indices]
     ids = task.sample_ids(pool)
     counts = RequestCounts()
-    histories, rounds = _gather(task, rows, dispatcher, counts)
+    histories, rounds = _gather(task, rows, [ids[i] for i in indices], dispatcher, counts)
     t_gathered = time.perf_counter()
     samples, metric_values, reasons = _score(task, indices, [ids[i] for i in indices], rows, histories, seed)
     t_end = time.perf_counter()

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.errors import BackendError, ConfigError
+from harness.errors import BackendError, ConfigError, RequestRejected
 from harness.model import ModelAdapter, option
 from harness.requests import Generate, LogLikelihood, Request
 
@@ -91,7 +91,7 @@ class OpenAIAdapter(ModelAdapter):
             return fn(r)
         except openai.APIStatusError as e:
             if 400 <= e.status_code < 500 and e.status_code not in (408, 409, 429):
-                raise ConfigError(self._client_error(e, r)) from None
+                raise RequestRejected(self._client_error(e, r), r) from None
             raise self._backend_error(e) from None
         except (openai.APIConnectionError, openai.APITimeoutError) as e:
             raise self._backend_error(e) from None

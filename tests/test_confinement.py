@@ -69,12 +69,13 @@ def test_task_named_dotdot_writes_inside_output(tmp_path):
 
 
 def test_two_dataset_paths_that_sanitise_alike_get_two_folders(tmp_path):
+    """Labels keep a path's last two components (a/b_c.jsonl, a_b/c.jsonl): one folder before, two now."""
     rows = (REPO / "tasks" / "demo" / "arithmetic.jsonl").read_text()
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "b.jsonl").write_text(rows)
-    (tmp_path / "a_b.jsonl").write_text(rows)
+    for rel in ("a/b_c.jsonl", "a_b/c.jsonl"):
+        (tmp_path / rel).parent.mkdir()
+        (tmp_path / rel).write_text(rows)
     out = tmp_path / "out"
-    specs = [f"demo_arithmetic:path={tmp_path}/a/b.jsonl", f"demo_arithmetic:path={tmp_path}/a_b.jsonl"]
+    specs = [f"demo_arithmetic:path={tmp_path}/a/b_c.jsonl", f"demo_arithmetic:path={tmp_path}/a_b/c.jsonl"]
     for spec in specs:
         res = run_cli("run", "--model", "scripted", "--tasks", spec, "--output", str(out), "--cache", ":memory:",
                       "--no-progress", "--limit", "3")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from lm_fixtures import require
 
 from harness import evaluate
@@ -233,6 +235,11 @@ def test_client_error_is_a_config_error_naming_the_request_and_is_not_retried(ap
     prompt = srv.posts[0]["prompt"]
     assert repr(prompt[:80]) in msg and f"prompt of {len(prompt)} characters" in msg
     assert f"HTTP {status}: {TOO_LONG}" in msg and fix in msg
+    m = re.match(r"task 'demo_arithmetic', row id '(arith-00[0-2])': ", msg)  # the runner names the row that asked
+    assert m, msg
+    rows = {r["id"]: r for r in map(json.loads, (REPO / "tasks" / "demo" / "arithmetic.jsonl").read_text().splitlines())}
+    row = rows[m.group(1)]
+    assert f"{row['a']} {row['op1']} {row['b']}" in prompt.rsplit("Q:", 1)[-1]
 
 
 @pytest.mark.parametrize("status", [408, 429, 503])
@@ -250,7 +257,7 @@ def test_connection_refused_is_a_backend_error(api):
         adapter.serve("generate", [Generate("1 + 1 =", max_tokens=4)])
 
 
-@pytest.mark.parametrize("status, code, says", [(400, 2, "claimbench: error: openai server"),
+@pytest.mark.parametrize("status, code, says", [(400, 2, "claimbench: error: task 'demo_arithmetic', row id "),
                                                (503, 3, "claimbench: backend error: openai server")])
 def test_cli_exit_status_for_client_and_server_errors(api, status, code, says, tmp_path, capsys):
     with CannedServer(status) as srv:
