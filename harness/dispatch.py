@@ -75,7 +75,7 @@ class Dispatcher:
 
     def _call(self, kind: str, reqs: list[Request]) -> list[Any]:
         t0 = time.perf_counter()
-        out = self.adapter.serve(kind, reqs)
+        out = self.adapter.loaded().serve(kind, reqs)
         self.model_seconds += time.perf_counter() - t0
         if not isinstance(out, list) or len(out) != len(reqs):
             got = len(out) if isinstance(out, list) else type(out).__name__

@@ -4,6 +4,11 @@ An adapter wraps a reference implementation (transformers, llama.cpp, diffusers.
 and serves batches of requests of the kinds it declares. Its fingerprint covers the
 weights' identity and every option that changes outputs, and nothing else, so that a
 cache written with batch size 8 serves a rerun with batch size 32.
+
+Building an adapter is cheap: it validates options and describes the weights (file
+hashes, metadata read from the files) without loading them; `load()` does the heavy
+part, once, before the first batch. So a coordinator can plan a run and look up the
+cache with an adapter that never loads, while executors' workers hold loaded replicas.
 """
 from __future__ import annotations
 
@@ -48,8 +53,18 @@ class ModelAdapter(ABC):
         if unknown:
             raise ConfigError(f"adapter {type(self).__name__} declares unknown request kinds {sorted(unknown)}; known: {sorted(KINDS)}.")
 
+    def load(self) -> None:
+        """Load weights, start processes; called once, before the first batch is served (see `loaded`)."""
+
+    def loaded(self) -> ModelAdapter:
+        """This adapter with its weights loaded (load() runs on the first call only)."""
+        if not self.__dict__.get("_is_loaded"):
+            self.load()
+            self._is_loaded = True
+        return self
+
     def identity(self) -> dict[str, Any]:
-        """What identifies the weights (file sha256, hub revision...); override in adapters."""
+        """What identifies the weights (file sha256, hub revision...), known without loading them."""
         return {}
 
     def fingerprint(self) -> str:

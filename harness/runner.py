@@ -94,7 +94,7 @@ def _score(task: Task, indices: list[int], ids: list[str], rows: list[dict], his
         samples.append(record)
     if rows and sum(reasons.values()) == len(rows):
         raise ConfigError(f"task {task.name!r}: none of the {len(rows)} rows could be scored ({dict(reasons)}).")
-    return samples, {m.name: m.compute().to_json() for m in metrics}, reasons
+    return samples, {m.name: m.result().to_json() for m in metrics}, reasons
 
 
 def _model_info(adapter: ModelAdapter) -> dict:

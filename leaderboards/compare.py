@@ -114,7 +114,7 @@ def compare_task(base_run: tuple[Path, results.RunResult], new_run: tuple[Path, 
         tol = tols.get(name, default_tol)
         if nm is None or bm["value"] is None or nm["value"] is None:
             rows.append(Row(base.task["spec"], name, bm["value"], nm and nm["value"], None, None, 0, False,
-                            bm["higher_is_better"], tol, False, unit_of(name, bm), changed))
+                            bm["higher_is_better"], tol, False, unit_of(bm), changed))
             continue
         b, n = _scores(base_samples, name), _scores(new_samples, name)
         ids = sorted(b.keys() & n.keys())
@@ -122,7 +122,7 @@ def compare_task(base_run: tuple[Path, results.RunResult], new_run: tuple[Path, 
             est = stats.paired_bootstrap([b[i] for i in ids], [n[i] for i in ids], seed=seed)
             significant = est.ci is not None and (est.ci[0] > 0 or est.ci[1] < 0)
             rows.append(Row(base.task["spec"], name, bm["value"], nm["value"], est.value, est.ci, est.n, True,
-                            bm["higher_is_better"], tol, significant, unit_of(name, bm), changed))
+                            bm["higher_is_better"], tol, significant, unit_of(bm), changed))
         else:
             diff = nm["value"] - bm["value"]
             if bm["ci"] and nm["ci"]:
@@ -130,7 +130,7 @@ def compare_task(base_run: tuple[Path, results.RunResult], new_run: tuple[Path, 
             else:
                 significant = diff != 0
             rows.append(Row(base.task["spec"], name, bm["value"], nm["value"], diff, None, min(bm["n"], nm["n"]), False,
-                            bm["higher_is_better"], tol, significant, unit_of(name, bm), changed))
+                            bm["higher_is_better"], tol, significant, unit_of(bm), changed))
     return rows
 
 

@@ -65,12 +65,13 @@ class Entry:
     def metric(self, name: str) -> dict | None:
         return self.result.metrics.get(name)
 
-    def network(self) -> dict | None:
-        """The feature network of an image metric (FID is only comparable for the same one)."""
+    def comparable_on(self) -> tuple[str, dict] | None:
+        """What a metric's values compare only under (its metadata's comparable_on: FID's feature
+        network), as (key, the run's value of it), or None when no metric asks."""
         for m in self.result.metrics.values():
-            net = m["extra"].get("network")
-            if isinstance(net, dict):
-                return net
+            key = (m.get("metadata") or {}).get("comparable_on")
+            if key and isinstance(m["extra"].get(key), dict):
+                return key, m["extra"][key]
         return None
 
 

@@ -1,44 +1,72 @@
-"""Cross-run plots for the leaderboard: what a claim looks like across models and settings.
+"""Cross-run plots for the leaderboard, drawn from the views that metrics declare (metadata):
 
-- compositionality gap and sub-question accuracy against model size (Press et al.'s Figure-1 view);
-- idiom memorization by layer (logit-lens curves of every model, on relative depth);
-- FID against whatever numeric setting varies between runs of one reference set
-  (sampling steps and guidance of a sweep, or the noise level of a degradation series).
+- `vs_size`: a metric against model size, per task spec, with CIs, and the metrics the view
+  names in `also` beside it (e.g. Press et al.'s Figure-1 view of the compositionality gap);
+- `curves`: every run's per-layer curves overlaid on relative depth (logit-lens curves);
+- `vs_setting`: a metric against whatever numeric setting varies between runs that agree on
+  everything else (sampling steps or guidance of a sweep, the noise of a degradation series).
+No metric is known here by name: a plug-in metric that declares these views gets these plots.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 
 from harness.options import Spec
-from reports.plots import new_figure, to_data_uri
+from reports.formatting import display_name
+from reports.plots import curves, new_figure, to_data_uri
+from reports.views import series
 
 from .entries import Entry, as_number, spec_of
 
 
-def gap_vs_size(entries: list[Entry]) -> str | None:
-    runs = [e for e in entries if e.metric("compositionality_gap") and e.parameters
-            and e.metric("compositionality_gap")["value"] is not None]
+def figures(entries: list[Entry]) -> list[tuple[str, str]]:
+    """(title, PNG data URI) of every cross-run view the runs' metrics declare, in first-seen order."""
+    views: dict[tuple[str, str, str], tuple[str, dict]] = {}
+    for e in entries:
+        for name, m in e.result.metrics.items():
+            for view in (m.get("metadata") or {}).get("views", []):
+                views.setdefault((name, view["kind"], view["title"]), (display_name(name, m), view))
+    draw = {"vs_size": vs_size, "curves": overlaid_curves, "vs_setting": vs_setting}
+    out = []
+    for (name, kind, _), (shown, view) in views.items():
+        uri = draw[kind](entries, name, view) if kind in draw else None
+        if uri:
+            out.append((f"{shown}: {view['title']}", uri))
+    return out
+
+
+def _scale(m: dict) -> float:
+    return 100.0 if m.get("unit") == "rate" else 1.0
+
+
+def vs_size(entries: list[Entry], name: str, view: dict) -> str | None:
+    runs = [e for e in entries if e.metric(name) and e.parameters and e.metric(name)["value"] is not None]
     if not runs:
         return None
-    fig, (ax_gap, ax_acc) = new_figure(10.0, 3.8, ncols=2)
+    also = [a for a in view.get("also", []) if any(e.metric(a) for e in runs)]
+    fig, axes = new_figure(10.0 if also else 5.5, 3.8, ncols=2 if also else 1)
     by_spec: dict[str, list[Entry]] = defaultdict(list)
     for e in runs:
         by_spec[e.task_spec].append(e)
     for spec, group in sorted(by_spec.items()):
         group.sort(key=lambda e: e.parameters)
         xs = [e.parameters for e in group]
-        gaps = [e.metric("compositionality_gap") for e in group]
-        err = [[100 * (g["value"] - g["ci"][0]) if g["ci"] else 0 for g in gaps],
-               [100 * (g["ci"][1] - g["value"]) if g["ci"] else 0 for g in gaps]]
-        ax_gap.errorbar(xs, [100 * g["value"] for g in gaps], yerr=err, marker="o", capsize=3, label=spec)
-        for e, g in zip(group, gaps):
-            ax_gap.annotate(e.model_label, (e.parameters, 100 * g["value"]), fontsize=7,
-                            xytext=(4, 4), textcoords="offset points")
-        for metric, style in (("q1_correct", "o-"), ("q2_correct", "s-"), ("exact_match", "^--")):
-            if all(e.metric(metric) for e in group):
-                ax_acc.plot(xs, [100 * e.metric(metric)["value"] for e in group], style, label=f"{metric} ({spec})")
+        ms = [e.metric(name) for e in group]
+        k = _scale(ms[0])
+        err = [[k * (m["value"] - m["ci"][0]) if m["ci"] else 0 for m in ms],
+               [k * (m["ci"][1] - m["value"]) if m["ci"] else 0 for m in ms]]
+        axes[0].errorbar(xs, [k * m["value"] for m in ms], yerr=err, marker="o", capsize=3, label=spec)
+        for e, m in zip(group, ms):
+            axes[0].annotate(e.model_label, (e.parameters, k * m["value"]), fontsize=7, xytext=(4, 4),
+                             textcoords="offset points")
+        for other, style in zip(also, ("o-", "s-", "^--", "v:")):
+            if all(e.metric(other) for e in group):
+                axes[1].plot(xs, [_scale(e.metric(other)) * e.metric(other)["value"] for e in group], style,
+                             label=f"{other} ({spec})")
     sizes = sorted({e.parameters for e in runs})
-    for ax, label in ((ax_gap, "compositionality gap (%)"), (ax_acc, "accuracy (%)")):
+    labels = [f"{display_name(name, runs[0].metric(name))}" + (" (%)" if _scale(runs[0].metric(name)) == 100 else "")]
+    labels += ["value (%)"] if also else []
+    for ax, label in zip(axes, labels):
         ax.set_xscale("log")
         ax.minorticks_off()
         ax.set_xticks(sizes, [f"{p / 1e6:.0f}M" for p in sizes])
@@ -46,39 +74,29 @@ def gap_vs_size(entries: list[Entry]) -> str | None:
         ax.set_xlabel("parameters (log scale)")
         ax.set_ylabel(label)
         ax.legend(fontsize=7)
-    ax_gap.set_title("gap vs model size (95% CI)", fontsize=10)
-    ax_acc.set_title("sub-question (Q1, Q2) and two-hop accuracy", fontsize=10)
+    axes[0].set_title(view["title"], fontsize=10)
+    if also:
+        axes[1].set_title(", ".join(also) + " of the same runs", fontsize=10)
     return to_data_uri(fig)
 
 
-def memorization_by_layer(entries: list[Entry]) -> str | None:
-    runs = [e for e in entries if e.metric("lens_curves") and "groups" in e.metric("lens_curves")["extra"]]
-    if not runs:
+def overlaid_curves(entries: list[Entry], name: str, view: dict) -> str | None:
+    lines = {}
+    for e in entries:
+        m = e.metric(name)
+        data = (m or {}).get("extra", {}).get(view["source"]) if m else None
+        if isinstance(data, dict) and data:
+            lines.update({f"{e.model_label}, {label}": curve for label, curve in series(m, data).items()})
+    if not lines:
         return None
-    fig, (ax_rank, ax_prob) = new_figure(10.0, 3.8, ncols=2)
-    for e in runs:
-        extra = e.metric("lens_curves")["extra"]
-        for key, curve in sorted(extra["groups"].items()):
-            depth = [(i + 1) / extra["layers"] for i in range(extra["layers"])]
-            label = f"{e.model_label}, {extra['by']}={key} (n={curve['n']})"
-            style = "-" if key in ("1.0", "True", "true") else ":"
-            ax_rank.plot(depth, curve["median_rank"], style, label=label)
-            ax_prob.plot(depth, curve["mean_prob"], style, label=label)
-    ax_rank.set_yscale("log")
-    ax_rank.set_ylabel("median rank of the idiom's last word")
-    ax_prob.set_ylabel("mean probability of the last word")
-    for ax in (ax_rank, ax_prob):
-        ax.set_xlabel("relative depth (layer / layers)")
-        ax.legend(fontsize=6)
-    ax_rank.set_title("idiom memorization by layer (solid: memorized)", fontsize=10)
-    return to_data_uri(fig)
+    return curves(view["title"], lines, view["columns"], x_label="relative depth (layer / layers)", relative=True)
 
 
 def _without(spec: Spec, key: str) -> str:
     return Spec(spec.name, tuple((k, v) for k, v in spec.options if k != key)).text
 
 
-def fid_series(entries: list[Entry], metric: str = "fid") -> dict[str, dict[str, list[tuple[float, float]]]]:
+def setting_series(entries: list[Entry], metric: str) -> dict[str, dict[str, list[tuple[float, float]]]]:
     """{axis: {series label: [(x, value), ...]}} for every numeric option that varies between
     runs that agree on everything else (task and model spec without that option)."""
     runs = [e for e in entries if e.metric(metric) and e.metric(metric)["value"] is not None]
@@ -98,8 +116,8 @@ def fid_series(entries: list[Entry], metric: str = "fid") -> dict[str, dict[str,
             for axis, series in out.items() if any(len({x for x, _ in p}) > 1 for p in series.values())}
 
 
-def fid_vs_setting(entries: list[Entry]) -> str | None:
-    axes = fid_series(entries)
+def vs_setting(entries: list[Entry], name: str, view: dict) -> str | None:
+    axes = setting_series(entries, name)
     if not axes:
         return None
     fig, panels = new_figure(8.0 * len(axes), 4.4, ncols=len(axes))
@@ -112,7 +130,8 @@ def fid_vs_setting(entries: list[Entry]) -> str | None:
             ax.minorticks_off()
             ax.set_xticks(xs, [f"{x:g}" for x in xs])
         ax.set_xlabel(axis)
-        ax.set_ylabel("FID (lower is closer to the reference)")
-        ax.set_title(f"FID vs {axis}", fontsize=10)
+        m = next(e.metric(name) for e in entries if e.metric(name))
+        ax.set_ylabel(display_name(name, m) + (" (lower is better)" if not m["higher_is_better"] else ""))
+        ax.set_title(f"{display_name(name, m)} vs {axis}", fontsize=10)
         ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16))  # below: long labels stay off the curve
     return to_data_uri(fig)

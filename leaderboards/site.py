@@ -33,7 +33,7 @@ def summary_markdown(entries: list[Entry], link_prefix: str = "") -> str:
     for e in entries:
         primary = e.result.task["config"].get("primary_metric") or next(iter(e.result.metrics))
         m = e.metric(primary)
-        unit = unit_of(primary, m)
+        unit = unit_of(m)
         value = fmt(unit, m["value"]) if m else "-"
         cells = [markdown.text(e.task_spec), markdown.text(e.model_label), markdown.text(primary),
                  markdown.link(value, link_prefix + e.report_path),
@@ -78,11 +78,7 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim], out: str | Path,
     _write("index.html", env.get_template("index.html.j2").render(
         nav=NAV, families=families, n_runs=len(entries), n_claims=len(claims)))
     _write("claims.html", env.get_template("claims.html.j2").render(nav=NAV, checks=checks))
-    figures = [(title, uri) for title, uri in (
-        ("Compositionality gap and sub-question accuracy vs model size", plots.gap_vs_size(entries)),
-        ("Idiom memorization by layer (logit lens)", plots.memorization_by_layer(entries)),
-        ("FID vs sampling setting", plots.fid_vs_setting(entries))) if uri]
-    _write("plots.html", env.get_template("plots.html.j2").render(nav=NAV, figures=figures))
+    _write("plots.html", env.get_template("plots.html.j2").render(nav=NAV, figures=plots.figures(entries)))
 
     for e in tqdm(entries, desc="run reports", unit="run", disable=not progress):
         depth = "../" * e.report_path.count("/")

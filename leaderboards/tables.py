@@ -2,8 +2,8 @@
 
 One table per task spec up to its numeric settings: a method or a reference set is part
 of what was measured, so `bamboogle:method=self_ask` and `bamboogle` are separate tables,
-while the cells of a `steps` sweep are rows of one table with a `steps` column. Image-metric tables name
-the feature network, since FID values are comparable only for the same network.
+while the cells of a `steps` sweep are rows of one table with a `steps` column. Where a metric's values
+compare only under some condition (its metadata's comparable_on: FID's feature network), the table names it.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from itertools import groupby
 
 from harness.options import Spec
 from reports import markdown
-from reports.formatting import fmt, fmt_ci, unit_of
+from reports.formatting import description, fmt, fmt_ci, unit_of
 
 from .entries import Entry, as_number, spec_of
 
@@ -38,11 +38,12 @@ class Table:
 
 
 def shown_metrics(entries: list[Entry]) -> list[str]:
-    """Metrics with a value, in first-seen order; `X_by_G` rows repeat X's overall value, so they are left to reports."""
+    """Metrics with a value, in first-seen order, except those whose metadata leaves them to reports
+    (a breakdown repeating another column's overall value)."""
     names: dict[str, None] = {}
     for e in entries:
         for name, m in e.result.metrics.items():
-            if m["value"] is not None and "_by_" not in name:
+            if m["value"] is not None and (m.get("metadata") or {}).get("in_tables", True):
                 names[name] = None
     return list(names)
 
@@ -67,10 +68,10 @@ def build(entries: list[Entry]) -> list[Table]:
         settings = _settings(group)
         group.sort(key=lambda e: (e.model_label, [float(e.task_options.get(k, "-inf")) for k in settings]))
         metrics = shown_metrics(group)
-        image = any(e.network() for e in group)
-        columns = ["model", *settings, "parameters", "n", *metrics] + (["feature network"] if image else [])
-        definitions = {name: m["extra"]["definition"] for e in group for name, m in e.result.metrics.items()
-                       if name in metrics and m.get("extra", {}).get("definition")}
+        condition = next((c[0] for c in map(Entry.comparable_on, group) if c), None)
+        columns = ["model", *settings, "parameters", "n", *metrics] + ([condition] if condition else [])
+        definitions = {name: description(m) for e in group for name, m in e.result.metrics.items()
+                       if name in metrics and description(m)}
         table = Table(key, group[0].task_name, columns, metrics, entries=group, definitions=definitions)
         for e in group:
             params = e.parameters
@@ -85,14 +86,20 @@ def build(entries: list[Entry]) -> list[Table]:
                 if m is None or m["value"] is None:
                     row.append(Cell("-"))
                     continue
-                unit = unit_of(name, m)
+                unit = unit_of(m)
                 row.append(Cell(f"{fmt(unit, m['value'])} {fmt_ci(unit, m['ci'])}".strip(), m["value"], e.report_path))
-            if image:
-                net = e.network()
-                row.append(Cell(f"{net['network']} sha256:{net['sha256'][:12]} {net['mode']}" if net else "-"))
+            if condition:
+                row.append(Cell(_condition_text(e.comparable_on())))
             table.rows.append(row)
         tables.append(table)
     return tables
+
+
+def _condition_text(condition: tuple[str, dict] | None) -> str:
+    """A comparability condition in a few words: its values, long hashes cut to 12 hex."""
+    if not condition:
+        return "-"
+    return " ".join(f"{k}:{v[:12]}" if isinstance(v, str) and len(v) >= 32 else str(v) for k, v in condition[1].items())
 
 
 def _n(e: Entry) -> int:
@@ -117,16 +124,16 @@ def to_csv(table: Table) -> str:
     header = ["task", "model", "parameters", "n"]
     for name in table.metrics:
         header += [name, f"{name}_ci_low", f"{name}_ci_high"]
-    net = any(e.network() for e in table.entries)
-    w.writerow([markdown.csv_cell(h) for h in header + (["network", "network_sha256", "resize_mode"] if net else [])])
+    conditions = [e.comparable_on() for e in table.entries]
+    keys = list(dict.fromkeys(f"{c[0]}_{k}" for c in conditions if c for k in c[1]))
+    w.writerow([markdown.csv_cell(h) for h in header + keys])
     for e in table.entries:
         row = [e.task_spec, e.model_label, e.parameters or "", _n(e)]
         for name in table.metrics:
             m = e.metric(name) or {"value": None, "ci": None}
             ci = m["ci"] or ["", ""]
             row += ["" if m["value"] is None else m["value"], ci[0], ci[1]]
-        if net:
-            n = e.network() or {}
-            row += [n.get("network", ""), n.get("sha256", ""), n.get("mode", "")]
+        values = {f"{c[0]}_{k}": v for c in [e.comparable_on()] if c for k, v in c[1].items()}
+        row += [values.get(k, "") for k in keys]
         w.writerow([markdown.csv_cell(c) for c in row])
     return buf.getvalue()

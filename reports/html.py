@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jinja2
 
-from .formatting import fmt, fmt_ci, unit_of
+from .formatting import description, fmt, fmt_ci, unit_of
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -17,6 +17,7 @@ def environment(*template_dirs: Path) -> jinja2.Environment:
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = lambda value, unit: fmt(unit, value)
     env.filters["fmt_ci"] = lambda ci, unit: fmt_ci(unit, ci)
-    env.filters["unit"] = lambda metric, name: unit_of(name, metric)
+    env.filters["unit"] = unit_of
+    env.filters["description"] = description
     env.filters["clip"] = lambda text, n=600: text if len(text) <= n else text[:n] + f"… ({len(text) - n} more characters)"
     return env

@@ -30,35 +30,43 @@ def to_data_uri(fig: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def bars_with_ci(title: str, groups: dict[str, dict], *, percent: bool = True) -> str:
-    """One bar per group (value with its 95% CI as an error bar), e.g. a rate by source."""
-    keys = list(groups)
-    scale = 100 if percent else 1
-    values = [scale * (g["value"] or 0) for g in groups.values()]
-    lo = [v - scale * g["ci"][0] if g.get("ci") else 0 for v, g in zip(values, groups.values())]
-    hi = [scale * g["ci"][1] - v if g.get("ci") else 0 for v, g in zip(values, groups.values())]
+def bars(title: str, groups: dict[str, dict], columns: list[dict]) -> str:
+    """One bar per group: the view's first column, with its `ci` column as error bars and its
+    first count column as n under each label."""
+    value, unit = columns[0]["field"], columns[0]["unit"]
+    n_field = next((c["field"] for c in columns if c["unit"] == "count"), None)
+    keys = [k for k, g in groups.items() if isinstance(g, dict) and g.get(value) is not None]
+    scale = 100 if unit == "rate" else 1
+    values = [scale * groups[k][value] for k in keys]
+    cis = [groups[k].get("ci") for k in keys]
+    lo = [v - scale * ci[0] if ci else 0 for v, ci in zip(values, cis)]
+    hi = [scale * ci[1] - v if ci else 0 for v, ci in zip(values, cis)]
     fig, (ax,) = new_figure(max(4.0, 0.6 * len(keys) + 2), 3.4)
     ax.bar(range(len(keys)), values, yerr=[lo, hi], capsize=3, color="#4c72b0")
-    ax.set_xticks(range(len(keys)), [f"{k}\n(n={groups[k]['n']})" for k in keys], rotation=30 if len(keys) > 4 else 0,
+    labels = [f"{k}\n(n={groups[k][n_field]})" if n_field else k for k in keys]
+    ax.set_xticks(range(len(keys)), labels, rotation=30 if len(keys) > 4 else 0,
                   ha="right" if len(keys) > 4 else "center", fontsize=8)
-    ax.set_ylabel("%" if percent else "value")
+    ax.set_ylabel(f"{columns[0]['label']} (%)" if unit == "rate" else columns[0]["label"])
     ax.set_title(title, fontsize=10)
     return to_data_uri(fig)
 
 
-def lens_curves(title: str, extra: dict) -> str:
-    """Median rank and mean probability of the target at each layer, per group (memorized or not)."""
-    fig, (ax_rank, ax_prob) = new_figure(9.0, 3.4, ncols=2)
-    series = {f"{extra.get('by', 'group')}={k}": v for k, v in extra.get("groups", {}).items()} or {"all": extra["all"]}
+def curves(title: str, series: dict[str, dict], panels: list[dict], *, x_label: str, relative: bool = False) -> str:
+    """One panel per column: each series' list of values against its position (1..L, or
+    position / L on a relative axis, so models of different depth share one); rank columns on a log axis."""
+    fig, axes = new_figure(4.6 * len(panels) + 0.8, 3.6, ncols=len(panels))
     for label, curve in series.items():
-        layers = range(1, len(curve["median_rank"]) + 1)
-        ax_rank.plot(layers, curve["median_rank"], marker=".", label=f"{label} (n={curve['n']})")
-        ax_prob.plot(layers, curve["mean_prob"], marker=".", label=f"{label} (n={curve['n']})")
-    ax_rank.set_yscale("log")
-    ax_rank.set_xlabel("layer")
-    ax_rank.set_ylabel("median rank of the target")
-    ax_prob.set_xlabel("layer")
-    ax_prob.set_ylabel("mean probability of the target")
-    ax_rank.legend(fontsize=7)
+        for ax, panel in zip(axes, panels):
+            ys = curve.get(panel["field"])
+            if not ys:
+                continue
+            xs = [(i + 1) / len(ys) if relative else i + 1 for i in range(len(ys))]
+            ax.plot(xs, ys, marker="." if not relative else None, label=label + (f" (n={curve['n']})" if "n" in curve else ""))
+    for ax, panel in zip(axes, panels):
+        if panel["unit"] == "rank":
+            ax.set_yscale("log")
+        ax.set_xlabel(x_label)
+        ax.set_ylabel(panel["label"])
+        ax.legend(fontsize=6)
     fig.suptitle(title, fontsize=10)
     return to_data_uri(fig)

@@ -6,7 +6,6 @@ import gzip
 import json
 from pathlib import Path
 
-from harness.compositionality import FIELDS as GAP_FIELDS
 from harness.errors import ConfigError
 
 
@@ -40,11 +39,10 @@ def near_misses(samples: list[dict], primary: str, limit: int = 15) -> list[dict
     return sorted(failing, key=others, reverse=True)[:limit]
 
 
-def gap_cases(samples: list[dict], limit: int = 15) -> list[dict]:
-    """Both sub-questions answered right, the two-hop question wrong: the compositionality gap itself."""
-    out = [s for s in samples if all(f in s.get("fields", {}) for f in GAP_FIELDS)
-           and s["fields"]["q1_correct"] and s["fields"]["q2_correct"] and not s["fields"]["hop_correct"]]
-    return out[:limit]
+def matching(samples: list[dict], where: dict, limit: int = 15) -> list[dict]:
+    """The first samples whose fields equal `where` (a metric's `cases` view), as the report shows them."""
+    out = [s for s in samples if all(k in s.get("fields", {}) and s["fields"][k] == v for k, v in where.items())]
+    return [view(s) for s in out[:limit]]
 
 
 def view(sample: dict) -> dict:

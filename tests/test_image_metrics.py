@@ -10,9 +10,9 @@ from lm_fixtures import require
 
 from harness import evaluate
 from harness.errors import ConfigError, DataError
-from harness.frechet import GaussianStats, frechet_distance
-from harness.inception_score import inception_score
-from harness.kernel_distance import kernel_distance
+from harness.metrics.frechet import GaussianStats, frechet_distance
+from harness.metrics.inception_score import inception_score
+from harness.metrics.kernel_distance import kernel_distance
 
 MNIST = SHARED_DATA / "mnist" / "t10k-images-idx3-ubyte.gz"
 
@@ -130,7 +130,7 @@ def test_features_equal_clean_fids_pipeline_on_grayscale_28px_pngs(mnist, tmp_pa
     from cleanfid import fid as cleanfid
     from PIL import Image
 
-    from harness.feature_network import load_network
+    from harness.metrics.feature_network import load_network
     net = load_network()
     for i, im in enumerate(mnist.images[:8]):
         Image.fromarray(im[..., 0]).save(tmp_path / f"{i:03d}.png")
@@ -148,7 +148,7 @@ def test_compute_fid_with_custom_extractor_matches(mnist, tmp_path):
     from cleanfid import fid as cleanfid
     from PIL import Image
 
-    from harness.feature_network import load_network
+    from harness.metrics.feature_network import load_network
     net = load_network()
     proj = torch.from_numpy(np.random.default_rng(0).normal(size=(2048, 12)).astype(np.float32))
     for name, imgs in (("a", mnist.images[:16]), ("b", mnist.images[100:116])):

@@ -35,3 +35,34 @@ def test_package_respects_layering(package):
         banned = RULES[package] - ({"leaderboards", "reports"} if p == REPO / "harness" / "cli.py" else set())
         bad[str(p.relative_to(REPO))] = sorted(_imports(p) & banned)
     assert not {k: v for k, v in bad.items() if v}
+
+
+def test_reports_and_leaderboards_know_no_metric_by_name():
+    """They render from the metadata each metric writes into results.json: no string in their code
+    (or templates) names a registered metric, so a plug-in metric renders as ours do."""
+    from harness import registry
+
+    names = set(registry.metrics.names())
+    found = {}
+    for package in ("reports", "leaderboards"):
+        for p in (REPO / package).rglob("*.py"):
+            consts = {n.value for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, ast.Constant)
+                      and isinstance(n.value, str)}
+            hits = sorted(c for c in consts if any(c == m or c.startswith((m + ":", m + "_by", m + "[")) for m in names))
+            if hits:
+                found[str(p.relative_to(REPO))] = hits
+        for p in (REPO / package).rglob("*.j2"):
+            hits = sorted(m for m in names if f'"{m}"' in p.read_text() or f"'{m}'" in p.read_text())
+            if hits:
+                found[str(p.relative_to(REPO))] = hits
+    assert not found
+
+
+def test_the_engine_holds_no_task_familys_code():
+    """Family-specific metrics and helpers live with their family under tasks/; the metrics library
+    in harness/metrics is what any task may use."""
+    entry_points = (REPO / "pyproject.toml").read_text().split('[project.entry-points."claimbench.metrics"]')[1]
+    family = {"compositionality_gap": "tasks.multihop.", "lens_curves": "tasks.idiomem."}
+    for name, where in family.items():
+        assert f'{name} = "{where}' in entry_points
+    assert not (REPO / "harness" / "search.py").exists() and (REPO / "harness" / "metrics" / "__init__.py").is_file()

@@ -91,8 +91,8 @@ def test_tables_markdown_and_csv_hold_every_committed_number():
     assert float(gemma["compositionality_gap"]) == result.metric("compositionality_gap")["value"]
     assert gemma["parameters"] == "268098176"
     fid = next(t for spec, t in by_spec.items() if spec.startswith("fid:") and "[0:2500]" in spec)
-    assert "feature network" in fid.columns
-    assert "default sha256:7ff4a85c3a63 clean" in tables.to_markdown(fid)
+    assert "network" in fid.columns
+    assert "default sha256:7ff4a85c3a63 clean" in tables.to_markdown(fid)  # the network: name, hash, resize mode
 
 
 def test_leaderboard_site_pages_link_every_value_to_an_existing_report(committed_site):
@@ -104,12 +104,13 @@ def test_leaderboard_site_pages_link_every_value_to_an_existing_report(committed
     assert claims_page.count('<tr class="claim">') == 24
     assert "no comparable run" in claims_page
     plots_page = (committed_site / "plots.html").read_text()
-    for title in ("Compositionality gap and sub-question accuracy vs model size",
-                  "Idiom memorization by layer", "FID vs sampling setting"):
+    for title in ("compositionality gap: against model size", "logit-lens curves: the target layer by layer",
+                  "FID: against the settings that differ between runs"):
         assert title in plots_page
-    assert plots_page.count('src="data:image/png;base64,') == 3
+    assert plots_page.count('src="data:image/png;base64,') == 5  # gap, gap[leak_free], lens, FID, KID
     report = (committed_site / "runs" / "idiomem" / "smollm2-135m.html").read_text()
-    assert "Logit lens" in report and "memorized_by_source" in report and "Failures on memorized" in report
+    assert "logit-lens curves: the target layer by layer" in report and "memorized_by_source: by source" in report
+    assert "Failures on memorized" in report
     assert (committed_site / "tables" / "compositional_celebrities.csv").is_file()
     assert sum(1 for _ in (committed_site / "tables").glob("*.md")) == len(tables.build(entries.load([COMMITTED_RESULTS])))
 

@@ -2,7 +2,7 @@ import pytest
 
 from harness.errors import ConfigError, UnknownNameError
 from harness.metrics import make_metric
-from harness.qa import normalize_answer
+from harness.metrics.qa import normalize_answer
 
 
 @pytest.mark.parametrize("text,norm", [

@@ -72,7 +72,7 @@ def test_cc_exemplars_are_seeded_per_category_with_distinct_answers():
     """The source is sorted by answer: its first two rows of a category share their answers. The
     seeded draw gives each category two people whose Q1, Q2 and two-hop answers all differ, and
     every question of a row is asked with its own category's exemplars."""
-    from harness.qa import exact_match
+    from harness.metrics.qa import exact_match
     rows = _cc_rows()
     task = load_task("compositional_celebrities")
     evaluable = task.hooks.prepare(rows)

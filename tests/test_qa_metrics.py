@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from harness.compositionality import CompositionalityGap, gap_counts
+from tasks.multihop.compositionality import CompositionalityGap, gap_counts
 from harness.metrics import make_metric
-from harness.qa import copies_shown_answer, cover_match, exact_match, normalize_answer, parse_number, token_f1
+from harness.metrics.qa import copies_shown_answer, cover_match, exact_match, normalize_answer, parse_number, token_f1
 from harness.stats import ratio_bootstrap_ci
 
 

@@ -10,7 +10,7 @@ from lm_fixtures import require
 
 from harness import evaluate
 from harness.errors import ConfigError
-from harness.search import load_search
+from tasks.multihop.search import load_search
 from tasks.multihop import prompts
 
 ROW = {"Q1": "What is the birthplace (country only) of Rumi?", "A1": ["Afghanistan"],

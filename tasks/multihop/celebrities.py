@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from harness import qa
+from harness.metrics import qa
 from harness.errors import ConfigError
 from harness.requests import Generate
 from harness.task import History, TaskHooks

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import qa
+from harness.metrics import qa
 from harness.errors import ConfigError
 from harness.requests import Generate
 from harness.task import History, TaskHooks
@@ -44,7 +44,7 @@ class MultiHopQA(TaskHooks):
         super().__init__(config)
         self.engine = None
         if config.method == "self_ask_search":
-            from harness.search import load_search
+            from .search import load_search
             if not config.params.get("search"):
                 raise ConfigError(f"task {config.task!r}: self_ask_search needs a search engine: add search=... to the task "
                                   "spec (bm25:corpus=FILE, http:url=URL, or oracle where the data has decompositions).")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import BackendError, ConfigError
-from harness.search import SearchEngine
+from .search import SearchEngine
 
 
 class BM25Search(SearchEngine):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 
 def kernel_distance(feats1, feats2, *, num_subsets: int = 100, max_subset_size: int = 1000,

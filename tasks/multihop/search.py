@@ -13,9 +13,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import registry
-from .errors import ConfigError
-from .options import Spec, build, parse_spec
+from harness import registry
+from harness.errors import ConfigError
+from harness.options import Spec, build, parse_spec
 
 
 class SearchEngine(ABC):

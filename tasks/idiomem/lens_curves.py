@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError
-from .metrics import Metric, MetricValue
+from harness.errors import ConfigError
+from harness.metrics import Metric, MetricValue
+from harness.metrics.metadata import Column, View
 
 
 def curves(ranks: np.ndarray, probs: np.ndarray) -> dict:
@@ -28,6 +29,13 @@ def curves(ranks: np.ndarray, probs: np.ndarray) -> dict:
 
 
 class LensCurves(Metric):
+    """Per layer, the median rank, mean probability and top-1 share of the target token under the
+    logit lens, per group (memorized or not)."""
+
+    display_name = "logit-lens curves"
+    views = (View("curves", "the target layer by layer", "groups",
+                  (Column("median_rank", "median rank of the target", "rank"),
+                   Column("mean_prob", "mean probability of the target", "number"))),)
     @dataclass(frozen=True)
     class Options:
         by: str = "memorized"

@@ -9,7 +9,8 @@ spaces) and token F1, plus what QA on entities and numbers needs:
   punctuation mark separates words instead of vanishing ("Jewish-American" contains
   "Jewish", "Titan IIIE/Centaur" contains "Titan IIIE"), and a number is read up to the
   punctuation after it ("May 26, 1827," contains 1827).
-Gold answers may be a list of accepted strings or numbers.
+Gold answers may be a list of accepted strings or numbers. The metrics exact_match, token_f1
+and cover_em score a sample's prediction against its references with these rules.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import re
 import string
 from collections import Counter
 from collections.abc import Iterable
+
+from .base import PerSampleMetric, references
 from typing import Any
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
@@ -128,3 +131,30 @@ def copies_shown_answer(prediction: Any, shown: Iterable[Any]) -> bool:
     """The prediction equals (EM) one of the answers its prompt showed, e.g. a few-shot exemplar's."""
     shown = list(shown)
     return bool(str(prediction).strip()) and bool(shown) and exact_match(prediction, shown)
+
+
+class ExactMatch(PerSampleMetric):
+    """1 if the SQuAD-normalised prediction equals a reference (numbers compare as numbers)."""
+
+    display_name = "exact match"
+
+    def score(self, sample: dict) -> float:
+        return float(exact_match(sample.get("prediction", ""), references(sample)))
+
+
+class TokenF1(PerSampleMetric):
+    """SQuAD token F1 against the best-matching reference."""
+
+    display_name = "token F1"
+
+    def score(self, sample: dict) -> float:
+        return token_f1(sample.get("prediction", ""), references(sample))
+
+
+class CoverEM(PerSampleMetric):
+    """1 if a reference appears as a whole phrase in the prediction (cover exact match)."""
+
+    display_name = "cover-EM"
+
+    def score(self, sample: dict) -> float:
+        return float(cover_match(sample.get("prediction", ""), references(sample)))

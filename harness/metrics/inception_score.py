@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 
 def inception_score(logits, *, splits: int = 10, shuffle: bool = True, seed: int = 2020) -> tuple[float, float]:

@@ -18,13 +18,14 @@ from typing import ClassVar
 
 import numpy as np
 
-from .errors import ConfigError, DataError
+from ..errors import ConfigError, DataError
 from .feature_network import FeatureNetwork, load_network
 from .frechet import GaussianStats, frechet_distance, load_npz_stats
-from .image_sources import load_images
+from ..image_sources import load_images
 from .inception_score import inception_score
 from .kernel_distance import kernel_distance
-from .metrics import Metric, MetricValue
+from .base import Metric, MetricValue
+from .metadata import Column, View
 
 
 @functools.cache
@@ -36,7 +37,7 @@ def read_image_refs(refs: list) -> np.ndarray:
     """uint8 (n, h, w, c) from a generator's image refs, each checked against its sha256."""
     from PIL import Image
 
-    from .hashing import sha256_file
+    from ..hashing import sha256_file
 
     arrays = []
     for ref in refs:
@@ -109,15 +110,25 @@ class _GeneratedFeatures(Metric):
     def reference_features(self) -> tuple[np.ndarray, dict]:
         return _reference_features(self._net_args, self.options.batch_size, self.options.progress, self.options.reference)
 
+    comparable_on = "network"
+    views = (View("facts", "feature network", "network", (Column("network", "network", "text"),
+                  Column("sha256", "sha256", "text"), Column("mode", "resize mode", "text"), Column("dim", "dimensions"))),
+             View("facts", "reference images", "reference", (Column("source", "source", "text"),
+                  Column("n", "images", "count"), Column("fingerprint", "fingerprint", "text"))),
+             View("facts", "generated images", "", (Column("generated", "images", "count"),
+                  Column("rank_deficient", "fewer samples than feature dimensions (biased upward)", "text"))),
+             View("vs_setting", "against the settings that differ between runs"))
+
     def info(self, reference: dict, n: int) -> dict:
         return {"network": self.net.identity(), "reference": reference, "generated": n, "options": dataclasses.asdict(self.options)}
 
 
 class FID(_GeneratedFeatures):
-    """Frechet Inception Distance (lower is better); see harness.frechet for the computation."""
+    """Frechet Inception Distance (lower is better); see harness.metrics.frechet for the computation."""
 
     higher_is_better = False
     report_as = "fid"
+    display_name = "FID"
 
     def compute(self) -> MetricValue:
         gen = self.generated()
@@ -138,6 +149,7 @@ class KID(_GeneratedFeatures):
 
     higher_is_better = False
     report_as = "kid"
+    display_name = "KID"
 
     @dataclass(frozen=True)
     class Options(_GeneratedFeatures.Options):
@@ -167,6 +179,11 @@ class InceptionScore(Metric):
     so, since an IS is comparable only under one classifier).
     """
 
+    display_name = "Inception Score"
+    views = (View("facts", "classifier and splits", "", (Column("classifier", "classifier", "text"),
+                  Column("splits", "splits", "count"), Column("std", "std over splits"))),
+             View("vs_setting", "against the settings that differ between runs"))
+
     @dataclass(frozen=True)
     class Options:
         logits: str = ""
@@ -177,7 +194,7 @@ class InceptionScore(Metric):
         if not options.logits:
             raise ConfigError("inception_score needs logits=module:function (images uint8 (n,h,w,c) -> (n, classes) logits); "
                               "the TF-Inception logits weights are not available offline here, so there is no default.")
-        from .registry import import_code
+        from ..registry import import_code
         self.fn = import_code(options.logits, "inception_score: logits")
         self.parts: list[np.ndarray] = []
 

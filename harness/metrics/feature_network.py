@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from . import atomic
-from .errors import ConfigError, DataError
-from .hashing import sha256_file_cached
-from .paths import cache_dir
+from .. import atomic
+from ..errors import ConfigError, DataError
+from ..hashing import sha256_file_cached
+from ..paths import cache_dir
 
 MODES = ("clean", "legacy_pytorch", "legacy_tensorflow")
 DIM = 2048

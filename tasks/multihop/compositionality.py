@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError
-from .metrics import Metric, MetricValue
-from .stats import ratio_bootstrap_ci
+from harness.errors import ConfigError
+from harness.metrics import Metric, MetricValue
+from harness.metrics.metadata import Column, MetricMetadata, View
+from harness.stats import ratio_bootstrap_ci
 
 FIELDS = ("q1_correct", "q2_correct", "hop_correct")  # per-sample fields a task's process() sets
 
@@ -40,6 +41,30 @@ class CompositionalityGap(Metric):
     class Options:
         by: str = "category"  # field to break the gap down by
         where: str = ""       # keep only the samples whose field WHERE is true (e.g. leak_free)
+
+    def metadata(self) -> MetricMetadata:
+        """The three-way breakdown, the gap per group, the questions to read first, and the gap
+        against model size beside sub-question accuracy (Press et al.'s Figure 1)."""
+        rate = ("q1_accuracy", "Q1"), ("q2_accuracy", "Q2"), ("hop_accuracy", "two-hop")
+        counts = (("n", "questions"), ("both_subq_and_2hop_right", "both sub-questions and the two-hop right"),
+                  ("both_subq_right_2hop_wrong", "both sub-questions right, two-hop wrong"),
+                  ("a_subq_wrong", "a sub-question wrong"))
+        by = self.options.by
+        views = (
+            View("facts", "breakdown", "breakdown", tuple(Column(f, label, "count") for f, label in counts)
+                 + tuple(Column(f, label, "rate") for f, label in rate)),
+            View("bars", f"by {by} (95% CI)", f"by_{by}",
+                 (Column("gap", "gap", "rate"), Column("ci", "95% CI", "rate"),
+                  Column("both_subq_right", "both sub-q right", "count"))
+                 + tuple(Column(f, label, "rate") for f, label in rate) + (Column("n", "n", "count"),)),
+            View("cases", "sub-questions right, two-hop wrong", where=(("q1_correct", 1.0), ("q2_correct", 1.0),
+                                                                        ("hop_correct", 0.0))),
+            View("vs_size", "against model size (95% CI), beside sub-question and two-hop accuracy",
+                 also=("q1_correct", "q2_correct", "exact_match")),
+        )
+        return MetricMetadata("compositionality gap" + (f" [{self.options.where}]" if self.options.where else ""),
+                              "of the questions whose two sub-questions were both answered right, the share whose "
+                              "two-hop question was answered wrong", views)
 
     def __init__(self, name, options, seed: int = 0):
         if options.where:  # named like mean's filtered rates: compositionality_gap[leak_free]

@@ -1,0 +1,117 @@
+"""Metrics in the torchmetrics shape: `update(sample)` per scored sample, `compute()` at the end.
+
+A per-sample metric scores each sample (the score is logged in samples.jsonl) and
+aggregates to mean, stderr and a bootstrap CI. Corpus metrics (FID, verification)
+subclass Metric directly and keep their own state. Metrics are registered under the
+`claimbench.metrics` entry-point group and referenced by name (or `name:k=v`) in task configs.
+Each describes itself (`metadata()`, see metadata.py); `result()` is compute() with that
+description attached, which is what results.json records.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .. import registry
+from ..errors import ConfigError
+from ..options import build, parse_spec
+from ..stats import estimate
+from .metadata import MetricMetadata, View
+
+
+@dataclass
+class MetricValue:
+    name: str
+    value: float | None  # None only where the metric is undefined (e.g. a gap with no pair right)
+    stderr: float | None
+    ci: tuple[float, float] | None
+    n: int
+    higher_is_better: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+    unit: str = "rate"   # how reports show it (metadata.UNITS): "rate" in percent, "number" as measured
+    metadata: MetricMetadata | None = None
+
+    def to_json(self) -> dict:
+        out = {"value": self.value, "stderr": self.stderr, "ci": list(self.ci) if self.ci else None,
+               "n": self.n, "higher_is_better": self.higher_is_better, "unit": self.unit, "extra": self.extra}
+        if self.metadata is not None:
+            out["metadata"] = self.metadata.to_json()
+        return out
+
+
+class Metric(ABC):
+    """Accumulates state over samples; `Options` (a dataclass) holds its parameters."""
+
+    higher_is_better: ClassVar[bool] = True
+    unit: ClassVar[str] = "rate"  # "rate" (a share, shown in percent) or "number" (shown as measured)
+    display_name: ClassVar[str] = ""        # default: the metric's name
+    views: ClassVar[tuple[View, ...]] = ()  # what reports and the leaderboard draw from its result
+    comparable_on: ClassVar[str] = ""       # an extra key two values must share to compare
+
+    @dataclass(frozen=True)
+    class Options:
+        pass
+
+    def __init__(self, name: str, options: Any, seed: int = 0):
+        self.name, self.options, self.seed = name, options, seed
+
+    @abstractmethod
+    def update(self, sample: dict) -> float | None:
+        """Take one scored sample; return its per-sample score if the metric has one."""
+
+    @abstractmethod
+    def compute(self) -> MetricValue:
+        """The aggregate over everything seen so far."""
+
+    def metadata(self) -> MetricMetadata:
+        """How this metric is named, explained and drawn; override where options change it."""
+        doc = (type(self).__doc__ or "").strip().split("\n\n")[0]
+        return MetricMetadata(self.display_name or self.name, " ".join(doc.split()), self.views,
+                              comparable_on=self.comparable_on)
+
+    def result(self) -> MetricValue:
+        """compute() with the metric's metadata attached: what results.json records."""
+        value = self.compute()
+        value.metadata = self.metadata()
+        return value
+
+
+class PerSampleMetric(Metric):
+    """Mean of a per-sample score, with stderr and a bootstrap CI."""
+
+    def __init__(self, name: str, options: Any, seed: int = 0):
+        super().__init__(name, options, seed)
+        self.values: list[float] = []
+
+    @abstractmethod
+    def score(self, sample: dict) -> float:
+        """The score of one sample (prediction vs references, or a field of it)."""
+
+    def update(self, sample: dict) -> float:
+        v = float(self.score(sample))
+        self.values.append(v)
+        return v
+
+    def compute(self) -> MetricValue:
+        if not self.values:
+            raise ConfigError(f"metric {self.name!r}: no sample was scored, so there is nothing to aggregate.")
+        est = estimate(self.values, seed=self.seed)
+        return MetricValue(self.name, est.value, est.stderr, est.ci, est.n, self.higher_is_better, unit=self.unit)
+
+
+def references(sample: dict) -> list:
+    refs = sample.get("references")
+    if refs is None:
+        raise ConfigError("a scored sample has no 'references'; the task's process() hook must set them.")
+    return list(refs) if isinstance(refs, (list, tuple)) else [refs]
+
+
+def make_metric(spec_text: str, seed: int = 0) -> Metric:
+    """Instantiate a registered metric from `name` or `name:k=v,...`."""
+    spec = parse_spec(spec_text, "metric")
+    cls = registry.metrics.get(spec.name)
+    if not (isinstance(cls, type) and issubclass(cls, Metric)):
+        raise ConfigError(f"metric {spec.name!r} ({registry.metrics.source(spec.name)}) is not a Metric subclass.")
+    label = spec.name if not spec.options else spec.text
+    return cls(label, build(cls.Options, spec.options, f"metric {spec.name!r}"), seed)
