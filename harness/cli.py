@@ -76,7 +76,7 @@ def _print_result(r: results.RunResult) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     reg = {"tasks": registry.tasks, "models": registry.models, "metrics": registry.metrics,
-           "search": registry.search}[args.what]
+           "search": registry.search, "executors": registry.executors}[args.what]
     names = reg.names()
     for name in names:
         print(f"{name:<28} {reg.source(name)}")
@@ -91,7 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else Path("runs") / safe_paths.folder_name(args.model)
     out = evaluate(args.model, [spec for _, _, spec in grid] or tasks, limit=args.limit, seed=args.seed,
                    batch_size=args.batch_size, output=output, cache=args.cache, progress=not args.no_progress,
-                   command=["claimbench", *sys.argv[1:]])
+                   executor=args.executor, command=["claimbench", *sys.argv[1:]])
     for r in out:
         _print_result(r)
     print("\nresults written to:")
@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="{list,run,show,publish,report,leaderboard,compare}")
 
     ls = sub.add_parser("list", help="list registered tasks, models, metrics or search engines")
-    ls.add_argument("what", choices=["tasks", "models", "metrics", "search"])
+    ls.add_argument("what", choices=["tasks", "models", "metrics", "search", "executors"])
     ls.set_defaults(func=cmd_list)
 
     run = sub.add_parser("run", help="evaluate a model on tasks", epilog=EPILOG,
@@ -172,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", help="folder for <task>/results.json and samples.jsonl (default runs/<model>)")
     run.add_argument("--cache", help=f"response cache file (default {default_cache_path()}; ':memory:' for none)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument("--executor", default="serial", metavar="SPEC",
+                     help="who serves the batches: serial (default) or a plug-in executor (`claimbench list executors`); "
+                          "results and the cache do not depend on it")
     run.add_argument("--sweep", action="append", metavar="KEY=V1,V2,...",
                      help="run every task once per value (repeatable: the grid of all combinations); writes grid.json")
     run.set_defaults(func=cmd_run)

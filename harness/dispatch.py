@@ -1,9 +1,11 @@
-"""Resolving requests to responses: dedup by key, cache lookup, batched model calls.
+"""Resolving requests to responses: dedup by key, cache lookup, batches served by an executor.
 
 New requests are sorted by kind, then in the adapter's preferred order (longest first
-by default; text order for backends that reuse shared prompt prefixes); each batch's responses are checked against the kind's
-response shape and written to the cache before the next batch starts, which is what
-makes a killed run resumable. Responses come back in the order the requests were given.
+by default; text order for backends that reuse shared prompt prefixes) and cut into
+fixed batches, whatever the executor; each batch's responses are checked against the
+kind's response shape and written to the cache the moment the executor hands them back,
+which is what makes a killed run resumable. Responses come back in the order the
+requests were given.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from tqdm.auto import tqdm
 
 from .cache import Cache
 from .errors import AdapterError
+from .executors import Executor, SerialExecutor
 from .model import ModelAdapter
 from .requests import Request
 
@@ -38,6 +41,7 @@ class Dispatcher:
     cache: Cache
     batch_size: int
     progress: bool = True
+    executor: Executor = field(default_factory=lambda: SerialExecutor(SerialExecutor.Options(), "serial"))
     model_seconds: float = 0.0
     _fp: str = field(init=False)
 
@@ -64,23 +68,27 @@ class Dispatcher:
         try:
             for kind, group in itertools.groupby(todo, key=lambda kr: kr[1].kind):
                 group = list(group)
-                for i in range(0, len(group), self.batch_size):
-                    batch = group[i:i + self.batch_size]
-                    out = self._call(kind, [r for _, r in batch])
+                batches = [group[i:i + self.batch_size] for i in range(0, len(group), self.batch_size)]
+
+                def done(i: int, out: list[Any], kind: str = kind, batches: list = batches) -> None:
+                    batch = batches[i]
+                    self._check(kind, [r for _, r in batch], out)
                     self.cache.put_many((k, kind, resp) for (k, _), resp in zip(batch, out))
                     found.update((k, resp) for (k, _), resp in zip(batch, out))
                     bar.update(len(batch))
+
+                t0 = time.perf_counter()
+                try:
+                    self.executor.run(self.adapter, kind, [[r for _, r in b] for b in batches], done)
+                finally:
+                    self.model_seconds += time.perf_counter() - t0
         finally:
             bar.close()
 
-    def _call(self, kind: str, reqs: list[Request]) -> list[Any]:
-        t0 = time.perf_counter()
-        out = self.adapter.loaded().serve(kind, reqs)
-        self.model_seconds += time.perf_counter() - t0
+    def _check(self, kind: str, reqs: list[Request], out: Any) -> None:
         if not isinstance(out, list) or len(out) != len(reqs):
             got = len(out) if isinstance(out, list) else type(out).__name__
             raise AdapterError(f"model {self.adapter.label!r} returned {got} responses for a batch of {len(reqs)} "
                                f"{kind} requests; serve() must return one per request, in order.")
         for req, resp in zip(reqs, out):
             req.check_response(resp)
-        return out

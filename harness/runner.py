@@ -17,6 +17,7 @@ from typing import Any
 from . import results, safe_paths
 from .cache import Cache
 from .dispatch import Dispatcher, RequestCounts
+from .executors import Executor, load_executor
 from .errors import ConfigError, IncompatibleError, RequestRejected
 from .model import ModelAdapter, load_model
 from .paths import cache_dir
@@ -137,6 +138,7 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
         counts={"rows": len(rows), "scored": len(rows) - unscored, "unscored": unscored,
                 "unscored_reasons": dict(reasons), "requests": counts.to_json()},
         config={"limit": limit if limit is not None else task.config.limit, "batch_size": dispatcher.batch_size,
+                "executor": dispatcher.executor.spec,
                 "cache": str(dispatcher.cache.path) if dispatcher.cache.path else None, "rounds": rounds},
         seed=seed,
         timings={"started": started, "finished": _now(), "plan_s": round(t_gathered - t_start - model_s, 4),
@@ -152,14 +154,15 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
 
 def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: int | None = None,
              seed: int = DEFAULT_SEED, batch_size: int = DEFAULT_BATCH_SIZE, output: str | Path | None = None,
-             cache: str | Path | None = None, progress: bool = False,
+             cache: str | Path | None = None, progress: bool = False, executor: str | Executor = "serial",
              command: Sequence[str] = ()) -> list[results.RunResult]:
     """Evaluate `tasks` on `model` and return one RunResult per task.
 
     `model` is a spec string (`scripted`, `hf:path=...`) or an adapter; `tasks` are
     names (`demo_arithmetic:limit=5`), YAML paths or Task objects. Results are written
     under `output/<task>/` when `output` is given. `cache=None` uses
-    ~/.cache/claimbench/responses.sqlite; pass ":memory:" for no persistence.
+    ~/.cache/claimbench/responses.sqlite; pass ":memory:" for no persistence. `executor` serves
+    the batches (`serial`, or a spec such as `ray:workers=4` from a plug-in); results do not depend on it.
     """
     if isinstance(tasks, str):
         raise ConfigError("tasks must be a list of task names, e.g. tasks=['demo_arithmetic'].")
@@ -170,6 +173,7 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise ConfigError(f"limit must be a positive integer, got {limit!r}.")
     task_objs = [t if isinstance(t, Task) else load_task(t) for t in tasks]
+    runner = executor if isinstance(executor, Executor) else load_executor(executor)
     out = Path(output) if output is not None else None
     if out is not None:  # a bad output place fails now, not after the model work
         for t in task_objs:
@@ -181,9 +185,11 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
     try:
         adapter = model if isinstance(model, ModelAdapter) else load_model(model)
         check_compatible(adapter, task_objs)
-        dispatcher = Dispatcher(adapter, store, batch_size, progress)
+        dispatcher = Dispatcher(adapter, store, batch_size, progress, runner)
         return [run_task(t, dispatcher, seed=seed, limit=limit, output=out, command=command) for t in task_objs]
     finally:
         store.close()
+        if not isinstance(executor, Executor):
+            runner.close()
         if adapter is not None and not isinstance(model, ModelAdapter):
             adapter.close()

@@ -43,3 +43,38 @@ def test_plugin_model_refused_for_a_task_it_cannot_serve(plugin_site, tmp_path):
                   "--output", str(tmp_path), env=plugin_site)
     assert res.returncode == 2
     assert "serves only generate" in res.stderr and "needs loglikelihood" in res.stderr
+
+
+def test_plugin_executor_gives_the_serial_results_and_fills_the_cache(plugin_site, tmp_path):
+    """A third-party executor (batches served last first) plugs in by entry point; the dispatcher's
+    fixed batches make the results identical to the serial executor's, and every batch is cached."""
+    runs = {}
+    for executor in ("serial", "last-first"):
+        out = tmp_path / executor
+        res = run_cli("run", "--model", "last-word", "--tasks", "plugin_words,demo_arithmetic", "--batch-size", "2",
+                      "--executor", executor, "--output", str(out), "--cache", str(tmp_path / f"{executor}.sqlite"),
+                      env=plugin_site)
+        assert res.returncode == 0, res.stderr
+        runs[executor] = {p.parent.name: json.loads(p.read_text()) for p in out.rglob("results.json")}
+    for task, serial in runs["serial"].items():
+        other = runs["last-first"][task]
+        assert other["config"]["executor"] == "last-first" and serial["config"]["executor"] == "serial"
+        assert other["metrics"] == serial["metrics"] and other["samples"] == serial["samples"]
+    rerun = run_cli("run", "--model", "last-word", "--tasks", "plugin_words,demo_arithmetic", "--executor", "serial",
+                    "--output", str(tmp_path / "again"), "--cache", str(tmp_path / "last-first.sqlite"), env=plugin_site)
+    lines = [line for line in rerun.stdout.splitlines() if "requests " in line]
+    assert len(lines) == 2 and all(", 0 new;" in line for line in lines), lines  # every batch it served was cached
+
+
+def test_plugin_metric_renders_from_its_own_metadata(plugin_site, tmp_path):
+    """The plug-in's metric shows up in reports and on the site (table column and its bars view)
+    with no change to ClaimBench."""
+    run = tmp_path / "run"
+    assert run_cli("run", "--model", "last-word", "--tasks", "plugin_words", "--output", str(run), "--cache", ":memory:",
+                   env=plugin_site).returncode == 0
+    site = tmp_path / "site"
+    res = run_cli("leaderboard", str(run), "--out", str(site), "--no-progress", env=plugin_site)
+    assert res.returncode == 0, res.stderr
+    assert "answer_length" in (site / "leaderboard.md").read_text()
+    report = next((site / "runs").rglob("*.html")).read_text()
+    assert "answer length: by target length" in report and report.count('src="data:image/png;base64,') >= 1
