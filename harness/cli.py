@@ -79,9 +79,20 @@ def cmd_list(args: argparse.Namespace) -> int:
            "search": registry.search, "executors": registry.executors}[args.what]
     names = reg.names()
     for name in names:
-        print(f"{name:<28} {reg.source(name)}")
+        print(_task_line(name) if args.what == "tasks" else f"{name:<28} {reg.source(name)}")
     print(f"{len(names)} {args.what}", file=sys.stderr)
     return 0
+
+
+def _task_line(name: str) -> str:
+    """A task's name, methods and description (what a newcomer picks by), or why it does not load."""
+    try:
+        config = registry.tasks.get(name).config()
+    except (ClaimBenchError, AttributeError) as e:
+        return f"{name:<28} (cannot be loaded: {e})"
+    methods = f" [methods: {', '.join(config.methods)}]" if config.methods else ""
+    text = " ".join(config.description.split())
+    return f"{name:<28} {text[:150] + ('…' if len(text) > 150 else '')}{methods}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:

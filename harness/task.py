@@ -1,6 +1,7 @@
 """Tasks: a versioned YAML config plus small Python hooks.
 
-The YAML says what data, which prompting method, which metrics, how many rows; the
+The YAML says what data, which prompting method, which metrics, how many rows (and may
+`include:` a base YAML that a family shares, stating only what differs); the
 hooks (a TaskHooks subclass named in the YAML) turn a row into requests and the
 responses into a scored sample. A task may ask in several rounds (self-ask with
 search asks, reads the answer, asks again): `requests(row, history)` is called until
@@ -199,8 +200,7 @@ def _set_dotted(raw: dict, key: str, value: str) -> None:
     node[parts[-1]] = value
 
 
-def load_task_file(path: Path, overrides: tuple[tuple[str, str], ...] = (), label: str | None = None) -> Task:
-    """Parse and validate a task YAML file; every error names the file."""
+def _read_yaml(path: Path) -> dict:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:
@@ -211,6 +211,37 @@ def load_task_file(path: Path, overrides: tuple[tuple[str, str], ...] = (), labe
         raise ConfigError(f"task file {str(path)!r} is not valid YAML{at}: {getattr(e, 'problem', e)}.") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"task file {str(path)!r} must be a YAML mapping with keys task, version, hooks, dataset, metrics.")
+    return raw
+
+
+def _merged(base: dict, child: dict) -> dict:
+    """child over base: mappings merge key by key, anything else (lists, scalars) is replaced."""
+    out = dict(base)
+    for key, value in child.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _with_includes(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """The file's mapping over the one its `include:` names (relative to it, nested includes allowed),
+    like lm-eval's task `include`: families share one base YAML and state only what differs."""
+    if path.resolve() in seen:
+        raise ConfigError(f"task file {str(path)!r} includes itself (through {' -> '.join(map(str, seen))}).")
+    raw = _read_yaml(path)
+    include = raw.pop("include", None)
+    if include is None:
+        return raw
+    if not isinstance(include, str):
+        raise ConfigError(f"task file {str(path)!r}: include must be one file name, got {include!r}.")
+    base = path.parent / include
+    if not base.is_file():
+        raise ConfigError(f"task file {str(path)!r} includes {include!r}, but {str(base)!r} does not exist.")
+    return _merged(_with_includes(base, (*seen, path.resolve())), raw)
+
+
+def load_task_file(path: Path, overrides: tuple[tuple[str, str], ...] = (), label: str | None = None) -> Task:
+    """Parse and validate a task YAML file (with what it includes); every error names the file."""
+    raw = _with_includes(path)
     _check_overrides(raw, overrides, f"{raw.get('task', path.stem)!r} ({path})")
     for key, value in overrides:
         _set_dotted(raw, key, value)
@@ -225,6 +256,11 @@ class TaskFile:
 
     def load(self, overrides: tuple[tuple[str, str], ...] = (), label: str | None = None) -> Task:
         return load_task_file(Path(self.path), overrides, label)
+
+    def config(self) -> TaskConfig:
+        """The task's config as its YAML states it, without importing hooks or building metrics
+        (what `claimbench list tasks` shows, even for a task that needs options to run)."""
+        return build(TaskConfig, _with_includes(Path(self.path)), f"task file {str(self.path)!r}")
 
 
 def load_task(spec_text: str) -> Task:

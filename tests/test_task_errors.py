@@ -119,3 +119,47 @@ def test_bad_option_on_a_preset_names_the_spec_as_written(tmp_path):
     assert res.returncode == 2, res.stderr
     assert "model 'smollm2-135m:backend=llamacpp,treads=1' (preset for backend 'llamacpp')" in res.stderr
     assert "Did you mean 'threads'" in res.stderr
+
+
+def test_include_merges_a_base_yaml_and_keeps_the_multihop_configs(tmp_path):
+    """The multi-hop tasks include prompting.yaml; their resolved configs are the ones their committed
+    results of the same version were measured with (same config hash; bamboogle's are still v1.0)."""
+    from conftest import COMMITTED_RESULTS
+
+    checked = 0
+    for name in ("bamboogle", "2wikimultihopqa", "musique", "compositional_celebrities"):
+        task = load_task(name)
+        committed = json.loads((COMMITTED_RESULTS / name / "smollm2-135m" / "results.json").read_text())
+        if committed["task"]["version"] == task.version:
+            assert task.config_hash() == committed["task"]["config_hash"], name
+            checked += 1
+    assert checked == 3
+    base = tmp_path / "base.yaml"
+    base.write_text(GOOD.replace("task: demo_choice", "task: base_task"))
+    child = _yaml(tmp_path, "include: base.yaml\ntask: demo_choice\nparams:\n  max_tokens: 3\n")
+    task = load_task(str(child))
+    assert task.name == "demo_choice" and task.config.params["max_tokens"] == 3
+    assert task.config.params["shots"] == yaml_params(GOOD)["shots"]  # mappings merge key by key
+
+
+def yaml_params(text: str) -> dict:
+    import yaml
+
+    return yaml.safe_load(text)["params"]
+
+
+def test_include_errors_name_the_files(tmp_path):
+    loop = tmp_path / "a.yaml"
+    loop.write_text("include: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("include: a.yaml\n")
+    with pytest.raises(ConfigError, match="includes itself"):
+        load_task(str(loop))
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_task(str(_yaml(tmp_path, "include: nowhere.yaml\n")))
+
+
+def test_list_tasks_shows_descriptions_and_methods():
+    res = run_cli("list", "tasks")
+    line = next(x for x in res.stdout.splitlines() if x.startswith("bamboogle "))
+    assert "125 two-hop questions" in line and "[methods: direct, chain_of_thought, self_ask, self_ask_search]" in line
+    assert "cannot be loaded" not in res.stdout  # fid needs a reference to run, not to be described
