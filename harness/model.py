@@ -123,8 +123,17 @@ class Preset:
 
 
 def load_model(spec_text: str) -> ModelAdapter:
-    """Build an adapter from `NAME[:k=v,...]`, expanding presets; options override the preset's."""
+    """Build an adapter from `NAME[:k=v,...]`, expanding presets; options override the preset's.
+
+    `name=LABEL` (any model) sets the run's display name, e.g. `diffusers:path=runs/unet/pipeline,
+    name=fashion-unet`: a model known by a path gets a name of its own on leaderboards. It names
+    the run only; the fingerprint (and so the cache) does not change."""
     spec = parse_spec(spec_text, "model spec")
+    options = dict(spec.options)
+    label = options.pop("name", None)
+    if label is not None and not label.strip():
+        raise ConfigError(f"model {spec_text!r}: name= is empty; give the display name the run should have.")
+    spec = typed = Spec(spec.name, tuple(options.items()))
     target = registry.models.get(spec.name)
     where = f"model {spec_text!r}"
     if isinstance(target, Preset):
@@ -133,5 +142,5 @@ def load_model(spec_text: str) -> ModelAdapter:
         where = f"model {spec_text!r} (preset for backend {spec.name!r})"
     if not (isinstance(target, type) and issubclass(target, ModelAdapter)):
         raise ConfigError(f"model {spec.name!r} ({registry.models.source(spec.name)}) is neither a ModelAdapter subclass nor a Preset.")
-    options = build(target.Options, spec.options, where)
-    return target(options, spec, display_name(spec_text))
+    built = build(target.Options, spec.options, where)
+    return target(built, spec, label or display_name(typed.text))

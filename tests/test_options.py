@@ -60,3 +60,13 @@ def test_display_names_drop_the_machine_part_of_paths():
     assert display_name("diffusers:path=runs/fashion-unet/pipeline") == "diffusers:path=fashion-unet/pipeline"
     assert display_name('images:source="data:mnist/t.gz[5:6]",noise=0') == "images:source=data:mnist/t.gz[5:6],noise=0"
     assert display_name("gemma3-270m:backend=llamacpp") == "gemma3-270m:backend=llamacpp"
+
+
+def test_name_option_names_a_model_without_changing_its_fingerprint():
+    from harness.model import load_model
+
+    plain, named = load_model("scripted:generate=echo"), load_model("scripted:generate=echo,name=echo-bot")
+    assert plain.label == "scripted:generate=echo" and named.label == "echo-bot"
+    assert plain.fingerprint() == named.fingerprint()
+    with pytest.raises(ConfigError, match="name= is empty"):
+        load_model("scripted:name=")
