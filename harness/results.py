@@ -17,11 +17,13 @@ import sys
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 
 from . import atomic
 from .errors import ConfigError
+from .records import Counts, DatasetInfo, MetricEntry, ModelInfo, SamplesInfo, TaskInfo, Timings
 
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "run_result.schema.json"
 SCHEMA_VERSION = 1
@@ -31,18 +33,18 @@ _PACKAGES = ("claimbench", "numpy", "scipy", "torch", "transformers", "llama-cpp
 
 @dataclass
 class RunResult:
-    task: dict            # name, version, config, config_hash
-    dataset: dict         # name, source, fingerprint, rows_total, rows_evaluated
-    model: dict           # spec, label, fingerprint, adapter, testing_only
-    metrics: dict         # name -> MetricValue.to_json()
-    counts: dict          # rows, scored, unscored (+ reasons), requests: total/unique/cached/new
-    config: dict          # limit, seed, batch_size, cache
+    task: TaskInfo
+    dataset: DatasetInfo
+    model: ModelInfo
+    metrics: dict[str, MetricEntry]
+    counts: Counts
+    config: dict[str, Any]   # limit, batch_size, executor, cache, rounds
     seed: int
-    timings: dict         # started, finished, plan_s, model_s, score_s, total_s
-    environment: dict = field(default_factory=dict)
+    timings: Timings
+    environment: dict[str, Any] = field(default_factory=dict)
     command: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
-    samples: dict | None = None  # the log it was written with: file, sha256 (of the uncompressed lines), rows
+    samples: SamplesInfo | None = None  # the log it was written with (sha256 of the uncompressed lines)
 
     def to_json(self) -> dict:
         return asdict(self)

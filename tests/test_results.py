@@ -10,6 +10,10 @@ from harness.errors import ConfigError
 
 def test_written_results_validate_against_the_schema_file(tmp_path):
     evaluate("scripted", ["demo_arithmetic", "demo_choice"], output=tmp_path, cache=":memory:", command=["claimbench", "run"])
+    def required(typed) -> set[str]:
+        hints = typing.get_type_hints(typed, include_extras=True)
+        return {k for k, t in hints.items() if typing.get_origin(t) is not typing.NotRequired}
+
     schema = json.loads(results.SCHEMA_PATH.read_text())
     files = results.find(tmp_path)
     assert len(files) == 2
@@ -94,3 +98,34 @@ def test_orphan_temp_files_of_dead_writers_are_removed(tmp_path):
     live.write_text("being written")
     evaluate("scripted", ["demo_choice"], output=tmp_path, cache=":memory:")
     assert not orphan.exists() and live.exists()
+
+
+def test_typed_records_and_the_schema_name_the_same_keys(tmp_path):
+    """harness/records.py (what readers are typed against) and the JSON Schema (what files are
+    checked against) list the same fields, and a real run's files fit both."""
+    import typing
+
+    from harness import records
+
+    def required(typed) -> set[str]:
+        hints = typing.get_type_hints(typed, include_extras=True)
+        return {k for k, t in hints.items() if typing.get_origin(t) is not typing.NotRequired}
+
+    schema = json.loads(results.SCHEMA_PATH.read_text())
+    props = schema["properties"]
+    parts = {"task": records.TaskInfo, "dataset": records.DatasetInfo, "model": records.ModelInfo,
+             "counts": records.Counts, "timings": records.Timings, "samples": records.SamplesInfo}
+    for key, typed in parts.items():
+        assert set(typing.get_type_hints(typed)) == set(props[key]["properties"]), key
+        assert set(props[key].get("required", ())) == required(typed), key
+    metric = props["metrics"]["additionalProperties"]
+    assert set(typing.get_type_hints(records.MetricEntry)) == set(metric["properties"])
+    assert set(metric["required"]) == required(records.MetricEntry)
+    fields = {f.name for f in __import__("dataclasses").fields(results.RunResult)}
+    assert fields == set(props)
+    [r] = evaluate("scripted", ["demo_arithmetic:method=decompose"], output=tmp_path, cache=":memory:", limit=5)
+    hints = set(typing.get_type_hints(records.SampleRecord))
+    for line in next(tmp_path.iterdir()).joinpath("samples.jsonl").read_text().splitlines():
+        sample = json.loads(line)
+        assert required(records.SampleRecord) <= set(sample) <= hints
+        assert all(set(q) == {"request", "response"} for q in sample["requests"])
