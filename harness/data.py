@@ -1,4 +1,4 @@
-"""Finding and reading datasets.
+"""Finding and reading datasets (media fields: see media.py).
 
 Resolution order (DESIGN.md, "Data"): an explicit path; `$CLAIMBENCH_DATA/<name>/`;
 the canonical public source (an HTTPS URL with a pinned sha256, or a `datasets`
@@ -15,7 +15,7 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError, DataError
@@ -41,6 +41,7 @@ class DatasetConfig:
     records: str | None = None       # key of the row list inside a JSON object ("data")
     fields: tuple[str, ...] = ()     # fields every row must have
     id_field: str | None = None      # row id; the row's position when absent
+    media: dict[str, str] = field(default_factory=dict)  # field -> "image": resolved to ImageRef (media.py)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,11 @@ def load(cfg: DatasetConfig, base_dir: Path | None = None) -> Dataset:
     else:
         assert path is not None
         rows, fingerprint, source = _read_file(path, cfg), sha256_file(path), str(path)
+    if cfg.media:  # the rows' images are part of the data: their hashes join the fingerprint
+        from .media import resolve_rows
+        rows = resolve_rows(rows, cfg.media, path.parent if path else None, source)
+        images = ",".join(row[name].sha256 for row in rows for name in cfg.media)
+        fingerprint = hashlib.sha256(f"{fingerprint}|{images}".encode()).hexdigest()
     if not rows:
         raise DataError(f"{source}: the dataset is empty (no rows{'' if how == 'hf' else ' in the file'}); "
                         "point the task at the right file (path=...) or check its split/records.")
@@ -179,4 +185,6 @@ def _load_hf(cfg: DatasetConfig) -> tuple[list[dict], str, str]:
     except Exception as e:  # network, auth, missing split: all user-fixable
         raise DataError(f"dataset {cfg.name!r}: datasets.load_dataset({cfg.hf!r}, split={cfg.split!r}) failed: {e}. "
                         f"Offline, put the file under ${DATA_ENV}/{cfg.name}/.") from None
+    for name in cfg.media:  # the stored image bytes, not a PIL decode: hashes match the original files
+        ds = ds.cast_column(name, datasets.Image(decode=False))
     return [dict(r) for r in ds], f"hf:{cfg.hf}:{ds._fingerprint}", f"hf:{cfg.hf}/{cfg.split}"

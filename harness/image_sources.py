@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import DataError
 from .hashing import sha256_file_cached
+from .media import resolve_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
 _SLICE = re.compile(r"^(.*)\[(\d*):(\d*)\]$")
@@ -59,20 +60,26 @@ def read_idx(path: Path) -> np.ndarray:
 
 
 def _read_folder(path: Path) -> tuple[np.ndarray, str]:
-    from PIL import Image
-
     files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DataError(f"folder {str(path)!r} has no images ({', '.join(IMAGE_SUFFIXES)}).")
+    refs = [resolve_image(str(p), None, f"folder {str(path)!r}") for p in files]
+    digest = hashlib.sha256("".join(f"{p.relative_to(path)}:{r.sha256}\n" for p, r in zip(files, refs)).encode()).hexdigest()
+    return _decode(refs, f"folder {str(path)!r}"), digest
+
+
+def _decode(refs: list, where: str) -> np.ndarray:
+    """The images of media refs (media.py, as every image task resolves them) as one uint8 stack."""
+    from PIL import Image
+
     arrays = []
-    for p in files:
-        with Image.open(p) as im:
+    for ref in refs:
+        with Image.open(ref.path) as im:
             arrays.append(np.asarray(im.convert("L" if im.mode in ("L", "I;16", "1") else "RGB")))
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
-        raise DataError(f"folder {str(path)!r} mixes image sizes/modes {sorted(shapes)[:3]}...; resize them to one size first.")
-    digest = hashlib.sha256("".join(f"{p.relative_to(path)}:{sha256_file_cached(p)}\n" for p in files).encode()).hexdigest()
-    return np.stack(arrays), digest
+        raise DataError(f"{where} mixes image sizes/modes {sorted(shapes)[:3]}...; resize them to one size first.")
+    return np.stack(arrays)
 
 
 def _read_array(path: Path) -> np.ndarray:
@@ -98,6 +105,9 @@ def _read_hf(spec: str) -> tuple[np.ndarray, str]:
         raise DataError(f"image source {spec!r}: datasets.load_dataset({name!r}, split={split!r}) failed: {e}") from None
     if column not in ds.column_names:
         raise DataError(f"image source {spec!r}: no column {column!r}; columns are {ds.column_names}.")
+    if isinstance(ds.features[column], datasets.Image):  # the stored bytes, resolved as any dataset's media field
+        refs = [resolve_image(v, None, f"image source {spec!r}") for v in ds.cast_column(column, datasets.Image(decode=False))[column]]
+        return _decode(refs, f"image source {spec!r}"), ds._fingerprint
     return np.stack([np.asarray(im) for im in ds[column]]), ds._fingerprint
 
 

@@ -71,10 +71,17 @@ class Timings(TypedDict):
     total_s: float
 
 
+class ArraysInfo(TypedDict):
+    file: str       # arrays.npz: the log's large arrays (harness/large_responses.py)
+    sha256: str
+    count: int
+
+
 class SamplesInfo(TypedDict):
     file: str
     sha256: str
     rows: int
+    arrays: NotRequired[ArraysInfo]
 
 
 class RequestRecord(TypedDict):

@@ -23,6 +23,8 @@ import jsonschema
 
 from . import atomic
 from .errors import ConfigError
+from .hashing import sha256_file
+from .large_responses import ArrayStore
 from .records import Counts, DatasetInfo, MetricEntry, ModelInfo, SamplesInfo, TaskInfo, Timings
 
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "run_result.schema.json"
@@ -93,16 +95,25 @@ def _git_revision() -> str | None:
         return None
 
 
-def write(run_dir: Path, result: RunResult, samples: list[dict]) -> None:
-    """samples.jsonl first, then results.json naming its sha256: a results.json always has its own samples beside it."""
+def write(run_dir: Path, result: RunResult, samples: list[dict], arrays: ArrayStore | None = None) -> None:
+    """arrays.npz and samples.jsonl first, then results.json naming their sha256: a results.json
+    always has its own samples (and their large arrays) beside it."""
     atomic.remove_orphans(run_dir)
-    text = "".join(json.dumps(s, ensure_ascii=False, default=str) + "\n" for s in samples)
+    text = "".join(json.dumps(s, ensure_ascii=False, default=_as_json) + "\n" for s in samples)
     result.samples = {"file": "samples.jsonl", "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
                       "rows": len(samples)}
+    stored = arrays.write(run_dir) if arrays is not None else None
+    if stored:
+        result.samples["arrays"] = stored
     data = result.to_json()
     validate(data)
     atomic.write_text(run_dir / "samples.jsonl", text)
     atomic.write_text(run_dir / "results.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _as_json(value: Any) -> Any:
+    """What a log line holds for a non-JSON value: its own JSON form (an ImageRef), else its text."""
+    return value.to_json() if hasattr(value, "to_json") else str(value)
 
 
 def check_samples(results_file: Path, result: RunResult) -> None:
@@ -121,6 +132,13 @@ def check_samples(results_file: Path, result: RunResult) -> None:
         for line in f:
             digest.update(line)
             rows += 1
+    arrays = result.samples.get("arrays")
+    if arrays and not (folder / arrays["file"]).is_file():
+        raise ConfigError(f"{results_file}: its samples' large arrays ({arrays['file']}) are missing beside it; "
+                          "copy the whole run folder, or rerun the same command.")
+    if arrays and sha256_file(folder / arrays["file"]) != arrays["sha256"]:
+        raise ConfigError(f"{results_file} does not belong with {folder / arrays['file']} (another run's arrays): "
+                          "rerun the same command to rewrite them.")
     if digest.hexdigest() != result.samples["sha256"] or rows != result.samples["rows"]:
         raise ConfigError(f"{results_file} does not belong with {log} (it was written with {result.samples['rows']} "
                           f"sample rows, sha256 {result.samples['sha256'][:12]}...; the log has {rows} rows, sha256 "

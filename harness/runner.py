@@ -19,6 +19,7 @@ from .cache import Cache
 from .dispatch import Dispatcher, RequestCounts
 from .executors import Executor, load_executor
 from .errors import ConfigError, IncompatibleError, RequestRejected
+from .large_responses import ArrayStore
 from .model import ModelAdapter, load_model
 from .paths import cache_dir
 from .requests import Request
@@ -77,13 +78,15 @@ def _gather(task: Task, rows: list[dict], ids: list[str], dispatcher: Dispatcher
 
 
 def _score(task: Task, indices: list[int], ids: list[str], rows: list[dict], histories: list[History],
-           seed: int) -> tuple[list[dict], dict, Counter]:
-    """Per-sample records for samples.jsonl, aggregated metrics, and why rows went unscored."""
+           seed: int, store: ArrayStore) -> tuple[list[dict], dict, Counter]:
+    """Per-sample records for samples.jsonl (large arrays moved into `store`), aggregated metrics,
+    and why rows went unscored."""
     metrics = task.make_metrics(seed)
     samples, reasons = [], Counter()
     for idx, sid, row, hist in zip(indices, ids, rows, histories):
         record: dict[str, Any] = {"id": sid, "index": idx, "row": row,
-                                  "requests": [{"request": r.canonical(), "response": resp} for r, resp in hist]}
+                                  "requests": [{"request": r.canonical(), "response": store.take(resp, f"r{idx}.{i}")}
+                                               for i, (r, resp) in enumerate(hist)]}
         try:
             sample = task.hooks.process(row, hist)
         except Unscorable as e:
@@ -92,6 +95,8 @@ def _score(task: Task, indices: list[int], ids: list[str], rows: list[dict], his
         else:
             record.update(sample)
             record["scores"] = {m.name: m.update(sample) for m in metrics}
+            if "fields" in sample:
+                record["fields"] = store.take(sample["fields"], f"r{idx}.fields")
         samples.append(record)
     if rows and sum(reasons.values()) == len(rows):
         raise ConfigError(f"task {task.name!r}: none of the {len(rows)} rows could be scored ({dict(reasons)}).")
@@ -122,7 +127,8 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
     counts = RequestCounts()
     histories, rounds = _gather(task, rows, [ids[i] for i in indices], dispatcher, counts)
     t_gathered = time.perf_counter()
-    samples, metric_values, reasons = _score(task, indices, [ids[i] for i in indices], rows, histories, seed)
+    store = ArrayStore()
+    samples, metric_values, reasons = _score(task, indices, [ids[i] for i in indices], rows, histories, seed, store)
     t_end = time.perf_counter()
     model_s = dispatcher.model_seconds - model_before
     unscored = sum(reasons.values())
@@ -148,7 +154,7 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
         command=list(command),
     )
     if output is not None:
-        results.write(task_folder(output, task), result, samples)
+        results.write(task_folder(output, task), result, samples, store)
     return result
 
 
