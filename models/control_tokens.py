@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from . import gguf_metadata
 
 _TAG = re.compile(r"^<[^<>\s]+>$")
 _MARKER = re.compile(r"^(<[^<>\s]*_[^<>\s]*>|\[[A-Za-z_]+\])$")
@@ -36,14 +38,15 @@ def select(vocab: Iterable[tuple[int, str, str]], end_ids: Iterable[int]) -> dic
 
 
 def from_gguf(path: str | Path) -> dict[int, str]:
-    """The forbidden tokens of a GGUF vocabulary, by llama.cpp's token types."""
-    from gguf import GGUFReader
+    """The forbidden tokens of a GGUF file's vocabulary."""
+    return from_gguf_fields(gguf_metadata.read(path))
 
-    fields = GGUFReader(str(path)).fields
-    tokens, types = fields["tokenizer.ggml.tokens"], fields["tokenizer.ggml.token_type"]
-    texts = [bytes(tokens.parts[i]).decode("utf-8", "replace") for i in tokens.data]
-    kinds = [int(types.parts[i][0]) for i in types.data]
-    ends = [int(fields[k].parts[fields[k].data[0]][0]) for k in ("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id")
+
+def from_gguf_fields(fields: Mapping[str, Any]) -> dict[int, str]:
+    """The forbidden tokens of GGUF metadata (gguf_metadata.read), by llama.cpp's token types."""
+    texts = gguf_metadata.strings(fields, "tokenizer.ggml.tokens")
+    kinds = gguf_metadata.integers(fields, "tokenizer.ggml.token_type")
+    ends = [gguf_metadata.integers(fields, k)[0] for k in ("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id")
             if k in fields]
     names = {_GGUF_CONTROL: "control", _GGUF_USER_DEFINED: "user_defined"}
     return select(((i, t, names.get(k, "normal")) for i, (t, k) in enumerate(zip(texts, kinds))), ends)

@@ -5,11 +5,13 @@ with the request's seed (chunk k of the sample stream), num_inference_steps=step
 guidance_scale=guidance and class_labels=[class_label]*n where the pipeline takes them
 (a request asking for one the pipeline lacks is refused, naming it). Outputs in [0, 1]
 are rounded to uint8 and written as PNG. The fingerprint holds the hash of every file in
-the pipeline folder (weights, scheduler and model configs).
+the pipeline folder (weights, scheduler and model configs) and the pipeline class named in
+its model_index.json, so building the adapter reads no weights; load() builds the pipeline.
 """
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,22 @@ from harness.requests import SampleImages
 from .image_generators import save_images
 
 
+def _pipeline_class(folder: Path) -> str:
+    """The pipeline class named in the saved folder's model_index.json: the class from_pretrained builds."""
+    index = folder / "model_index.json"
+    if not index.is_file():
+        raise ConfigError(f"diffusers: {str(folder)!r} is not a saved pipeline (no model_index.json); "
+                          "save one with pipeline.save_pretrained(folder).")
+    try:
+        name = json.loads(index.read_text(encoding="utf-8")).get("_class_name")
+    except (ValueError, AttributeError):
+        name = None
+    if not isinstance(name, str):
+        raise ConfigError(f"diffusers: {str(index)!r} names no pipeline class (\"_class_name\"); "
+                          "save the pipeline again.")
+    return name
+
+
 class DiffusersGenerator(ModelAdapter):
     kinds = frozenset({"sample_images"})
 
@@ -37,23 +55,28 @@ class DiffusersGenerator(ModelAdapter):
     def __init__(self, options, spec, label=None):
         super().__init__(options, spec, label)
         try:
-            import diffusers
+            import diffusers  # noqa: F401 (checked here, used by load)
             import torch
         except ImportError:
             raise ConfigError("the diffusers generator needs diffusers and torch: pip install 'claimbench[image]'.") from None
-        folder = Path(options.path).expanduser()
-        if not (folder / "model_index.json").is_file():
-            raise ConfigError(f"diffusers: {str(folder)!r} is not a saved pipeline (no model_index.json); "
-                              "save one with pipeline.save_pretrained(folder).")
+        self.folder = Path(options.path).expanduser()
+        self.pipeline_class = _pipeline_class(self.folder)
         self.torch = torch
-        self.pipe = diffusers.DiffusionPipeline.from_pretrained(str(folder), torch_dtype=getattr(torch, options.dtype))
-        self.pipe.to(options.device)
+        self.files = {str(f.relative_to(self.folder)): sha256_file_cached(f)
+                      for f in sorted(self.folder.rglob("*")) if f.is_file()}
+        self.pipe = None  # the DiffusionPipeline, built by load()
+
+    def load(self) -> None:
+        import diffusers
+
+        self.pipe = diffusers.DiffusionPipeline.from_pretrained(str(self.folder),
+                                                                torch_dtype=getattr(self.torch, self.options.dtype))
+        self.pipe.to(self.options.device)
         self.pipe.set_progress_bar_config(disable=True)
         self.params = set(inspect.signature(self.pipe.__call__).parameters)
-        self.files = {str(f.relative_to(folder)): sha256_file_cached(f) for f in sorted(folder.rglob("*")) if f.is_file()}
 
     def identity(self) -> dict[str, Any]:
-        return {"pipeline": type(self.pipe).__name__, "files": self.files}
+        return {"pipeline": self.pipeline_class, "files": self.files}
 
     def _kwargs(self, r: SampleImages) -> dict:
         kw: dict[str, Any] = {"batch_size": r.n, "output_type": "np",
@@ -64,7 +87,7 @@ class DiffusersGenerator(ModelAdapter):
             if value is None:
                 continue
             if name not in self.params:
-                raise ConfigError(f"diffusers: {type(self.pipe).__name__} takes no {name}; drop it from the task "
+                raise ConfigError(f"diffusers: {self.pipeline_class} takes no {name}; drop it from the task "
                                   f"(it accepts {', '.join(sorted(self.params - {'self', 'kwargs'}))}).")
             kw[name] = value
         if "class_labels" in kw:

@@ -4,6 +4,9 @@ Serves generate, loglikelihood and token_lens. Batches are left-padded with atte
 masks and explicit position ids, so a prompt gives the same greedy output (fp32, CPU)
 at any batch size. Greedy generate batches that share a long prompt prefix (few-shot
 exemplars) compute the prefix's key/value cache once and reuse it (see prefix_cache.py).
+
+Building the adapter loads the tokenizer and hashes the weight files (or resolves a hub id's
+commit from its config); the weights themselves are loaded by load().
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from harness.model import ModelAdapter, option
 from harness.requests import Generate, LogLikelihood, Request, TokenLens
 
 from . import control_tokens
-from .hf_loading import load_model_and_tokenizer, weights_identity
+from .hf_loading import load_causal_lm, load_tokenizer, resolve_source, weights_identity
 from .prefix_cache import PrefixCache
 from .text import apply_chat, group_by, move_trailing_spaces, truncate_at_stop
 
@@ -41,22 +44,32 @@ class HFAdapter(ModelAdapter):
 
     def __init__(self, options: Options, spec, label=None):
         super().__init__(options, spec, label)
+        self.source = resolve_source(options.path, options.gguf_file, options.revision)
+        self.tok = load_tokenizer(options, self.source)
+        self._weights = weights_identity(options, self.source)
+        self.forbidden = self._control_tokens() if options.suppress_control_tokens else {}
+        self._suppress = {"suppress_tokens": sorted(self.forbidden)} if self.forbidden else {}
+        self.model = None  # the torch module, built by load()
+
+    def _control_tokens(self) -> dict[int, str]:
+        """From the GGUF file's token types where there is one (transformers does not mark Gemma's image tokens)."""
+        if self.source.gguf_file:
+            return control_tokens.from_gguf(Path(self.source.location) / self.source.gguf_file)
+        return control_tokens.from_tokenizer(self.tok)
+
+    def load(self) -> None:
         import torch
 
-        if options.threads:
-            torch.set_num_threads(options.threads)
+        o = self.options
+        if o.threads:
+            torch.set_num_threads(o.threads)
         self.torch = torch
-        self.model, self.tok, self.source = load_model_and_tokenizer(options)
-        self.max_length = options.max_length or getattr(self.model.config, "max_position_embeddings", 2048)
-        self.prefixes = PrefixCache(self.model, enabled=options.prefix_cache, min_tokens=options.min_prefix_tokens)
-        self.forbidden: dict[int, str] = {}
-        if options.suppress_control_tokens:
-            self.forbidden = (control_tokens.from_gguf(Path(self.source.location) / self.source.gguf_file)
-                              if self.source.gguf_file else control_tokens.from_tokenizer(self.tok))
-        self._suppress = {"suppress_tokens": sorted(self.forbidden)} if self.forbidden else {}
+        self.model = load_causal_lm(o, self.source)
+        self.max_length = o.max_length or getattr(self.model.config, "max_position_embeddings", 2048)
+        self.prefixes = PrefixCache(self.model, enabled=o.prefix_cache, min_tokens=o.min_prefix_tokens)
 
     def identity(self) -> dict[str, Any]:
-        ident = weights_identity(self.source, self.model)
+        ident = dict(self._weights)
         template = getattr(self.tok, "chat_template", None)
         if template:
             import hashlib

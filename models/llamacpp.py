@@ -11,6 +11,9 @@ The fingerprint includes the build's CPU features (llama.cpp's system info): a b
 compiled with other instruction sets (AVX2 vs AVX-512, ARM NEON...) runs other kernels,
 whose rounding changes greedy continuations after a few tokens. A cache copied to a
 machine with another build therefore misses instead of serving the first machine's outputs.
+
+Building the adapter hashes the GGUF file and reads its metadata (chat template, vocabulary
+types) with the gguf package; the llama.cpp context is opened by load().
 """
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ from harness.hashing import sha256_file_cached
 from harness.model import ModelAdapter, option
 from harness.requests import Generate, LogLikelihood, Request
 
-from . import control_tokens
+from . import control_tokens, gguf_metadata
 from .cpu_cores import physical_cores
 from .text import move_trailing_spaces, truncate_at_stop
 
@@ -76,10 +79,15 @@ class LlamaCppAdapter(ModelAdapter):
         if not Path(options.path).is_file():
             raise ConfigError(f"llamacpp: GGUF file {options.path!r} does not exist.")
         self._llama_cls = _import_llama()
-        self.llm = self._open(logits_all=False)
-        self.forbidden = control_tokens.from_gguf(options.path) if options.suppress_control_tokens else {}
+        fields = gguf_metadata.read(options.path)  # once: the vocabulary takes seconds to parse
+        self.chat_template = gguf_metadata.string(fields, "tokenizer.chat_template")
+        self.forbidden = control_tokens.from_gguf_fields(fields) if options.suppress_control_tokens else {}
         self._bias = {"logit_bias": {i: float("-inf") for i in self.forbidden}} if self.forbidden else {}
+        self.llm = None  # the generation context, opened by load()
         self._scorer = None  # a second context with logits for every position, opened on first loglikelihood
+
+    def load(self) -> None:
+        self.llm = self._open(logits_all=False)
 
     def _open(self, logits_all: bool):
         """A llama.cpp context; both thread counts set, since llama.cpp's batch default (all logical
@@ -91,9 +99,8 @@ class LlamaCppAdapter(ModelAdapter):
 
     def identity(self) -> dict[str, Any]:
         ident: dict[str, Any] = {"gguf_sha256": sha256_file_cached(self.options.path)}
-        template = self.llm.metadata.get("tokenizer.chat_template")
-        if template:
-            ident["chat_template_sha256"] = hashlib.sha256(template.encode()).hexdigest()
+        if self.chat_template:
+            ident["chat_template_sha256"] = hashlib.sha256(self.chat_template.encode()).hexdigest()
         import llama_cpp
         ident["llama_cpp_python"] = llama_cpp.__version__
         ident["cpu_features"] = cpu_features()

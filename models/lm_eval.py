@@ -3,7 +3,8 @@
 `lm-eval:model=hf,args="pretrained=HuggingFaceTB/SmolLM2-135M,dtype=float32"` builds
 `lm_eval.api.registry.get_model("hf").create_from_arg_string(args)` and sends our
 requests as lm-eval Instances: Generate -> generate_until, LogLikelihood -> loglikelihood
-(lm-eval's own semantics, which our hf and llamacpp adapters follow).
+(lm-eval's own semantics, which our hf and llamacpp adapters follow). Building the adapter
+checks the model type; load() constructs the lm-eval model (which loads its weights).
 """
 from __future__ import annotations
 
@@ -37,10 +38,14 @@ class LMEvalAdapter(ModelAdapter):
             raise ConfigError("the lm-eval backend needs lm-evaluation-harness: pip install 'claimbench[lm]'.") from None
         self._instance = Instance
         try:
-            cls = get_model(options.model)
+            self._lm_class = get_model(options.model)
         except ValueError as e:
             raise ConfigError(f"lm-eval: unknown model type {options.model!r}: {e}") from None
-        self.lm = cls.create_from_arg_string(options.args, {"batch_size": options.batch_size, "device": options.device})
+        self.lm = None  # the lm-eval model, built by load()
+
+    def load(self) -> None:
+        o = self.options
+        self.lm = self._lm_class.create_from_arg_string(o.args, {"batch_size": o.batch_size, "device": o.device})
 
     def identity(self) -> dict[str, Any]:
         import lm_eval

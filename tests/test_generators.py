@@ -35,7 +35,7 @@ def _pixels(refs):
 
 def test_diffusers_pipeline_is_seeded_and_takes_steps(pipeline_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("CLAIMBENCH_CACHE_DIR", str(tmp_path))
-    gen = load_model(f"diffusers:path={pipeline_dir}")
+    gen = load_model(f"diffusers:path={pipeline_dir}").loaded()
     a, b, c, d = gen.serve("sample_images", [SampleImages(n=3, seed=0, steps=2), SampleImages(n=3, seed=0, steps=2),
                                              SampleImages(n=3, seed=1, steps=2), SampleImages(n=3, seed=0, steps=5)])
     assert _pixels(a).shape == (3, 16, 16) and [x["sha256"] for x in a] == [x["sha256"] for x in b]
@@ -43,6 +43,26 @@ def test_diffusers_pipeline_is_seeded_and_takes_steps(pipeline_dir, tmp_path, mo
     assert "model_index.json" in gen.identity()["files"]
     with pytest.raises(ConfigError, match="takes no guidance_scale"):
         gen.serve("sample_images", [SampleImages(n=1, seed=0, steps=1, guidance=3.0)])
+
+
+def test_diffusers_is_fingerprinted_without_building_the_pipeline(pipeline_dir):
+    built = load_model(f"diffusers:path={pipeline_dir}")
+    assert built.pipe is None  # hashing the folder and reading model_index.json build nothing
+    fingerprint, identity = built.fingerprint(), built.identity()
+    assert identity["pipeline"] == "DDIMPipeline" and "unet/diffusion_pytorch_model.safetensors" in identity["files"]
+    built.close()  # nothing to release before load
+    loaded = load_model(f"diffusers:path={pipeline_dir}").loaded()
+    assert type(loaded.pipe).__name__ == identity["pipeline"]
+    assert loaded.fingerprint() == fingerprint and loaded.identity() == identity
+
+
+def test_diffusers_refuses_a_folder_without_a_pipeline_class_before_loading(tmp_path):
+    require("diffusers", "'claimbench[image]'")
+    with pytest.raises(ConfigError, match="no model_index.json"):
+        load_model(f"diffusers:path={tmp_path}")
+    (tmp_path / "model_index.json").write_text('{"unet": ["diffusers", "UNet2DModel"]}')
+    with pytest.raises(ConfigError, match="model_index.json.*names no pipeline class"):
+        load_model(f"diffusers:path={tmp_path}")
 
 
 def make_images(n, seed, steps, guidance, class_label):
@@ -54,9 +74,20 @@ def make_images(n, seed, steps, guidance, class_label):
 def test_callable_generator(tmp_path, monkeypatch):
     monkeypatch.setenv("CLAIMBENCH_CACHE_DIR", str(tmp_path))
     gen = load_model("callable:fn=test_generators:make_images")
-    [refs] = gen.serve("sample_images", [SampleImages(n=4, seed=2)])
+    fingerprint = gen.fingerprint()
+    [refs] = gen.loaded().serve("sample_images", [SampleImages(n=4, seed=2)])
     assert np.array_equal(_pixels(refs), make_images(4, 2, None, None, None))
     assert gen.identity()["source_sha256"]
+    assert load_model("callable:fn=test_generators:make_images").loaded().fingerprint() == fingerprint
+
+
+def test_image_set_fingerprint_is_known_before_load(tmp_path):
+    np.save(tmp_path / "set.npy", np.arange(4 * 8 * 8, dtype=np.uint8).reshape(4, 8, 8))
+    spec = f"images:source={tmp_path / 'set.npy'}[1:3]"
+    built = load_model(spec)
+    fingerprint, identity = built.fingerprint(), built.identity()
+    assert identity["count"] == 2 and identity["source_fingerprint"].endswith("[1:3]")
+    assert load_model(spec).loaded().fingerprint() == fingerprint
 
 
 def test_steps_sweep_writes_one_result_per_cell_and_a_grid(pipeline_dir, tmp_path):

@@ -141,7 +141,7 @@ def test_lens_on_identity_layers_matches_a_hand_computation(tmp_path):
     require(*TRANSFORMERS)
     require(*SMOLLM2)
     model, tok = _tiny_identity_model(tmp_path / "tiny")
-    adapter = load_model(f"hf:path={tmp_path / 'tiny'}")
+    adapter = load_model(f"hf:path={tmp_path / 'tiny'}").loaded()
     prompt, target = "turn a blind", " eye"
     [lens] = adapter.serve("token_lens", [TokenLens(prompt, target)])
     # by hand: RMS-normalise the last token's embedding, scale by the norm weight, unembed, softmax

@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 from lm_fixtures import PROMPTS, model, require
 
+from harness.errors import ConfigError
+from harness.model import load_model
 from harness.requests import Generate, LogLikelihood
 
 
@@ -25,3 +27,12 @@ def test_generate_and_loglikelihood_agree_with_the_hf_adapter(pair):
     for a, b in zip(wrapped.serve("loglikelihood", lls), ours.serve("loglikelihood", lls)):
         assert a["logprob"] == pytest.approx(b["logprob"], abs=1e-4) and a["is_greedy"] == b["is_greedy"]
     assert wrapped.identity()["lm_eval_model"] == "hf"
+
+
+def test_building_checks_the_model_type_and_constructs_no_lm(pair):
+    _, wrapped = pair
+    built = load_model(wrapped.spec.text)
+    assert built.lm is None and wrapped.lm is not None
+    assert built.fingerprint() == wrapped.fingerprint() and built.identity() == wrapped.identity()
+    with pytest.raises(ConfigError, match="unknown model type 'no-such-lm'"):
+        load_model("lm-eval:model=no-such-lm")
