@@ -41,7 +41,7 @@ class DatasetConfig:
     records: str | None = None       # key of the row list inside a JSON object ("data")
     fields: tuple[str, ...] = ()     # fields every row must have
     id_field: str | None = None      # row id; the row's position when absent
-    media: dict[str, str] = field(default_factory=dict)  # field -> "image": resolved to ImageRef (media.py)
+    media: dict[str, str] = field(default_factory=dict, metadata={"since": "0.2"})  # field -> "image" (media.py)
 
 
 @dataclass(frozen=True)

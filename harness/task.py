@@ -115,7 +115,17 @@ class Task:
         return self.config.version
 
     def config_json(self) -> dict:
-        return dataclasses.asdict(self.config)
+        """The config as recorded in results; a field added after results were published is left out
+        while it holds its default (field metadata `since`), so older config hashes stay valid."""
+        data = dataclasses.asdict(self.config)
+        if self.config.dataset is not None:
+            for f in dataclasses.fields(self.config.dataset):
+                if not f.metadata.get("since"):
+                    continue
+                default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+                if getattr(self.config.dataset, f.name) == default:
+                    del data["dataset"][f.name]
+        return data
 
     def config_hash(self) -> str:
         return hashlib.sha256(canonical_json(self.config_json()).encode()).hexdigest()
