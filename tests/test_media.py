@@ -53,6 +53,16 @@ def folder_dataset(root: Path, n: int = 3) -> Path:
     return root / "qa.jsonl"
 
 
+def image_task(tmp_path: Path, name: str, hooks: str, metric: str) -> Path:
+    """A task YAML over folder_dataset's images, declared as a media field."""
+    rows_file = folder_dataset(tmp_path / "data")
+    task = tmp_path / f"{name}.yaml"
+    task.write_text(f"task: {name}\nversion: '1'\nhooks: test_media:{hooks}\n"
+                    f"dataset:\n  name: {name}\n  path: {rows_file}\n  media: {{image: image}}\n"
+                    f"metrics: [{metric!r}]\n")
+    return task
+
+
 def test_folder_layout_images_become_refs_and_join_the_fingerprint(tmp_path):
     rows_file = folder_dataset(tmp_path)
     cfg = DatasetConfig(name="vqa", path=str(rows_file), media={"image": "image"})
@@ -86,11 +96,7 @@ def test_bad_image_fields_name_row_field_and_place(tmp_path):
 
 
 def test_image_task_runs_end_to_end_and_logs_refs(tmp_path):
-    rows_file = folder_dataset(tmp_path / "data")
-    task = tmp_path / "vqa.yaml"
-    task.write_text(f"task: tiny_vqa\nversion: '1'\nhooks: test_media:ImageQuestionHooks\n"
-                    f"dataset:\n  name: tiny_vqa\n  path: {rows_file}\n  media: {{image: image}}\n"
-                    "metrics: [exact_match]\n")
+    task = image_task(tmp_path, "tiny_vqa", "ImageQuestionHooks", "exact_match")
     [r] = evaluate("scripted", [str(task)], output=tmp_path / "out", cache=":memory:")
     assert r.metrics["exact_match"]["value"] == 1.0  # every answer is its own image's hash: refs match the files
     line = json.loads(next((tmp_path / "out").rglob("samples.jsonl")).read_text().splitlines()[0])
@@ -117,11 +123,7 @@ def test_large_responses_are_stored_beside_the_log_and_resume_unchanged(tmp_path
     from harness.errors import ConfigError
     from harness.large_responses import FILENAME, restore
 
-    rows_file = folder_dataset(tmp_path / "data")
-    task = tmp_path / "embed.yaml"
-    task.write_text(f"task: tiny_embed\nversion: '1'\nhooks: test_media:EmbedHooks\n"
-                    f"dataset:\n  name: tiny_embed\n  path: {rows_file}\n  media: {{image: image}}\n"
-                    "metrics: ['mean:field=dim,unit=number']\n")
+    task = image_task(tmp_path, "tiny_embed", "EmbedHooks", "mean:field=dim,unit=number")
     cache = tmp_path / "c.sqlite"
     evaluate("scripted:embed_dim=512", [str(task)], output=tmp_path / "out", cache=cache)
     folder = next((tmp_path / "out").iterdir())
