@@ -1,0 +1,63 @@
+"""Relaxed accuracy (ChartQA; Methani et al. 2020's 5% rule), in two named variants.
+
+- `pix2struct` (default, the reference semantics of google-research/pix2struct's
+  `relaxed_correctness`): a string is a number when float() accepts it, after removing a
+  trailing "%" and dividing by 100; when both parse and the gold is non-zero, correct iff
+  |p - g| / |g| <= 0.05; otherwise a case-insensitive exact match.
+  Known pitfalls, kept on purpose so numbers compare with the paper's: years compare with 5%
+  tolerance (2010 for 2000 is "correct"); "1,000" is not a number (float() refuses the comma),
+  so it must match as text; a gold of "0" falls back to text match ("0.0" is wrong); " 12"
+  with a space parses, but "12 " against "12" as text does not arise since float() strips.
+- `fixed`: the same rule with those pitfalls removed: thousands separators are dropped before
+  parsing, a gold that looks like a year (a four-digit integer 1900-2099 written without a
+  decimal point) must match exactly (so a quantity such as 2000 is read as a year too), and a zero gold is matched numerically (|p| == 0); text is
+  compared after stripping.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import ConfigError
+from .base import PerSampleMetric, references
+
+TOLERANCE = 0.05
+_YEAR = re.compile(r"^\s*(19|20)\d{2}\s*$")
+
+
+def _number(text: str, variant: str) -> float | None:
+    if variant == "fixed":
+        text = text.strip().replace(",", "")
+    try:
+        return float(text.rstrip("%")) / 100.0 if text.endswith("%") else float(text)
+    except ValueError:
+        return None
+
+
+def correct(prediction: str, gold: str, variant: str = "pix2struct") -> bool:
+    if variant not in ("pix2struct", "fixed"):
+        raise ConfigError(f"relaxed_accuracy: variant must be 'pix2struct' or 'fixed', got {variant!r}.")
+    p, g = _number(prediction, variant), _number(gold, variant)
+    if variant == "fixed" and p is not None and g is not None:
+        if _YEAR.match(gold) or g == 0:
+            return p == g
+    if p is not None and g:
+        return abs(p - g) / abs(g) <= TOLERANCE
+    if variant == "fixed":
+        return prediction.strip().lower() == gold.strip().lower()
+    return prediction.lower() == gold.lower()
+
+
+class RelaxedAccuracy(PerSampleMetric):
+    """1 if the prediction is within 5% of a numeric gold answer, else an exact (case-insensitive) match."""
+
+    display_name = "relaxed accuracy"
+
+    @dataclass(frozen=True)
+    class Options:
+        variant: Literal["pix2struct", "fixed"] = "pix2struct"
+
+    def score(self, sample: dict) -> float:
+        pred = str(sample.get("prediction", ""))
+        return float(any(correct(pred, str(r), self.options.variant) for r in references(sample)))
