@@ -2,8 +2,8 @@
 
 A run killed mid-write leaves the previous file (or none), never half a file, and at
 worst a temp file named for its writer's process, which `remove_orphans` deletes once that
-process is gone. The temp file is created with mode 0o666 less the umask, as a plain open() would (mkstemp's are
-owner-only), so published results and built sites are readable by others.
+process is gone. The temp file is created with mode 0o666 less the umask, as a plain open()
+would (mkstemp's are owner-only), so published results and built sites are readable by others.
 """
 from __future__ import annotations
 
@@ -48,15 +48,12 @@ def _write(path: Path, fill, mode: str) -> None:
         raise
 
 
-def remove_orphans(folder: Path) -> list[Path]:
+def remove_orphans(folder: Path) -> None:
     """Delete the temp files in `folder` whose writing process no longer runs (killed mid-write)."""
-    removed = []
     for p in folder.glob(".*.tmp") if folder.is_dir() else ():
         m = re.fullmatch(r"\..+\.(\d+)-[0-9a-f]{32}\.tmp", p.name)
         if m and not _running(int(m.group(1))):
             p.unlink(missing_ok=True)
-            removed.append(p)
-    return removed
 
 
 def _running(pid: int) -> bool:

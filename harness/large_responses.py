@@ -1,8 +1,8 @@
 """Large responses (embeddings, logits) stored by reference beside the sample log.
 
 samples.jsonl stays readable and small: a response holding a numeric array of at least
-`MIN_SIZE` numbers is written once into `arrays.npz` (one entry per request key and place in
-the response) and the log holds `{"$array": NAME, "shape": [...], "dtype": ...}` instead.
+`MIN_SIZE` numbers is written once into `arrays.npz` (one entry per row, request and place
+in the response, e.g. `r12.0.embedding`) and the log holds `{"$array": NAME, "shape": [...], "dtype": ...}` instead.
 The response cache keeps the full response, so resume is unaffected; `restore` puts the
 arrays back for readers that need them.
 """
@@ -23,7 +23,7 @@ FILENAME = "arrays.npz"
 
 
 class ArrayStore:
-    """The arrays of one run's log, named `<request key>.<place>`."""
+    """The arrays of one run's log, named `r<row index>.<request index or "fields">.<place>`."""
 
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}

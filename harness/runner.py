@@ -123,12 +123,13 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
     pool = task.hooks.prepare(data.rows)
     indices = task.select(len(pool), seed, limit)
     rows = [pool[i] for i in indices]
-    ids = task.sample_ids(pool)
+    all_ids = task.sample_ids(pool)
+    ids = [all_ids[i] for i in indices]
     counts = RequestCounts()
-    histories, rounds = _gather(task, rows, [ids[i] for i in indices], dispatcher, counts)
+    histories, rounds = _gather(task, rows, ids, dispatcher, counts)
     t_gathered = time.perf_counter()
     store = ArrayStore()
-    samples, metric_values, reasons = _score(task, indices, [ids[i] for i in indices], rows, histories, seed, store)
+    samples, metric_values, reasons = _score(task, indices, ids, rows, histories, seed, store)
     t_end = time.perf_counter()
     model_s = dispatcher.model_seconds - model_before
     unscored = sum(reasons.values())
@@ -184,17 +185,16 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
     if out is not None:  # a bad output place fails now, not after the model work
         for t in task_objs:
             safe_paths.writable_folder(task_folder(out, t), "output folder")
-    if isinstance(model, ModelAdapter):
-        check_compatible(model, task_objs)
-    store = Cache(None if str(cache) == ":memory:" else (cache or default_cache_path()))  # checked before weights load
-    adapter = None
+    adapter = store = None
     try:
-        adapter = model if isinstance(model, ModelAdapter) else load_model(model)
+        adapter = model if isinstance(model, ModelAdapter) else load_model(model)  # described; weights load later
         check_compatible(adapter, task_objs)
+        store = Cache(None if str(cache) == ":memory:" else (cache or default_cache_path()))
         dispatcher = Dispatcher(adapter, store, batch_size, progress, runner)
         return [run_task(t, dispatcher, seed=seed, limit=limit, output=out, command=command) for t in task_objs]
     finally:
-        store.close()
+        if store is not None:
+            store.close()
         if not isinstance(executor, Executor):
             runner.close()
         if adapter is not None and not isinstance(model, ModelAdapter):

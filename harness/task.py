@@ -10,6 +10,7 @@ it returns no new requests. Task specs on the command line take overrides:
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import re
@@ -115,17 +116,7 @@ class Task:
         return self.config.version
 
     def config_json(self) -> dict:
-        """The config as recorded in results; a field added after results were published is left out
-        while it holds its default (field metadata `since`), so older config hashes stay valid."""
-        data = dataclasses.asdict(self.config)
-        if self.config.dataset is not None:
-            for f in dataclasses.fields(self.config.dataset):
-                if not f.metadata.get("since"):
-                    continue
-                default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-                if getattr(self.config.dataset, f.name) == default:
-                    del data["dataset"][f.name]
-        return data
+        return _recorded(self.config)
 
     def config_hash(self) -> str:
         return hashlib.sha256(canonical_json(self.config_json()).encode()).hexdigest()
@@ -168,6 +159,23 @@ class Task:
             seen[rid] += 1
             ids.append(rid if seen[rid] == 1 else f"{rid}#{seen[rid]}")
         return ids
+
+
+def _recorded(value: Any) -> Any:
+    """A config as results record it (dataclasses.asdict's shape), leaving out any field added after
+    results were published (field metadata `since`) while it holds its default, so the config hashes
+    of older results stay valid."""
+    if not dataclasses.is_dataclass(value):
+        return copy.deepcopy(value)
+    out = {}
+    for f in dataclasses.fields(value):
+        v = getattr(value, f.name)
+        if f.metadata.get("since"):
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            if v == default:
+                continue
+        out[f.name] = _recorded(v)
+    return out
 
 
 def _load_hooks(ref: str, where: str) -> type[TaskHooks]:

@@ -64,7 +64,7 @@ def vs_size(entries: list[Entry], name: str, view: dict) -> str | None:
                 axes[1].plot(xs, [_scale(e.metric(other)) * e.metric(other)["value"] for e in group], style,
                              label=f"{other} ({spec})")
     sizes = sorted({e.parameters for e in runs})
-    labels = [f"{display_name(name, runs[0].metric(name))}" + (" (%)" if _scale(runs[0].metric(name)) == 100 else "")]
+    labels = [display_name(name, runs[0].metric(name)) + (" (%)" if _scale(runs[0].metric(name)) == 100 else "")]
     labels += ["value (%)"] if also else []
     for ax, label in zip(axes, labels):
         ax.set_xscale("log")
@@ -84,7 +84,7 @@ def overlaid_curves(entries: list[Entry], name: str, view: dict) -> str | None:
     lines = {}
     for e in entries:
         m = e.metric(name)
-        data = (m or {}).get("extra", {}).get(view["source"]) if m else None
+        data = m["extra"].get(view["source"]) if m else None
         if isinstance(data, dict) and data:
             lines.update({f"{e.model_label}, {label}": curve for label, curve in series(m, data).items()})
     if not lines:

@@ -127,13 +127,13 @@ def to_csv(table: Table) -> str:
     conditions = [e.comparable_on() for e in table.entries]
     keys = list(dict.fromkeys(f"{c[0]}_{k}" for c in conditions if c for k in c[1]))
     w.writerow([markdown.csv_cell(h) for h in header + keys])
-    for e in table.entries:
+    for e, condition in zip(table.entries, conditions):
         row = [e.task_spec, e.model_label, e.parameters or "", _n(e)]
         for name in table.metrics:
             m = e.metric(name) or {"value": None, "ci": None}
             ci = m["ci"] or ["", ""]
             row += ["" if m["value"] is None else m["value"], ci[0], ci[1]]
-        values = {f"{c[0]}_{k}": v for c in [e.comparable_on()] if c for k, v in c[1].items()}
+        values = {f"{condition[0]}_{k}": v for k, v in condition[1].items()} if condition else {}
         row += [values.get(k, "") for k in keys]
         w.writerow([markdown.csv_cell(c) for c in row])
     return buf.getvalue()

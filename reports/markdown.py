@@ -4,8 +4,9 @@ task files, plug-ins and results in pull requests), rendered inert.
 Markdown: the characters that make a link target, an autolink, HTML, a code span or a new
 table cell are backslash-escaped (`[x](...)` without its parentheses is plain text: a table
 row cannot hold the reference definition a bare `[x]` would need), so readable names keep
-their underscores and CIs their brackets; links point only to http(s) or relative targets. CSV: a text cell that a spreadsheet
-would run as a formula (=, +, -, @, tab, CR first) gets a leading apostrophe (OWASP's advice).
+their underscores and CIs their brackets; links point only to http(s) or relative targets.
+CSV: a text cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a
+leading apostrophe (OWASP's advice).
 """
 from __future__ import annotations
 

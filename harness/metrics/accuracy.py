@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .base import PerSampleMetric, references
 
+
 class Accuracy(PerSampleMetric):
     """1 if the prediction equals a reference exactly (labels, choices, numbers)."""
 

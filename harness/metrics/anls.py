@@ -20,18 +20,18 @@ from typing import Literal
 
 from rapidfuzz.distance import Levenshtein
 
-from ..errors import ConfigError
 from .base import PerSampleMetric, references
 
 THRESHOLD = 0.5
+Variant = Literal["docvqa", "pix2struct"]  # checked where users name it: the metric's Options
 
 
-def normalize(text: str, variant: str) -> str:
+def normalize(text: str, variant: Variant) -> str:
     text = str(text).lower()
     return " ".join(text.split()) if variant == "docvqa" else text
 
 
-def similarity(prediction: str, gold: str, variant: str = "docvqa") -> float:
+def similarity(prediction: str, gold: str, variant: Variant = "docvqa") -> float:
     """1 - NL between the normalised strings, or 0 when NL reaches the threshold."""
     p, g = normalize(prediction, variant), normalize(gold, variant)
     longest = max(len(p), len(g))
@@ -39,9 +39,7 @@ def similarity(prediction: str, gold: str, variant: str = "docvqa") -> float:
     return 1.0 - nl if nl < THRESHOLD else 0.0
 
 
-def anls(prediction: str, golds: list[str], variant: str = "docvqa") -> float:
-    if variant not in ("docvqa", "pix2struct"):
-        raise ConfigError(f"anls: variant must be 'docvqa' or 'pix2struct', got {variant!r}.")
+def anls(prediction: str, golds: list[str], variant: Variant = "docvqa") -> float:
     return max((similarity(prediction, g, variant) for g in golds), default=0.0)
 
 
@@ -52,7 +50,7 @@ class ANLS(PerSampleMetric):
 
     @dataclass(frozen=True)
     class Options:
-        variant: Literal["docvqa", "pix2struct"] = "docvqa"
+        variant: Variant = "docvqa"
 
     def score(self, sample: dict) -> float:
         return anls(str(sample.get("prediction", "")), [str(r) for r in references(sample)], self.options.variant)

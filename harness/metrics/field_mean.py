@@ -9,6 +9,7 @@ from ..stats import estimate
 from .base import MetricValue, PerSampleMetric
 from .metadata import Column, MetricMetadata, View
 
+
 class FieldMean(PerSampleMetric):
     """Mean of a numeric per-sample field that the task's hook computes (`mean:field=NAME`).
 

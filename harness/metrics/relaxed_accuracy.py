@@ -6,12 +6,12 @@
   |p - g| / |g| <= 0.05; otherwise a case-insensitive exact match.
   Known pitfalls, kept on purpose so numbers compare with the paper's: years compare with 5%
   tolerance (2010 for 2000 is "correct"); "1,000" is not a number (float() refuses the comma),
-  so it must match as text; a gold of "0" falls back to text match ("0.0" is wrong); " 12"
-  with a space parses, but "12 " against "12" as text does not arise since float() strips.
+  so it must match as text; a gold of "0" falls back to text match ("0.0" is wrong); text is
+  compared unstripped (" yes" is not "yes").
 - `fixed`: the same rule with those pitfalls removed: thousands separators are dropped before
-  parsing, a gold that looks like a year (a four-digit integer 1900-2099 written without a
-  decimal point) must match exactly (so a quantity such as 2000 is read as a year too), and a zero gold is matched numerically (|p| == 0); text is
-  compared after stripping.
+  parsing, a gold that looks like a year (a four-digit integer 1900-2099 without a decimal
+  point) must match exactly (so a quantity such as 2000 is read as a year too), a zero gold
+  is matched numerically (p == 0), and text is compared after stripping.
 """
 from __future__ import annotations
 
@@ -19,14 +19,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import ConfigError
 from .base import PerSampleMetric, references
 
 TOLERANCE = 0.05
+Variant = Literal["pix2struct", "fixed"]  # checked where users name it: the metric's Options
 _YEAR = re.compile(r"^\s*(19|20)\d{2}\s*$")
 
 
-def _number(text: str, variant: str) -> float | None:
+def _number(text: str, variant: Variant) -> float | None:
     if variant == "fixed":
         text = text.strip().replace(",", "")
     try:
@@ -35,9 +35,7 @@ def _number(text: str, variant: str) -> float | None:
         return None
 
 
-def correct(prediction: str, gold: str, variant: str = "pix2struct") -> bool:
-    if variant not in ("pix2struct", "fixed"):
-        raise ConfigError(f"relaxed_accuracy: variant must be 'pix2struct' or 'fixed', got {variant!r}.")
+def correct(prediction: str, gold: str, variant: Variant = "pix2struct") -> bool:
     p, g = _number(prediction, variant), _number(gold, variant)
     if variant == "fixed" and p is not None and g is not None:
         if _YEAR.match(gold) or g == 0:
@@ -56,7 +54,7 @@ class RelaxedAccuracy(PerSampleMetric):
 
     @dataclass(frozen=True)
     class Options:
-        variant: Literal["pix2struct", "fixed"] = "pix2struct"
+        variant: Variant = "pix2struct"
 
     def score(self, sample: dict) -> float:
         pred = str(sample.get("prediction", ""))

@@ -36,6 +36,7 @@ class LensCurves(Metric):
     views = (View("curves", "the target layer by layer", "groups",
                   (Column("median_rank", "median rank of the target", "rank"),
                    Column("mean_prob", "mean probability of the target", "number"))),)
+
     @dataclass(frozen=True)
     class Options:
         by: str = "memorized"
