@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError, DataError
 from .hashing import sha256_file
@@ -42,6 +43,13 @@ class DatasetConfig:
     fields: tuple[str, ...] = ()     # fields every row must have
     id_field: str | None = None      # row id; the row's position when absent
     media: dict[str, str] = field(default_factory=dict, metadata={"since": "0.2"})  # field -> "image" (media.py)
+    media_root: str = field(default="", metadata={"since": "0.3"})  # folder media paths are relative to
+    #                                                  (relative to the dataset file's folder; ChartQA: "png")
+    hf_columns: dict[str, str] = field(default_factory=dict, metadata={"since": "0.3"})  # hub column -> field
+    hf_filter: dict[str, Any] = field(default_factory=dict, metadata={"since": "0.3"})   # keep rows with field == value
+    extra_files: tuple[str, ...] = field(default=(), metadata={"since": "0.3"})  # beside the file, rows appended
+    source_field: str = field(default="", metadata={"since": "0.3"})  # set each file row's field to its file's stem
+    instructions: str = field(default="", metadata={"since": "0.3"})  # how to get the data, shown when it is missing
 
 
 @dataclass(frozen=True)
@@ -81,11 +89,16 @@ def resolve(cfg: DatasetConfig, base_dir: Path | None = None) -> tuple[str, Path
     if cfg.hf:
         return "hf", None
     needed = cfg.file or "(no file named in the task config)"
-    raise DataError(
-        f"dataset {cfg.name!r} not found: it needs {needed}. Looked in: " + "; ".join(tried or ["nowhere"])
-        + f". Put the file at ${DATA_ENV}/{cfg.name}/{needed} (and set {DATA_ENV}), or pass its path "
-        f"with the task option path=..."
-    )
+    raise DataError(f"dataset {cfg.name!r} not found: it needs {needed}. Looked in: " + "; ".join(tried or ["nowhere"])
+                    + f". {_where_to_put(cfg)}")
+
+
+def _where_to_put(cfg: DatasetConfig) -> str:
+    """How a user supplies a missing dataset by hand: the files, their place, where to get them."""
+    needed = cfg.file or "(no file named in the task config)"
+    extra = "".join(f" and {f} beside it" for f in cfg.extra_files)
+    return (f"Put the file at ${DATA_ENV}/{cfg.name}/{needed}{extra} (and set {DATA_ENV}), or pass its path "
+            f"with the task option path=..." + (f" {cfg.instructions}" if cfg.instructions else ""))
 
 
 def download(url: str, dest: Path, sha256: str | None, timeout: float = 60.0) -> Path:
@@ -123,14 +136,23 @@ def load(cfg: DatasetConfig, base_dir: Path | None = None) -> Dataset:
     how, path = resolve(cfg, base_dir)
     if how == "hf":
         rows, fingerprint, source = _load_hf(cfg)
+        if cfg.media:
+            rows, fingerprint = _with_media(rows, fingerprint, cfg, None, source)
     else:
         assert path is not None
-        rows, fingerprint, source = _read_file(path, cfg), sha256_file(path), str(path)
-    if cfg.media:  # the rows' images are part of the data: their hashes join the fingerprint
-        from .media import resolve_rows
-        rows = resolve_rows(rows, cfg.media, path.parent if path else None, source)
-        images = ",".join(row[name].sha256 for row in rows for name in cfg.media)
-        fingerprint = hashlib.sha256(f"{fingerprint}|{images}".encode()).hexdigest()
+        rows, prints = [], []
+        for part in [path, *_extra_paths(cfg, path)]:
+            part_rows = _read_file(part, cfg)
+            if cfg.source_field:  # e.g. ChartQA's test_human / test_augmented halves, read as one task
+                part_rows = [{**row, cfg.source_field: part.name.split(".")[0]} if isinstance(row, dict) else row
+                             for row in part_rows]
+            part_print = sha256_file(part)
+            if cfg.media:
+                part_rows, part_print = _with_media(part_rows, part_print, cfg, part.parent / cfg.media_root, str(part))
+            rows += part_rows
+            prints.append(part_print)
+        source = str(path) + "".join(f" + {f}" for f in cfg.extra_files)
+        fingerprint = prints[0] if len(prints) == 1 else hashlib.sha256("|".join(prints).encode()).hexdigest()
     if not rows:
         raise DataError(f"{source}: the dataset is empty (no rows{'' if how == 'hf' else ' in the file'}); "
                         "point the task at the right file (path=...) or check its split/records.")
@@ -143,6 +165,28 @@ def load(cfg: DatasetConfig, base_dir: Path | None = None) -> Dataset:
             raise DataError(f"{source}: row {i}{f' (id {rid!r})' if rid is not None else ''} is missing field {missing[0]!r}"
                             f" (required: {', '.join(cfg.fields)}). Fix the data file or the task's dataset.fields.")
     return Dataset(rows, fingerprint, source)
+
+
+def _extra_paths(cfg: DatasetConfig, path: Path) -> list[Path]:
+    """The dataset's extra files, which live beside its main file."""
+    out = []
+    for name in cfg.extra_files:
+        p = path.parent / name
+        if not p.is_file():
+            raise DataError(f"dataset {cfg.name!r}: {str(p)!r}, listed in dataset.extra_files, is not a file; "
+                            f"it belongs beside {str(path)!r}.")
+        out.append(p)
+    return out
+
+
+def _with_media(rows: list[dict], fingerprint: str, cfg: DatasetConfig, media_dir: Path | None,
+                source: str) -> tuple[list[dict], str]:
+    """Rows with their images as ImageRefs; the images' hashes join the fingerprint (they are data)."""
+    from .media import resolve_rows
+
+    rows = resolve_rows(rows, cfg.media, media_dir, source)
+    images = ",".join(row[name].sha256 for row in rows for name in cfg.media)
+    return rows, hashlib.sha256(f"{fingerprint}|{images}".encode()).hexdigest()
 
 
 def _read_file(path: Path, cfg: DatasetConfig) -> list[dict]:
@@ -184,7 +228,15 @@ def _load_hf(cfg: DatasetConfig) -> tuple[list[dict], str, str]:
         ds = datasets.load_dataset(cfg.hf, cfg.hf_config, split=cfg.split)
     except Exception as e:  # network, auth, missing split: all user-fixable
         raise DataError(f"dataset {cfg.name!r}: datasets.load_dataset({cfg.hf!r}, split={cfg.split!r}) failed: {e}. "
-                        f"Offline, put the file under ${DATA_ENV}/{cfg.name}/.") from None
+                        + (f"Offline: {_where_to_put(cfg)}" if cfg.file else f"Offline, put the file under ${DATA_ENV}/{cfg.name}/.")) from None
+    missing = [c for c in [*cfg.hf_columns, *cfg.hf_filter] if c not in ds.column_names]
+    if missing:
+        raise DataError(f"dataset {cfg.name!r}: {cfg.hf} has no column {missing[0]!r} (it has {', '.join(ds.column_names)}); "
+                        "fix dataset.hf_columns / dataset.hf_filter in the task config.")
+    if cfg.hf_filter:  # e.g. ChartQA's human or augmented half of one hub split
+        ds = ds.filter(lambda row: all(row[k] == v for k, v in cfg.hf_filter.items()))
+    if cfg.hf_columns:  # hub column names -> the original layout's, so one set of hooks reads both
+        ds = ds.rename_columns(dict(cfg.hf_columns))
     for name in cfg.media:  # the stored image bytes, not a PIL decode: hashes match the original files
         ds = ds.cast_column(name, datasets.Image(decode=False))
     return [dict(r) for r in ds], f"hf:{cfg.hf}:{ds._fingerprint}", f"hf:{cfg.hf}/{cfg.split}"

@@ -37,7 +37,7 @@ def resolve_image(value: Any, base_dir: Path | None, where: str) -> ImageRef:
             path = base_dir / path
         if not path.is_file():
             raise DataError(f"{where}: image {value!r} is not a file (looked at {str(path)!r}); image paths are "
-                            "relative to the dataset file's folder.")
+                            "relative to the dataset file's folder (or to dataset.media_root under it).")
         return ImageRef.from_file(path)
     if hasattr(value, "save"):  # a decoded PIL image (HF Image feature with decode=True)
         buf = io.BytesIO()

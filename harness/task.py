@@ -101,11 +101,15 @@ class Task:
         if not self.hooks.kinds or unknown:
             raise ConfigError(f"task {config.task!r}: hooks {config.hooks} must declare `kinds` from {sorted(KINDS)}"
                               + (f"; unknown: {sorted(unknown)}" if unknown else "."))
+        names: Counter = Counter()
         for m in self.metric_specs():  # fail on an unknown metric now, before any work
             try:
-                make_metric(m)
+                names[make_metric(m).name] += 1
             except ClaimBenchError as e:
                 raise type(e)(f"task {config.task!r}{where}: {e}") from None
+        if twice := [n for n, k in names.items() if k > 1]:
+            raise ConfigError(f"task {config.task!r}{where}: two metrics report as {twice[0]!r}; merge them "
+                              "(one spec can hold both options, e.g. anls:variant=...,by=...).")
 
     @property
     def name(self) -> str:

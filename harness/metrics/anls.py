@@ -51,6 +51,7 @@ class ANLS(PerSampleMetric):
     @dataclass(frozen=True)
     class Options:
         variant: Variant = "docvqa"
+        by: str = ""  # a field of the task's samples to break the score down by (groups.py)
 
     def score(self, sample: dict) -> float:
         return anls(str(sample.get("prediction", "")), [str(r) for r in references(sample)], self.options.variant)

@@ -10,13 +10,14 @@ description attached, which is what results.json records.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from .. import registry
 from ..errors import ConfigError
-from ..options import build, parse_spec
+from ..options import Spec, build, parse_spec
 from ..stats import estimate
+from .groups import Groups
 from .metadata import MetricMetadata, View
 
 
@@ -78,11 +79,14 @@ class Metric(ABC):
 
 
 class PerSampleMetric(Metric):
-    """Mean of a per-sample score, with stderr and a bootstrap CI."""
+    """Mean of a per-sample score, with stderr and a bootstrap CI; a metric whose Options has
+    `by` (a field the task's process() sets) also reports each group's (groups.py)."""
 
     def __init__(self, name: str, options: Any, seed: int = 0):
         super().__init__(name, options, seed)
         self.values: list[float] = []
+        by = getattr(options, "by", "")
+        self.groups = Groups(by, name) if by else None
 
     @abstractmethod
     def score(self, sample: dict) -> float:
@@ -91,13 +95,24 @@ class PerSampleMetric(Metric):
     def update(self, sample: dict) -> float:
         v = float(self.score(sample))
         self.values.append(v)
+        if self.groups is not None:
+            self.groups.add(sample, v)
         return v
 
     def compute(self) -> MetricValue:
         if not self.values:
             raise ConfigError(f"metric {self.name!r}: no sample was scored, so there is nothing to aggregate.")
         est = estimate(self.values, seed=self.seed)
-        return MetricValue(self.name, est.value, est.stderr, est.ci, est.n, self.higher_is_better, unit=self.unit)
+        out = MetricValue(self.name, est.value, est.stderr, est.ci, est.n, self.higher_is_better, unit=self.unit)
+        if self.groups is not None:
+            out.extra["groups"] = self.groups.to_json(self.seed)
+        return out
+
+    def metadata(self) -> MetricMetadata:
+        meta = super().metadata()
+        if self.groups is None:
+            return meta
+        return replace(meta, views=(*meta.views, self.groups.view(meta.display_name, self.unit)))
 
 
 def references(sample: dict) -> list:
@@ -113,5 +128,7 @@ def make_metric(spec_text: str, seed: int = 0) -> Metric:
     cls = registry.metrics.get(spec.name)
     if not (isinstance(cls, type) and issubclass(cls, Metric)):
         raise ConfigError(f"metric {spec.name!r} ({registry.metrics.source(spec.name)}) is not a Metric subclass.")
-    label = spec.name if not spec.options else spec.text
+    # `by=` adds a breakdown without changing the value, so it stays out of the metric's name
+    # ("anls", not "anls:by=question_type"): claims and tables name the value, whatever is broken down
+    label = Spec(spec.name, tuple((k, v) for k, v in spec.options if k != "by")).text
     return cls(label, build(cls.Options, spec.options, f"metric {spec.name!r}"), seed)

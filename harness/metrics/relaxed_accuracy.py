@@ -55,6 +55,7 @@ class RelaxedAccuracy(PerSampleMetric):
     @dataclass(frozen=True)
     class Options:
         variant: Variant = "pix2struct"
+        by: str = ""  # a field of the task's samples to break the score down by (groups.py)
 
     def score(self, sample: dict) -> float:
         pred = str(sample.get("prediction", ""))
