@@ -2,20 +2,27 @@
 
 The page's words (text + box) are grouped into visual rows by their vertical position and each
 row into segments at wide gaps (a form's label and its value, a table's cells, a chart's tick
-label and its bar's value). Anchors are the words that share a content word with the question.
-The picker answers, in this order:
-1. "Which is larger/smaller, A or B?": the anchor of A or of B whose aligned number wins.
-2. "Which ... highest/lowest ...?": the label aligned with the largest (smallest) number.
-3. A cell: two anchors in different rows (a table's column header and an item): the word of the
-   item's row under the header.
-4. The text after the anchor: the rest of its segment, else the next segment of its row, else
-   the segment below; then shaped by what the question asks: a number for a quantity, a date,
-   a time, a run of capitalised words for who/where/which-company, else at most six words.
-5. Fallbacks: the first date on the page for a date question, the top row for a title, the
-   number aligned with an anchor for a quantity, else "".
-"Aligned" means on the same row or column (a bar's label and its value), ignoring axis ticks
-(three or more numbers in one column or one row). It reads no colours or shapes and knows
-nothing of any dataset.
+label and its bar's value). Numbers are data values unless they are axis ticks (three or more
+evenly stepped numbers in one column or row) or sit inside text (a title's year). The question's
+words (crudely stemmed, "Qty" read as quantity) find anchors on the page. In this order:
+1. "Which is larger/smaller, A or B?": the option whose anchor's aligned value wins.
+2. "What is the title?": the segment printed largest.
+3. "Which ... highest/lowest ...?": the label aligned with the largest (smallest) data value.
+4. "How many ...?": the data values above/below a threshold the question names, else the number
+   of data values, else the longest run of labels sharing a row or a right edge.
+5. "The sum of A and B", "the difference between A and B", "the average ... across all ...":
+   computed from the values aligned with A and B, or from all data values.
+6. A table cell: two anchors in different rows (a column header, an item): the item row's word
+   under the header.
+7. A quantity asked of a label (a segment of at most three words): the value aligned with it.
+8. Otherwise the text after the best anchor segment (names and numbers of the question count
+   double, unshared words count against): the rest of the segment, else the next segment of its
+   row, else the text under it; then the part that answers the question: a number for a
+   quantity, a date, a time, a run of capitalised words for who/where/which company, else at
+   most six words. Fallbacks: the first date on the page for a date question, the value aligned
+   with any anchor for a quantity, else "".
+"Aligned" means sharing a row or a column (centred, left or right), then near. It reads no
+colours or shapes and knows nothing of any dataset.
 """
 from __future__ import annotations
 
@@ -30,15 +37,17 @@ STOPWORDS = frozenset(
     "show given many much".split())
 QUANTITY = re.compile(r"\b(how many|how much|value|total|amount|price|cost|percentage|percent|share|sum|"
                       r"average|difference|quantity|rate|count|number of|fee|budget|subtotal|tax)\b", re.I)
+ABBREVIATIONS = {"qty": "quantity", "amt": "amount", "no": "number", "tel": "phone", "dept": "department"}
 NUMBER = re.compile(r"^[($€£-]*\d[\d,]*(\.\d+)?[%)]*[.:,]?$")
 HIGH = re.compile(r"\b(highest|largest|greatest|maximum|most|biggest|larger|higher|greater|bigger|more)\b", re.I)
 LOW = re.compile(r"\b(lowest|smallest|least|minimum|fewest|smaller|lower|less|fewer)\b", re.I)
 CHOICE = re.compile(r"([^,:?]+?)\s+or\s+([^,?]+?)\s*\??$", re.I)
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2} [A-Z][a-z]+ \d{4}|[A-Z][a-z]+ \d{1,2}, \d{4}|\d{1,2}/\d{1,2}/\d{2,4}")
 TIME = re.compile(r"\d{1,2}:\d{2}(?: ?[AaPp]\.?[Mm]\.?)?")
-ARITHMETIC = re.compile(r"\b(sum|difference|average)\b", re.I)
+ARITHMETIC = re.compile(r"\b(sum)\b of|\b(difference)\b between|\b(average)\b .*\b(?:across|over) all\b", re.I)
 ABOVE = re.compile(r"\b(above|more than|greater than|over|exceed\w*)\s+\$?(-?[\d.,]+)", re.I)
 BELOW = re.compile(r"\b(below|less than|under)\s+\$?(-?[\d.,]+)", re.I)
+TITLE = re.compile(r"\b(?<!job )(title|heading)\b", re.I)
 NAME = re.compile(r"(?:[A-Z][\w.&'-]*)(?: (?:[A-Z][\w.&'-]*|&|of|and))*")
 
 
@@ -60,13 +69,23 @@ class Word:
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-case content words of a question or a word box, punctuation stripped."""
+    """Lower-case content words of a question or a word box, punctuation stripped, common
+    abbreviations spelled out (a table's "Qty" answers "What is the quantity ...")."""
     out = []
     for t in re.findall(r"[\w.%$-]+", text.lower()):
         t = t.strip(".-")
         if t and t not in STOPWORDS:
-            out.append(t)
+            out.append(_stem(ABBREVIATIONS.get(t, t)))
     return out
+
+
+def _stem(word: str) -> str:
+    """A crude stem, so that "billed" finds "Bill To" and "units" finds "Unit": -ed and a plural -s dropped."""
+    if len(word) > 4 and word.endswith("ed"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
 
 
 def as_number(text: str) -> float | None:
@@ -110,17 +129,21 @@ def pick(words: list[Word], question: str) -> str:
     if not words:
         return ""
     q = tokens(question)
-    page = Page(words, q)
+    # names and numbers the question mentions (not its first word): the likeliest anchors
+    names = tokens(" ".join(w for w in question.split()[1:] if w[:1].isupper() or any(c.isdigit() for c in w)))
+    page = Page(words, q, names)
     high, low = bool(HIGH.search(question)), bool(LOW.search(question))
     choice = CHOICE.search(question)
     if choice and (high or low):
         return page.choose(tokens(choice.group(1)), tokens(choice.group(2)), high)
+    if TITLE.search(question):
+        return page.heading()
     if question.lower().startswith("which") and (high or low):
         return page.extreme(high)
     if question.lower().startswith(("how many", "for how many")):
         return page.count(question)
     if m := ARITHMETIC.search(question):
-        return page.arithmetic(m.group(1).lower(), question)
+        return page.arithmetic(next(g for g in m.groups() if g).lower(), question)
     wants_number = bool(QUANTITY.search(question))
     cell = page.cell()
     if cell:
@@ -155,8 +178,8 @@ def shape(text: str, question: str, wants_number: bool) -> str:
 class Page:
     """A page's rows and segments, and the question's anchors on it."""
 
-    def __init__(self, words: list[Word], q: list[str]):
-        self.words, self.q = words, q
+    def __init__(self, words: list[Word], q: list[str], names: list[str]):
+        self.words, self.q, self.names = words, q, names
         self.rows = rows(words)
         self.numbers = [(w, v) for w in words if (v := as_number(w.text)) is not None]
         self.ticks = _ticks(self.numbers)
@@ -197,6 +220,11 @@ class Page:
         target = (max if high else min)(self.data, key=lambda nv: nv[1])[0]
         return clean(min(self.labels, key=lambda w: _alignment(w, target)).text)
 
+    def heading(self) -> str:
+        """The segment printed largest (a title)."""
+        segs = [seg for row in self.rows for seg in segments(row)]
+        return clean(" ".join(w.text for w in max(segs, key=lambda seg: statistics.fmean(w.height for w in seg))))
+
     def cell(self) -> str:
         """Two anchors in different rows, the upper one a column header: the item row's word under it."""
         hits = [(i, w) for i, row in enumerate(self.rows) for w in row if any(t in self.q for t in tokens(w.text))]
@@ -209,13 +237,16 @@ class Page:
         return ""
 
     def anchor_segment(self) -> tuple[int, list[Word], int] | None:
-        """(row index, segment, index of its last anchor word) of the segment sharing the largest share
-        of its words with the question (a label "Routers" over a title "Units sold for routers, 2017")."""
-        best, found = (0.0, 0), None
+        """(row index, segment, index of its last anchor word) of the segment that best matches the
+        question: 2 per shared name or number ("Routers", "2017"), 1 per other shared word, -0.5 per
+        word not shared (so a label "Routers" beats a title "Units sold by product, 2017", and a key
+        "Invoice No.:" beats a heading "INVOICE")."""
+        best, found = 0.0, None
         for i, row in enumerate(self.rows):
             for seg in segments(row):
                 hits = [j for j, w in enumerate(seg) if any(t in self.q for t in tokens(w.text))]
-                score = (len(hits) / len(seg), len(hits))
+                score = sum(2 if any(t in self.names for t in tokens(seg[j].text)) else 1 for j in hits)
+                score -= 0.5 * (len(seg) - len(hits))
                 if hits and score > best:
                     best, found = score, (i, seg, hits[-1])
         return found
@@ -272,8 +303,6 @@ class Page:
         if lower.startswith("when") or " date" in lower:
             m = DATE.search(text)
             return m.group(0) if m else ""
-        if "title" in lower or "heading" in lower:
-            return clean(" ".join(w.text for w in self.rows[0]))
         anchors = self.anchors(self.q)
         if wants_number and anchors and (found := [v for a in anchors if (v := self.aligned_value(a))]):
             return clean(min(found, key=lambda nv: min(_alignment(nv[0], a) for a in anchors))[0].text)
@@ -296,13 +325,19 @@ def _alignment(a: Word, b: Word) -> float:
 
 
 def _ticks(numbers: list[tuple[Word, float]]) -> set[Word]:
-    """Axis tick labels: three or more numbers sharing a right edge (a y axis) or a row (an x axis)."""
+    """Axis tick labels: three or more numbers in one column (a y axis) or one row (an x axis) whose
+    values step evenly (0, 100, 200; 2015, 2016, 2017), unlike a table's column of amounts."""
     ticks: set[Word] = set()
-    for key in (lambda w: round(w.right / 6), lambda w: round(w.center[1] / 6)):
-        groups: dict[int, list[Word]] = {}
-        for w, _ in numbers:
-            groups.setdefault(key(w), []).append(w)
-        ticks.update(w for g in groups.values() if len(g) >= 3 for w in g)
+    axes = ((lambda w: round(w.right / 6), lambda w: w.top), (lambda w: round(w.center[1] / 6), lambda w: w.left))
+    for key, position in axes:
+        groups: dict[int, list[tuple[Word, float]]] = {}
+        for w, v in numbers:
+            groups.setdefault(key(w), []).append((w, v))
+        for group in groups.values():
+            ordered = [v for _, v in sorted(group, key=lambda wv: position(wv[0]))]
+            steps = {round(b - a, 6) for a, b in zip(ordered, ordered[1:])}
+            if len(group) >= 3 and len(steps) == 1:
+                ticks.update(w for w, _ in group)
     return ticks
 
 

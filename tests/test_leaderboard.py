@@ -33,7 +33,9 @@ def test_seeded_claims_load_and_carry_the_papers_numbers():
     assert by_id["lfw.digiface-only"].value == 96.17
     # Bamboogle has no search + post-processing number in the paper: it must not be invented.
     assert "t1.bamboogle.search-post" not in by_id
-    assert len(by_id) == 24
+    assert by_id["t2.docvqa.large"].value == 76.6 and by_id["t2.docvqa.large"].approximate
+    assert by_id["t2.chartqa.large"].value == 58.6 and by_id["t2.chartqa.large"].metric == "relaxed_accuracy"
+    assert len(by_id) == 26
 
 
 def test_claims_schema_errors_name_the_file_and_the_field(tmp_path):
@@ -101,7 +103,7 @@ def test_leaderboard_site_pages_link_every_value_to_an_existing_report(committed
     assert len(links) == len(entries.load([COMMITTED_RESULTS]))
     assert all((committed_site / link).is_file() for link in links)
     claims_page = (committed_site / "claims.html").read_text()
-    assert claims_page.count('<tr class="claim">') == 24
+    assert claims_page.count('<tr class="claim">') == 26
     assert "no comparable run" in claims_page
     plots_page = (committed_site / "plots.html").read_text()
     for title in ("compositionality gap: against model size", "logit-lens curves: the target layer by layer",

@@ -30,7 +30,8 @@ FORM = [*line(10, "Invoice", "number:", "INV-0042"), *line(50, "Date:", "March",
         *line(170, "E-5077", x=400)]
 TABLE = [*line(10, "Item", x=10), *line(10, "Qty", x=300), *line(10, "Price", x=400),
          *line(50, "Office", "Chair", x=10), *line(50, "12", x=300), *line(50, "$240.47", x=400),
-         *line(90, "Desk", "Lamp", x=10), *line(90, "3", x=300), *line(90, "$54.01", x=400)]
+         *line(90, "Desk", "Lamp", x=10), *line(90, "3", x=300), *line(90, "$54.01", x=400),
+         *line(130, "Paper", x=10), *line(130, "7", x=300), *line(130, "$5.10", x=400)]
 CHART = [*line(10, "Sales", "by", "country"), *line(60, "120", x=40), *line(60, "75", x=140, ),
          *line(35, "310", x=240), *line(200, "France", x=30), *line(200, "Spain", x=130), *line(200, "Italy", x=230),
          *line(80, "0", x=0), *line(130, "100", x=-24), *line(180, "200", x=-24)]
@@ -54,6 +55,25 @@ def test_picker_compares_and_finds_extremes_by_nearest_numbers():
     assert pick(CHART, "Which is smaller, Italy or Spain?") == "Spain"
     assert pick(CHART, "Which country has the highest sales?") == "Italy"
     assert pick(CHART, "What is the value of Spain?") == "75"
+
+
+def test_picker_counts_computes_and_finds_titles():
+    assert pick(CHART, "How many bars are there in the chart?") == "3"             # the data values
+    assert pick(CHART, "For how many countries is the value above 100?") == "2"
+    assert pick(CHART, "What is the sum of the sales for France and Spain?") == "195"
+    assert pick(CHART, "What is the difference between Italy and Spain?") == "235"
+    assert pick(CHART, "What is the average sales across all countries?") == "168.33"
+    big = [Word("QUARTERLY", 10, -80, 200, 40), Word("REPORT", 230, -80, 150, 40), *FORM]
+    assert pick(big, "What is the title of the document?") == "QUARTERLY REPORT"
+
+
+def test_axis_ticks_are_not_data_but_a_table_column_is():
+    from models.answer_picker import Page
+
+    chart = {w.text for w, _ in Page(CHART, [], []).data}
+    assert chart == {"120", "75", "310"}                          # 0, 100, 200 step evenly: a y axis
+    table = {w.text for w, _ in Page(TABLE, [], []).data}
+    assert table == {"12", "3", "7", "$240.47", "$54.01", "$5.10"}  # columns that do not step evenly
 
 
 def test_numbers_as_printed():

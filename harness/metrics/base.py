@@ -86,7 +86,7 @@ class PerSampleMetric(Metric):
         super().__init__(name, options, seed)
         self.values: list[float] = []
         by = getattr(options, "by", "")
-        self.groups = Groups(by, name) if by else None
+        self.breakdown = Groups(by, name) if by else None
 
     @abstractmethod
     def score(self, sample: dict) -> float:
@@ -95,8 +95,8 @@ class PerSampleMetric(Metric):
     def update(self, sample: dict) -> float:
         v = float(self.score(sample))
         self.values.append(v)
-        if self.groups is not None:
-            self.groups.add(sample, v)
+        if self.breakdown is not None:
+            self.breakdown.add(sample, v)
         return v
 
     def compute(self) -> MetricValue:
@@ -104,15 +104,15 @@ class PerSampleMetric(Metric):
             raise ConfigError(f"metric {self.name!r}: no sample was scored, so there is nothing to aggregate.")
         est = estimate(self.values, seed=self.seed)
         out = MetricValue(self.name, est.value, est.stderr, est.ci, est.n, self.higher_is_better, unit=self.unit)
-        if self.groups is not None:
-            out.extra["groups"] = self.groups.to_json(self.seed)
+        if self.breakdown is not None:
+            out.extra["groups"] = self.breakdown.to_json(self.seed)
         return out
 
     def metadata(self) -> MetricMetadata:
         meta = super().metadata()
-        if self.groups is None:
+        if self.breakdown is None:
             return meta
-        return replace(meta, views=(*meta.views, self.groups.view(meta.display_name, self.unit)))
+        return replace(meta, views=(*meta.views, self.breakdown.view(meta.display_name, self.unit)))
 
 
 def references(sample: dict) -> list:

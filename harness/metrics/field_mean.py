@@ -46,9 +46,9 @@ class FieldMean(PerSampleMetric):
         whose column for the overall mean already holds its value."""
         o = self.options
         text = o.definition or f"mean of the per-sample field {o.field!r}" + (f" where {o.where!r} is true" if o.where else "")
-        if self.groups is None:
+        if self.breakdown is None:
             return MetricMetadata(self.name, text)
-        return MetricMetadata(self.name, text, (self.groups.view(o.field, o.unit or "rate"),), in_tables=False)
+        return MetricMetadata(self.name, text, (self.breakdown.view(o.field, o.unit or "rate"),), in_tables=False)
 
     def _field(self, sample: dict, name: str) -> Any:
         return sample_field(sample, name, self.name)
