@@ -16,7 +16,7 @@ class ImageQuestions(TaskHooks):
     """AnswerImageQuestion(image, question) per row; the answer is scored against all gold answers."""
 
     kinds = frozenset({"answer_image_question"})
-    kinds_help = "an image-question model: pix2struct:path=..., ocr-baseline, or openai:... with a vision model"
+    kinds_help = "an image-question model: pix2struct:path=..., ocr-baseline, or openai:...,images=true (a vision model)"
 
     def __init__(self, config):
         super().__init__(config)
