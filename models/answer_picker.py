@@ -88,6 +88,11 @@ def _stem(word: str) -> str:
     return word
 
 
+def shares(word: Word, q: list[str]) -> bool:
+    """Whether a word box shares a content word with the question's `q`."""
+    return any(t in q for t in tokens(word.text))
+
+
 def as_number(text: str) -> float | None:
     """The value of a printed number ("$1,234.50", "42%", "(3.5)"), or None."""
     if not NUMBER.match(text):
@@ -181,18 +186,19 @@ class Page:
     def __init__(self, words: list[Word], q: list[str], names: list[str]):
         self.words, self.q, self.names = words, q, names
         self.rows = rows(words)
+        self.segments = [segments(row) for row in self.rows]  # per row, cut once
         self.numbers = [(w, v) for w in words if (v := as_number(w.text)) is not None]
         self.ticks = _ticks(self.numbers)
-        in_text = {w for row in self.rows for seg in segments(row) if len(seg) > 1 for w in seg}
+        in_text = {w for segs in self.segments for seg in segs if len(seg) > 1 for w in seg}
         # data values: numbers standing alone (a bar's label), not ticks, not inside text (a title's year)
         self.data = [(w, v) for w, v in self.numbers if w not in self.ticks and w not in in_text]
         self.values = self.data or [(w, v) for w, v in self.numbers if w not in self.ticks]
-        self.labels = [w for row in self.rows for seg in segments(row) if len(seg) <= 3 for w in seg
+        self.labels = [w for segs in self.segments for seg in segs if len(seg) <= 3 for w in seg
                        if (w in self.ticks or as_number(w.text) is None) and any(c.isalnum() for c in w.text)
-                       and not any(t in q for t in tokens(w.text))]
+                       and not shares(w, q)]
 
     def anchors(self, q: list[str]) -> list[Word]:
-        return [w for w in self.words if any(t in q for t in tokens(w.text))]
+        return [w for w in self.words if shares(w, q)]
 
     def aligned_value(self, anchor: Word) -> tuple[Word, float] | None:
         """The data value on the anchor's row or column (a bar's label and its value)."""
@@ -222,12 +228,12 @@ class Page:
 
     def heading(self) -> str:
         """The segment printed largest (a title)."""
-        segs = [seg for row in self.rows for seg in segments(row)]
+        segs = [seg for row_segs in self.segments for seg in row_segs]
         return clean(" ".join(w.text for w in max(segs, key=lambda seg: statistics.fmean(w.height for w in seg))))
 
     def cell(self) -> str:
         """Two anchors in different rows, the upper one a column header: the item row's word under it."""
-        hits = [(i, w) for i, row in enumerate(self.rows) for w in row if any(t in self.q for t in tokens(w.text))]
+        hits = [(i, w) for i, row in enumerate(self.rows) for w in row if shares(w, self.q)]
         for i, header in hits:
             for j, item in hits:
                 if j > i and item.left < header.left - header.width:
@@ -242,10 +248,10 @@ class Page:
         word not shared (so a label "Routers" beats a title "Units sold by product, 2017", and a key
         "Invoice No.:" beats a heading "INVOICE")."""
         best, found = 0.0, None
-        for i, row in enumerate(self.rows):
-            for seg in segments(row):
-                hits = [j for j, w in enumerate(seg) if any(t in self.q for t in tokens(w.text))]
-                score = sum(2 if any(t in self.names for t in tokens(seg[j].text)) else 1 for j in hits)
+        for i, row_segs in enumerate(self.segments):
+            for seg in row_segs:
+                hits = [j for j, w in enumerate(seg) if shares(w, self.q)]
+                score = sum(2 if shares(seg[j], self.names) else 1 for j in hits)
                 score -= 0.5 * (len(seg) - len(hits))
                 if hits and score > best:
                     best, found = score, (i, seg, hits[-1])
@@ -256,7 +262,7 @@ class Page:
         if anchor is None:
             return ""
         i, seg, last = anchor
-        segs = segments(self.rows[i])
+        segs = self.segments[i]
         k = next(n for n, s in enumerate(segs) if s[0] is seg[0])
         rest = seg[last + 1:] or (segs[k + 1] if k + 1 < len(segs) else [])
         if not rest and i + 1 < len(self.rows):

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import AdapterError, ConfigError
-from harness.hashing import sha256_file
+from harness.hashing import sha256_file_cached
 from harness.model import ModelAdapter, option
 from harness.requests import AnswerImageQuestion
 
@@ -69,7 +69,7 @@ class OCRBaselineAdapter(ModelAdapter):
             if not data.is_file():
                 raise ConfigError(f"ocr-baseline: Tesseract has no language data {lang!r} (looked for {data}); "
                                   f"install it (Debian: apt install tesseract-ocr-{lang}).")
-            langs[lang] = sha256_file(data)
+            langs[lang] = sha256_file_cached(data)
         return {"tesseract": version, "traineddata": langs, "picker": _picker_hash()}
 
     def load(self) -> None:

@@ -49,6 +49,7 @@ class Metric(ABC):
     display_name: ClassVar[str] = ""        # default: the metric's name
     views: ClassVar[tuple[View, ...]] = ()  # what reports and the leaderboard draw from its result
     comparable_on: ClassVar[str] = ""       # an extra key two values must share to compare
+    unnamed_options: ClassVar[tuple[str, ...]] = ()  # options that change no value, left out of its name
 
     @dataclass(frozen=True)
     class Options:
@@ -80,7 +81,10 @@ class Metric(ABC):
 
 class PerSampleMetric(Metric):
     """Mean of a per-sample score, with stderr and a bootstrap CI; a metric whose Options has
-    `by` (a field the task's process() sets) also reports each group's (groups.py)."""
+    `by` (a field the task's process() sets) also reports each group's (groups.py). `by` changes
+    no value, so it stays out of the metric's name: claims and tables say `anls`, not `anls:by=...`."""
+
+    unnamed_options: ClassVar[tuple[str, ...]] = ("by",)
 
     def __init__(self, name: str, options: Any, seed: int = 0):
         super().__init__(name, options, seed)
@@ -128,7 +132,5 @@ def make_metric(spec_text: str, seed: int = 0) -> Metric:
     cls = registry.metrics.get(spec.name)
     if not (isinstance(cls, type) and issubclass(cls, Metric)):
         raise ConfigError(f"metric {spec.name!r} ({registry.metrics.source(spec.name)}) is not a Metric subclass.")
-    # `by=` adds a breakdown without changing the value, so it stays out of the metric's name
-    # ("anls", not "anls:by=question_type"): claims and tables name the value, whatever is broken down
-    label = Spec(spec.name, tuple((k, v) for k, v in spec.options if k != "by")).text
+    label = Spec(spec.name, tuple((k, v) for k, v in spec.options if k not in cls.unnamed_options)).text
     return cls(label, build(cls.Options, spec.options, f"metric {spec.name!r}"), seed)

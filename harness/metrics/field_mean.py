@@ -15,8 +15,8 @@ class FieldMean(PerSampleMetric):
 
     `where=FLAG` keeps only the samples whose field FLAG is true (reported as NAME[FLAG]);
     `by=FIELD` adds each group's mean, stderr and CI under extra.groups (reported as
-    NAME_by_FIELD; a list-valued FIELD counts the sample in each of its groups), so one task can break a rate down by source or by flag. `unit=rate|number`
-    says how it is shown; by default a mean of 0/1 values is a rate and any other a number.
+    NAME_by_FIELD; a list-valued FIELD counts the sample in each of its groups), so one task can
+    break a rate down by source or by flag. `unit=rate|number` says how it is shown; by default a mean of 0/1 values is a rate and any other a number.
     `definition=TEXT` says in words what the field measures (shown in reports). A sample whose
     field is None was not measured by this run (e.g. a backend without the request kind that
     gives it): it is counted under extra.not_measured, and if none was measured the value is None.
