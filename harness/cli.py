@@ -76,7 +76,7 @@ def _print_result(r: results.RunResult) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     reg = {"tasks": registry.tasks, "models": registry.models, "metrics": registry.metrics,
-           "search": registry.search, "executors": registry.executors}[args.what]
+           "search": registry.search, "executors": registry.executors, "readers": registry.readers}[args.what]
     names = reg.names()
     for name in names:
         print(_task_line(name) if args.what == "tasks" else f"{name:<28} {reg.source(name)}")
@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="{list,run,show,publish,report,leaderboard,compare}")
 
     ls = sub.add_parser("list", help="list registered tasks, models, metrics or search engines")
-    ls.add_argument("what", choices=["tasks", "models", "metrics", "search", "executors"])
+    ls.add_argument("what", choices=["tasks", "models", "metrics", "search", "executors", "readers"])
     ls.set_defaults(func=cmd_list)
 
     run = sub.add_parser("run", help="evaluate a model on tasks", epilog=EPILOG,

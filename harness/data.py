@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import registry
 from .errors import ConfigError, DataError
 from .hashing import sha256_file
 from .paths import cache_dir
@@ -189,9 +190,25 @@ def _with_media(rows: list[dict], fingerprint: str, cfg: DatasetConfig, media_di
     return rows, hashlib.sha256(f"{fingerprint}|{images}".encode()).hexdigest()
 
 
+_BUILTIN_FORMATS = ("jsonl", "json", "csv")
+
+
+def _read_registered(fmt: str, path: Path, cfg: DatasetConfig) -> list[dict]:
+    """Rows from a reader registered under `claimbench.readers` (a family's own file formats, e.g.
+    face verification's pairs lists and InsightFace .bin files): `read(path, cfg) -> rows`, whose
+    media fields may be paths relative to the file's folder or bytes, as in any other format."""
+    reader = registry.readers.get(fmt)
+    read = getattr(reader, "read", reader)
+    if not callable(read):
+        raise ConfigError(f"dataset reader {fmt!r} ({registry.readers.source(fmt)}) is not callable and has no read().")
+    return read(path, cfg)
+
+
 def _read_file(path: Path, cfg: DatasetConfig) -> list[dict]:
     name = path.name[:-3] if path.name.endswith(".gz") else path.name
     fmt = cfg.format or Path(name).suffix.lstrip(".")
+    if fmt not in _BUILTIN_FORMATS and fmt in registry.readers:
+        return _read_registered(fmt, path, cfg)
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rt", encoding="utf-8") as f:
@@ -215,7 +232,8 @@ def _read_file(path: Path, cfg: DatasetConfig) -> list[dict]:
                 return list(csv.DictReader(f))
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError) as e:
         raise DataError(f"{path}: cannot be read as {fmt}: {e}") from None
-    raise ConfigError(f"{path}: unknown dataset format {fmt!r}; set dataset.format to jsonl, json or csv.")
+    raise ConfigError(f"{path}: unknown dataset format {fmt!r}; set dataset.format to jsonl, json, csv or a "
+                      f"registered reader ({', '.join(registry.readers.names()) or 'none installed'}).")
 
 
 def _load_hf(cfg: DatasetConfig) -> tuple[list[dict], str, str]:

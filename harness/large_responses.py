@@ -1,8 +1,9 @@
 """Large responses (embeddings, logits) stored by reference beside the sample log.
 
 samples.jsonl stays readable and small: a response holding a numeric array of at least
-`MIN_SIZE` numbers is written once into `arrays.npz` (one entry per row, request and place
-in the response, e.g. `r12.0.embedding`) and the log holds `{"$array": NAME, "shape": [...], "dtype": ...}` instead.
+`MIN_SIZE` numbers is written once into `arrays.npz` (an entry named by the first row, request
+and place that held it, e.g. `r12.0.embedding`; a row repeating the same array refers to that
+entry) and the log holds `{"$array": NAME, "shape": [...], "dtype": ...}` instead.
 The response cache keeps the full response, so resume is unaffected; `restore` puts the
 arrays back for readers that need them.
 """
@@ -27,6 +28,8 @@ class ArrayStore:
 
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
+        self._names: dict[str, str] = {}  # content hash -> the entry that holds it
+
 
     def take(self, response: Any, key: str) -> Any:
         """`response` with every large numeric array replaced by a reference into this store."""
@@ -38,10 +41,18 @@ class ArrayStore:
         if isinstance(value, list) and value:
             array = _numeric(value)
             if array is not None and array.size >= MIN_SIZE:
-                self.arrays[name] = array
-                return {"$array": name, "shape": list(array.shape), "dtype": str(array.dtype)}
+                return {"$array": self._stored(array, name), "shape": list(array.shape), "dtype": str(array.dtype)}
             return [self._walk(v, f"{name}.{i}") for i, v in enumerate(value)]
         return value
+
+    def _stored(self, array: np.ndarray, name: str) -> str:
+        """The entry holding `array`: stored once however many rows repeat it (an image embedded
+        once but used by many pairs)."""
+        digest = hashlib.sha256(f"{array.dtype}{array.shape}".encode() + array.tobytes()).hexdigest()
+        if digest not in self._names:
+            self._names[digest] = name
+            self.arrays[name] = array
+        return self._names[digest]
 
     def write(self, folder: Path) -> dict | None:
         """Write arrays.npz (if any array was taken); its file name, sha256 and entry count."""

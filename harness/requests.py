@@ -225,9 +225,11 @@ class SampleImages(Request):
 
 @dataclass(frozen=True)
 class EmbedImage(Request):
-    """A feature vector for `image` (face verification, FID features)."""
+    """A feature vector for `image`, or for its mirror image when `flip` (face verification
+    embeds both and sums them); the adapter flips the decoded image before its own preprocessing."""
 
     image: ImageRef
+    flip: bool = False
 
     kind: ClassVar[str] = "embed_image"
     response_doc: ClassVar[str] = "a non-empty list of finite floats"

@@ -51,6 +51,9 @@ class TaskConfig:
     limit: int | None = None                    # first N rows (after sampling)
     sample: int | None = None                   # seeded subsample of N rows
     primary_metric: str | None = None
+    # option -> the overrides it stands for, "{value}" replaced by what the user gave: a face
+    # task's `bin=FILE` is dataset.path=FILE plus dataset.format=insightface_bin
+    shortcuts: dict[str, dict[str, str]] = field(default_factory=dict, metadata={"since": "0.4"})
 
     def __post_init__(self) -> None:
         if self.methods and self.method not in self.methods:
@@ -197,7 +200,8 @@ def _check_overrides(raw: dict, overrides: tuple[tuple[str, str], ...], where: s
     params = set(raw.get("params") or {}) if isinstance(raw.get("params"), dict) else set()
     if isinstance(raw.get("hooks"), str):
         params |= _load_hooks(raw["hooks"], where).optional_params
-    known = ({f.name for f in dataclasses.fields(TaskConfig)} | {"path"} | params
+    shortcuts = raw.get("shortcuts") if isinstance(raw.get("shortcuts"), dict) else {}
+    known = ({f.name for f in dataclasses.fields(TaskConfig)} | {"path"} | params | set(shortcuts)
              | {f"dataset.{f.name}" for f in dataclasses.fields(DatasetConfig)} | {f"params.{k}" for k in params})
     for key, _ in overrides:
         head = ".".join(key.split(".")[:2]) if key.startswith("params.") else key
@@ -205,6 +209,18 @@ def _check_overrides(raw: dict, overrides: tuple[tuple[str, str], ...], where: s
             plain = sorted(k for k in known if "." not in k)
             raise ConfigError(f"task {where}: unknown option {key!r}.{did_you_mean(key, known)} "
                               f"It takes {', '.join(plain)}, and dataset.<field>.")
+
+
+def _expand_shortcuts(raw: dict, overrides: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """Overrides with each of the YAML's `shortcuts` replaced by the overrides it stands for."""
+    shortcuts = raw.get("shortcuts") or {}
+    out = []
+    for key, value in overrides:
+        if key in shortcuts:
+            out += [(k, str(v).replace("{value}", value)) for k, v in shortcuts[key].items()]
+        else:
+            out.append((key, value))
+    return out
 
 
 def _set_dotted(raw: dict, key: str, value: str) -> None:
@@ -265,7 +281,7 @@ def load_task_file(path: Path, overrides: tuple[tuple[str, str], ...] = (), labe
     """Parse and validate a task YAML file (with what it includes); every error names the file."""
     raw = _with_includes(path)
     _check_overrides(raw, overrides, f"{raw.get('task', path.stem)!r} ({path})")
-    for key, value in overrides:
+    for key, value in _expand_shortcuts(raw, overrides):
         _set_dotted(raw, key, value)
     return Task(build(TaskConfig, raw, f"task file {str(path)!r}"), path, label)
 

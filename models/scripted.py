@@ -150,7 +150,8 @@ class ScriptedAdapter(ModelAdapter):
         return r.image.sha256[:8]
 
     def _embed_image(self, r) -> list[float]:
-        v = np.random.default_rng(_h(r.image.sha256)).standard_normal(self.options.embed_dim)
+        seed = _h(r.image.sha256, "flip") if r.flip else _h(r.image.sha256)  # a mirror image is another input
+        v = np.random.default_rng(seed).standard_normal(self.options.embed_dim)
         return [float(x) for x in v / np.linalg.norm(v)]
 
     def _classify_image(self, r) -> dict:
