@@ -38,6 +38,15 @@ def test_plugin_task_and_model_run_through_the_cli(plugin_site, tmp_path):
     assert "plugin_words (v1) on last-word:shout=true" in res.stdout
 
 
+def test_plugin_reader_reads_its_own_format_for_its_task(plugin_site, tmp_path):
+    assert "arrow_lines" in run_cli("list", "readers", env=plugin_site).stdout
+    res = run_cli("run", "--model", "last-word", "--tasks", "plugin_arrows", "--output", str(tmp_path),
+                  "--cache", ":memory:", env=plugin_site)
+    assert res.returncode == 0, res.stderr
+    result = json.loads((tmp_path / "plugin_arrows" / "results.json").read_text())
+    assert result["metrics"]["exact_match"]["value"] == 1.0 and result["metrics"]["exact_match"]["n"] == 2
+
+
 def test_plugin_model_refused_for_a_task_it_cannot_serve(plugin_site, tmp_path):
     res = run_cli("run", "--model", "last-word", "--tasks", "demo_choice", "--cache", str(tmp_path / "c.sqlite"),
                   "--output", str(tmp_path), env=plugin_site)

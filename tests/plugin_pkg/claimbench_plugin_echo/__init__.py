@@ -1,5 +1,5 @@
 """A plug-in as a third party would write it: a task, a model adapter, a metric that describes
-its own views, and an executor; no harness edits."""
+its own views, an executor and a dataset reader; no harness edits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,6 +13,13 @@ from harness.requests import Generate
 from harness.task import TaskFile, TaskHooks
 
 words_task = TaskFile(Path(__file__).with_name("words.yaml"))
+arrows_task = TaskFile(Path(__file__).with_name("arrows.yaml"))
+
+
+def read_arrow_lines(path, cfg):
+    """A file format of the plug-in's own: 'text -> last' lines."""
+    return [dict(zip(("text", "last"), (part.strip() for part in line.split("->"))))
+            for line in path.read_text().splitlines() if line.strip()]
 
 
 class LastWordHooks(TaskHooks):
