@@ -169,3 +169,36 @@ def test_consecutive_pairs_with_disagreeing_labels_are_refused(tmp_path):
     (tmp_path / "pairs_CALFW.txt").write_text("a.jpg 1\nb.jpg 0\n")
     with pytest.raises(DataError, match="same label"):
         evaluate("scripted", [f"calfw:path={tmp_path / 'pairs_CALFW.txt'}"], cache=":memory:", output=str(tmp_path / "o"))
+
+
+def pooling_embedder(path: Path) -> Path:
+    """A real ONNX model the test builds: 14x14 average pooling of the 112x112 input, flattened
+    (192 numbers), which tells the project-made identities apart as an embedder should."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("AveragePool", ["x"], ["p"], kernel_shape=[14, 14], strides=[14, 14]),
+         helper.make_node("Flatten", ["p"], ["y"], axis=1)],
+        "pool", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 112, 112])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 192])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def test_a_real_embedder_separates_the_identities_in_both_formats(sets, tmp_path):
+    pytest.importorskip("onnxruntime")
+    root, chosen = sets
+    model = f"onnx:path={pooling_embedder(tmp_path / 'pool.onnx')}"
+    folder, binned = evaluate(model, ["cplfw", f"cplfw:bin={root / 'cplfw.bin'}"], cache=":memory:", output=str(tmp_path / "o"))
+    for r in (folder, binned):
+        assert r.metrics["verification_accuracy"]["value"] >= 0.95
+        assert r.metrics["roc_auc"]["value"] > 0.99
+        assert r.metrics["eer"]["value"] < 0.05
+    assert folder.metrics["verification_accuracy"] == binned.metrics["verification_accuracy"]
+    with np.load(next((tmp_path / "o").glob("cplfw_bin*")) / "arrays.npz") as z:
+        unique = {x for first, second, _ in chosen for x in (first, second)}
+        assert len(z.files) == 2 * len(unique)  # 192-d embeddings by reference, once per image and flip
