@@ -46,17 +46,30 @@ def as_nhwc(arr: np.ndarray, where: str) -> np.ndarray:
     return arr[..., :3]
 
 
-def read_idx(path: Path) -> np.ndarray:
-    """An IDX image file (MNIST, Fashion-MNIST), gzipped or not."""
+def _idx(path: Path, dims: int, what: str, hint: str) -> tuple[bytes, list[int]]:
+    """An IDX file's bytes (gzipped or not) and its dimensions, checked: uint8 data, `dims` axes."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
         data = f.read()
-    if len(data) < 16 or data[:4] != b"\x00\x00\x08\x03":
-        raise DataError(f"{str(path)!r} is not an IDX image file (magic 0x00000803); MNIST images are *-images-idx3-ubyte(.gz).")
-    n, h, w = (int.from_bytes(data[i:i + 4], "big") for i in (4, 8, 12))
-    if len(data) != 16 + n * h * w:
-        raise DataError(f"{str(path)!r} is truncated: header says {n} images of {h}x{w}.")
-    return np.frombuffer(data, np.uint8, offset=16).reshape(n, h, w)
+    head = 4 + 4 * dims
+    if len(data) < head or data[:4] != bytes([0, 0, 8, dims]):
+        raise DataError(f"{str(path)!r} is not an IDX {what} file (magic 0x0000080{dims}); {hint}.")
+    shape = [int.from_bytes(data[i:i + 4], "big") for i in range(4, head, 4)]
+    if len(data) != head + int(np.prod(shape)):
+        raise DataError(f"{str(path)!r} is truncated: header says {' x '.join(map(str, shape))}.")
+    return data, shape
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """An IDX image file (MNIST, Fashion-MNIST), gzipped or not."""
+    data, shape = _idx(path, 3, "image", "MNIST images are *-images-idx3-ubyte(.gz)")
+    return np.frombuffer(data, np.uint8, offset=16).reshape(shape)
+
+
+def read_idx_labels(path: Path) -> np.ndarray:
+    """An IDX label file (MNIST's *-labels-idx1-ubyte), gzipped or not."""
+    data, _ = _idx(path, 1, "label", "MNIST labels are *-labels-idx1-ubyte(.gz)")
+    return np.frombuffer(data, np.uint8, offset=8)
 
 
 def _read_folder(path: Path) -> tuple[np.ndarray, str]:

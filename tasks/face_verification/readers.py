@@ -8,7 +8,7 @@ Each returns rows `{"pair": n, "image1", "image2", "same": bool}` in the list's 
 
 - `insightface_bin`: InsightFace's `lfw.bin`, `cfp_fp.bin`, `agedb_30.bin`, ...: a pickle of
   (list of encoded images, list of same-flags), images 2k and 2k+1 forming pair k. Read with
-  a restricted unpickler (binfile.py): a crafted file cannot run code.
+  the harness's restricted unpickler (harness/safe_pickle.py): a crafted file cannot run code.
 - `lfw_pairs`: LFW's pairs.txt: a header "folds n", then per fold n matched lines
   "name i j" and n mismatched lines "name1 i name2 j"; images name/name_000i.jpg.
 - `cfp_pairs`: CFP's Protocol folder: Pair_list_F.txt / Pair_list_P.txt ("index path") and

@@ -175,7 +175,7 @@ def test_torch_module_forms_agree(folder, images):
     weights = folder / "tiny_state.pt"
     torch.save(net.state_dict(), weights)
     scripted = load_model(f"torch-module:path={script},size={SIZE}").loaded()
-    factory = load_model(f"torch-module:factory=test_models_embedders:tiny_net,weights={weights},size={SIZE}").loaded()
+    factory = load_model(f"torch-module:factory=test_models_image:tiny_net,weights={weights},size={SIZE}").loaded()
     x = scripted.pre.batch([(r, False) for r in images])
     with torch.inference_mode():
         ref = net(torch.from_numpy(x)).numpy()
@@ -188,10 +188,10 @@ def test_torch_module_forms_agree(folder, images):
     torch.save(tiny_net(seed=1).state_dict(), folder / "tiny_state1.pt")
     fps = {load_model(s).fingerprint() for s in (
         f"torch-module:path={script},size={SIZE}",
-        f"torch-module:factory=test_models_embedders:tiny_net,weights={weights},size={SIZE}",
-        f"torch-module:factory=test_models_embedders:tiny_net,weights={folder / 'tiny_state1.pt'},size={SIZE}",
-        f"torch-module:factory=test_models_embedders:tiny_net,size={SIZE}",
-        f"torch-module:factory=test_models_embedders:tiny_net,weights={weights},size={SIZE},mean=0")}
+        f"torch-module:factory=test_models_image:tiny_net,weights={weights},size={SIZE}",
+        f"torch-module:factory=test_models_image:tiny_net,weights={folder / 'tiny_state1.pt'},size={SIZE}",
+        f"torch-module:factory=test_models_image:tiny_net,size={SIZE}",
+        f"torch-module:factory=test_models_image:tiny_net,weights={weights},size={SIZE},mean=0")}
     assert len(fps) == 5
     assert load_model(f"torch-module:path={script},size={SIZE},threads=1").fingerprint() == \
         load_model(f"torch-module:path={script},size={SIZE}").fingerprint()

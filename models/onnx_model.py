@@ -1,12 +1,13 @@
-"""`onnx`: an image embedder exported to ONNX (ArcFace and kin), run by ONNX Runtime on CPU.
+"""`onnx`: an image embedder or classifier exported to ONNX, run by ONNX Runtime on CPU.
 
-InsightFace publishes its recognition models as ONNX files; ONNX Runtime is the reference
-way to run them. The model is identified by its file's sha256 (and any external-data files
+InsightFace publishes its recognition models as ONNX files, and classifiers export to ONNX from
+any framework; ONNX Runtime is the reference way to run them. The model is identified by its file's sha256 (and any external-data files
 it references), never its path, so moving it keeps the cache. Building reads the graph's
 metadata with the `onnx` package (one float32 image input, its shape, the output names) and
 refuses a size, layout or output that does not fit, naming the option; `load()` starts the
 session. A dynamic batch axis runs each batch in one call, a fixed batch of 1 image by image.
-The embedding is the chosen output's row, raw (not L2-normalised), as floats.
+The chosen output's row is the embedding (raw, not L2-normalised) or the logits a
+classification response is made from (image_outputs.py).
 """
 from __future__ import annotations
 
@@ -18,21 +19,23 @@ from typing import Any, ClassVar
 from harness.errors import ConfigError, did_you_mean
 from harness.hashing import sha256_file_cached
 from harness.model import ModelAdapter, option
-from harness.requests import EmbedImage
+from harness.requests import ClassifyImage, EmbedImage
 
+from . import image_outputs
 from .image_preprocessing import PreprocessOptions
 
 INSTALL = "pip install 'claimbench[face]'"
 
 
-class ONNXEmbedder(ModelAdapter):
-    kinds = frozenset({"embed_image"})
+class ONNXImageModel(ModelAdapter):
+    kinds = image_outputs.KINDS
 
     @dataclass(frozen=True, kw_only=True)
     class Options(PreprocessOptions):
         adapter: ClassVar[str] = "onnx"
         path: str = option(fingerprint=False, doc="the .onnx file (identified by its sha256, not its path)")
         output: str | None = option(None, doc="name of the model output to return (default: the first)")
+        probabilities: bool = option(False, doc="a classifier's output is already probabilities (default: logits, softmaxed)")
         threads: int | None = option(None, fingerprint=False, doc="ONNX Runtime intra-op threads (default: its own)")
 
         def __post_init__(self) -> None:
@@ -68,8 +71,8 @@ class ONNXEmbedder(ModelAdapter):
         except Exception as e:  # onnxruntime raises its own Fail / InvalidGraph types
             raise ConfigError(f"onnx: ONNX Runtime cannot load path={self.options.path!r}: {e}") from None
 
-    def serve(self, kind: str, requests: Sequence[EmbedImage]) -> list[list[float]]:
-        x = self.pre.batch([(r.image, r.flip) for r in requests], "onnx")
+    def serve(self, kind: str, requests: Sequence[EmbedImage | ClassifyImage]) -> list[Any]:
+        x = self.pre.batch([(r.image, getattr(r, "flip", False)) for r in requests], "onnx")
         name, out = self.graph["input"], self.graph["output"]
         if self.graph["batch"] is None:
             y = self.session.run([out], {name: x})[0]
@@ -77,8 +80,7 @@ class ONNXEmbedder(ModelAdapter):
             import numpy as np
 
             y = np.concatenate([self.session.run([out], {name: x[i:i + 1]})[0] for i in range(len(x))])
-        y = y.reshape(len(requests), -1)
-        return [row.astype(float).tolist() for row in y]
+        return image_outputs.responses(kind, requests, y, self.options.probabilities, "onnx")
 
 
 def _import(name: str) -> Any:
@@ -88,7 +90,7 @@ def _import(name: str) -> Any:
         raise ConfigError(f"the onnx adapter needs {name}: {INSTALL}.") from None
 
 
-def _read_graph(file: Path, o: ONNXEmbedder.Options) -> dict[str, Any]:
+def _read_graph(file: Path, o: ONNXImageModel.Options) -> dict[str, Any]:
     """The one image input, its fixed batch (None when dynamic), the output to return and any
     external-data files, read from the model's metadata and checked against the options."""
     onnx = _import("onnx")
@@ -105,7 +107,7 @@ def _read_graph(file: Path, o: ONNXEmbedder.Options) -> dict[str, Any]:
         raise ConfigError(f"{where} is not an ONNX model (no graph inputs or outputs); give a file saved by "
                           "torch.onnx.export or onnx.save.")
     if len(inputs) != 1:
-        raise ConfigError(f"{where} takes {len(inputs)} inputs ({', '.join(i.name for i in inputs)}); an image embedder takes one image tensor.")
+        raise ConfigError(f"{where} takes {len(inputs)} inputs ({', '.join(i.name for i in inputs)}); an image model takes one image tensor.")
     tensor = inputs[0].type.tensor_type
     if tensor.elem_type != onnx.TensorProto.FLOAT:
         raise ConfigError(f"{where}: input {inputs[0].name!r} is {onnx.TensorProto.DataType.Name(tensor.elem_type)}; "
@@ -124,15 +126,17 @@ def _read_graph(file: Path, o: ONNXEmbedder.Options) -> dict[str, Any]:
     return {"input": inputs[0].name, "output": o.output or outputs[0], "batch": dims[0], "external": external}
 
 
-def _check_shape(where: str, name: str, dims: list[int | None], o: ONNXEmbedder.Options) -> None:
+def _check_shape(where: str, name: str, dims: list[int | None], o: ONNXImageModel.Options) -> None:
     shape = "[" + ", ".join("?" if d is None else str(d) for d in dims) + "]"
     if len(dims) != 4:
-        raise ConfigError(f"{where}: input {name!r} has shape {shape}; an image embedder takes a 4-d batch of images.")
+        raise ConfigError(f"{where}: input {name!r} has shape {shape}; an image model takes a 4-d batch of images.")
     channel, spatial = (dims[1], dims[2:4]) if o.layout == "nchw" else (dims[3], dims[1:3])
-    if channel not in (None, 3):
+    want = 1 if o.channels == "gray" else 3
+    if channel not in (None, want):
         other = "nhwc" if o.layout == "nchw" else "nchw"
+        hint = "channels=gray" if channel == 1 else f"layout={other} if the model takes {other.upper()} tensors"
         raise ConfigError(f"{where}: input {name!r} has shape {shape}, which with layout={o.layout} has {channel} "
-                          f"channels, not 3; set layout={other} if the model takes {other.upper()} tensors.")
+                          f"channels, not {want}; set {hint}.")
     for axis, want, got in zip(("height", "width"), o.size, spatial):
         if got is not None and got != want:
             fixed = ";".join(str(d) if d is not None else str(w) for d, w in zip(spatial, o.size))

@@ -1,9 +1,10 @@
-"""`torch-module`: an image embedder that is a torch module, as TorchScript or as Python code.
+"""`torch-module`: an image embedder or classifier that is a torch module, as TorchScript or as Python code.
 
 Two forms: `path=model.pt`, a TorchScript file (`torch.jit.save`), or `factory=package.module:function`,
 a function that returns the `nn.Module`, with optional `weights=state_dict.pt` loaded into it
 (strictly, `weights_only=True`). The module runs in eval mode under `torch.inference_mode`, fp32
-on CPU; the output tensor's rows, flattened, are the raw embeddings. Images run one by one unless
+on CPU; the output tensor's rows, flattened, are the raw embeddings or a classifier's logits
+(image_outputs.py). Images run one by one unless
 `batch=true`: torch's CPU kernels round a batch differently from a single image (~1e-7), and a
 response must not depend on the batch size (ONNX Runtime matched exactly, so `onnx` batches).
 Preprocessing is shared with the onnx adapter (models/image_preprocessing.py). The identity holds
@@ -23,15 +24,16 @@ from harness.errors import AdapterError, ConfigError
 from harness.hashing import sha256_file_cached
 from harness.model import ModelAdapter, option
 from harness.registry import import_code
-from harness.requests import EmbedImage
+from harness.requests import ClassifyImage, EmbedImage
 
+from . import image_outputs
 from .image_preprocessing import PreprocessOptions
 
 _REF = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")  # import_code checks it again
 
 
-class TorchEmbedder(ModelAdapter):
-    kinds = frozenset({"embed_image"})
+class TorchImageModel(ModelAdapter):
+    kinds = image_outputs.KINDS
 
     @dataclass(frozen=True, kw_only=True)
     class Options(PreprocessOptions):
@@ -41,6 +43,7 @@ class TorchEmbedder(ModelAdapter):
         weights: str | None = option(None, fingerprint=False, doc="a state_dict file loaded into the factory's "
                                                                   "module (identified by its sha256)")
         threads: int | None = option(None, fingerprint=False, doc="torch CPU threads")
+        probabilities: bool = option(False, doc="a classifier's output is already probabilities (default: logits, softmaxed)")
         batch: bool = option(False, fingerprint=False, doc="one forward call per batch instead of per image: faster, "
                                                            "but torch's CPU kernels may round differently (~1e-7)")
 
@@ -97,17 +100,18 @@ class TorchEmbedder(ModelAdapter):
         self.module = module.float().to("cpu").eval()
         self.torch = torch
 
-    def serve(self, kind: str, requests: Sequence[EmbedImage]) -> list[list[float]]:
-        x = self.torch.from_numpy(self.pre.batch([(r.image, r.flip) for r in requests], "torch-module"))
+    def serve(self, kind: str, requests: Sequence[EmbedImage | ClassifyImage]) -> list[Any]:
+        x = self.torch.from_numpy(self.pre.batch([(r.image, getattr(r, "flip", False)) for r in requests], "torch-module"))
         chunks = [x] if self.options.batch else x.split(1)
         with self.torch.inference_mode():
             ys = [self._forward(c) for c in chunks]
-        return [row.tolist() for row in self.torch.cat(ys).double()]
+        return image_outputs.responses(kind, requests, self.torch.cat(ys).double().numpy(), self.options.probabilities,
+                                       "torch-module")
 
     def _forward(self, x: Any) -> Any:
         y = self.module(x)
         if not isinstance(y, self.torch.Tensor):
-            raise AdapterError(f"torch-module: the module returned {type(y).__name__}; an embedder returns one (N, D) tensor.")
+            raise AdapterError(f"torch-module: the module returned {type(y).__name__}; an image model returns one (N, D) tensor.")
         return y.detach().float().reshape(len(x), -1)
 
 

@@ -1,0 +1,113 @@
+"""`timm`: any timm image model, with the preprocessing its pretrained config carries.
+
+`timm:model=NAME[,checkpoint=FILE.pth|.safetensors][,num_classes=N][,pretrained=true]` builds
+`timm.create_model(NAME, ...)`: from a local checkpoint (identified by its sha256), or with
+`pretrained=true` from the hub (network needed; identified by the pretrained tag). Images go
+through timm's own eval transform (`resolve_data_config` + `create_transform`: resize,
+centre crop by crop_pct, interpolation, mean/std of the model's pretrained config), the
+reference preprocessing, which is recorded in the fingerprint. `classify_image` softmaxes the
+logits; `embed_image` returns the pooled pre-logits features (`forward_head(..., pre_logits=True)`).
+Images run one by one (a batch would round differently in torch's CPU kernels), fp32, eval mode.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError, did_you_mean
+from harness.hashing import sha256_file_cached
+from harness.model import ModelAdapter, option
+from harness.requests import ClassifyImage, EmbedImage
+
+from . import image_outputs
+from .image_preprocessing import open_rgb
+
+INSTALL = "pip install 'claimbench[image]'"
+
+
+class TimmModel(ModelAdapter):
+    kinds = image_outputs.KINDS
+
+    @dataclass(frozen=True)
+    class Options:
+        model: str = option(doc="timm model name, e.g. resnet18 or efficientnet_lite0 (timm.list_models())")
+        checkpoint: str | None = option(None, fingerprint=False, doc="local weights (.pth/.safetensors state dict), "
+                                                                     "identified by its sha256")
+        pretrained: bool = option(False, doc="download timm's pretrained weights from the hub (needs network)")
+        num_classes: int | None = option(None, doc="classes of the checkpoint's head (default: the model's)")
+        threads: int | None = option(None, fingerprint=False, doc="torch CPU threads")
+
+    def __init__(self, options: Options, spec, label=None):
+        super().__init__(options, spec, label)
+        timm = _timm()
+        o = options
+        if o.model not in timm.list_models():
+            raise ConfigError(f"timm: model={o.model!r} is not a timm model.{did_you_mean(o.model, timm.list_models())}")
+        if o.pretrained == (o.checkpoint is not None):
+            raise ConfigError("timm: give checkpoint=FILE (local weights) or pretrained=true (timm's hub weights), one of the two.")
+        self.file = None
+        if o.checkpoint is not None:
+            self.file = Path(o.checkpoint).expanduser()
+            if not self.file.is_file():
+                raise ConfigError(f"timm: checkpoint={o.checkpoint!r} is not a file.")
+        if o.num_classes is not None and o.num_classes < 1:
+            raise ConfigError(f"timm: num_classes must be >= 1, got {o.num_classes}.")
+        self.data_config = _data_config(timm, o.model)
+        self.module = None
+
+    def identity(self) -> dict[str, Any]:
+        import torch
+
+        timm = _timm()
+        weights = {"checkpoint_sha256": sha256_file_cached(self.file)} if self.file else \
+            {"pretrained_tag": timm.models.get_pretrained_cfg(self.options.model).tag}  # type: ignore[union-attr]
+        return {**weights, "data_config": self.data_config, "timm": timm.__version__, "torch": torch.__version__}
+
+    def load(self) -> None:
+        import torch
+
+        timm = _timm()
+        o = self.options
+        if o.threads:
+            torch.set_num_threads(o.threads)
+        kwargs = {"num_classes": o.num_classes} if o.num_classes is not None else {}
+        try:
+            model = timm.create_model(o.model, pretrained=o.pretrained, checkpoint_path=str(self.file) if self.file else None,
+                                      **kwargs)
+        except (RuntimeError, OSError, ValueError) as e:
+            where = f"checkpoint={o.checkpoint!r}" if self.file else "the hub (pretrained=true needs network)"
+            raise ConfigError(f"timm: cannot build {o.model!r} from {where}: {str(e).splitlines()[0]}") from None
+        self.module = model.float().eval()
+        self.transform = timm.data.create_transform(**self.data_config, is_training=False)
+        self.torch = torch
+
+    def serve(self, kind: str, requests: Sequence[EmbedImage | ClassifyImage]) -> list[Any]:
+        rows = []
+        with self.torch.inference_mode():
+            for r in requests:
+                x = self.transform(open_rgb(r.image, getattr(r, "flip", False), "timm")).unsqueeze(0)
+                if kind == "embed_image":
+                    y = self.module.forward_head(self.module.forward_features(x), pre_logits=True)
+                else:
+                    y = self.module(x)
+                rows.append(y.double().reshape(-1).numpy())
+        return image_outputs.responses(kind, requests, rows, False, "timm")
+
+
+def _timm() -> Any:
+    try:
+        import timm
+        import timm.data  # noqa: F401
+    except ImportError:
+        raise ConfigError(f"the timm adapter needs timm: {INSTALL}.") from None
+    return timm
+
+
+def _data_config(timm: Any, name: str) -> dict[str, Any]:
+    """The eval preprocessing of the model's pretrained config (input size, interpolation, mean,
+    std, crop_pct, crop_mode), as timm resolves it."""
+    cfg = timm.models.get_pretrained_cfg(name)
+    config = timm.data.resolve_data_config({}, pretrained_cfg=cfg.to_dict() if cfg else {})
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(config.items())}
