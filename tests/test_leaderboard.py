@@ -103,7 +103,7 @@ def test_leaderboard_site_pages_link_every_value_to_an_existing_report(committed
     assert len(links) == len(entries.load([COMMITTED_RESULTS]))
     assert all((committed_site / link).is_file() for link in links)
     claims_page = (committed_site / "claims.html").read_text()
-    assert claims_page.count('<tr class="claim">') == 30
+    assert claims_page.count('<tr class="claim">') == 43
     assert "no comparable run" in claims_page
     plots_page = (committed_site / "plots.html").read_text()
     for title in ("compositionality gap: against model size", "logit-lens curves: the target layer by layer",
