@@ -10,13 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_cli
 
 from harness import evaluate
 from harness.errors import DataError
 from tasks.face_verification import synthetic
 from tasks.face_verification.binfile import load_bin
-
-from conftest import run_cli
 
 pytest.importorskip("PIL.Image")
 pytest.importorskip("sklearn")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED_DATA, run_cli
 
 from harness import evaluate
 from harness.errors import ConfigError, DataError
@@ -21,8 +22,6 @@ from harness.model import load_model
 from harness.requests import ClassifyImage, ImageRef
 from models.image_outputs import top_k
 from tasks.image_classification import readers
-
-from conftest import SHARED_DATA, run_cli
 
 torch = pytest.importorskip("torch")
 Image = pytest.importorskip("PIL.Image")
