@@ -21,7 +21,8 @@ def context(task_dir: Path, result: results.RunResult | None = None) -> dict:
     primary = result.task["config"].get("primary_metric") or next(iter(result.metrics))
     return {"r": result, "primary": primary, "n_samples": len(rows),
             "sections": [s for name, m in result.metrics.items() for s in views.render(name, m, rows)],
-            "near_misses": [samples.view(s) for s in samples.near_misses(rows, primary)]}
+            "near_misses": [samples.view(s) for s in samples.near_misses(
+                rows, primary, {name: m["higher_is_better"] for name, m in result.metrics.items()})]}
 
 
 def render(task_dir: Path, *, result: results.RunResult | None = None, nav: list[tuple[str, str]] | None = None) -> str:

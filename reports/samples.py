@@ -22,20 +22,22 @@ def read(task_dir: Path) -> list[dict]:
     return []
 
 
-def near_misses(samples: list[dict], primary: str, limit: int = 15) -> list[dict]:
-    """Samples failing the primary metric (lowest score), those scoring best on the other
-    metrics first: the answers that were almost right say most about what went wrong."""
+def near_misses(samples: list[dict], primary: str, higher_is_better: dict[str, bool], limit: int = 15) -> list[dict]:
+    """Samples failing the primary metric (its worst score: the lowest, or the highest for an
+    error rate), those scoring best on the other metrics first: the answers that were almost
+    right say most about what went wrong. `higher_is_better` gives each metric's direction."""
     scored = [s for s in samples if isinstance(s.get("scores", {}).get(primary), (int, float))]
     if not scored:
         return []
-    worst = min(s["scores"][primary] for s in scored)
-    if worst == max(s["scores"][primary] for s in scored):
+    sign = {k: 1 if up else -1 for k, up in higher_is_better.items()}
+    worst = min(sign.get(primary, 1) * s["scores"][primary] for s in scored)
+    if worst == max(sign.get(primary, 1) * s["scores"][primary] for s in scored):
         return []  # everything scored the same: no failure stands out
 
     def others(s: dict) -> float:
-        return sum(v for k, v in s["scores"].items() if k != primary and isinstance(v, (int, float)))
+        return sum(sign.get(k, 1) * v for k, v in s["scores"].items() if k != primary and isinstance(v, (int, float)))
 
-    failing = [s for s in scored if s["scores"][primary] == worst]
+    failing = [s for s in scored if sign.get(primary, 1) * s["scores"][primary] == worst]
     return sorted(failing, key=others, reverse=True)[:limit]
 
 

@@ -222,3 +222,11 @@ def test_a_torch_classifier_runs_on_mnist_through_the_cli(tmp_path):
     m = result["metrics"]
     assert m["top_k_error:k=1"]["n"] == 300 and 0 <= m["top_k_error:k=5"]["value"] <= m["top_k_error:k=1"]["value"] <= 1
     assert set(m["class_errors"]["extra"]["classes"]) == {str(d) for d in range(10)}
+
+
+def test_report_near_misses_follow_the_primary_metrics_direction():
+    from reports.samples import near_misses
+
+    rows = [{"id": str(i), "scores": {"top_k_error:k=1": float(i % 2), "top_k_error:k=5": float(i == 3)}} for i in range(6)]
+    picked = near_misses(rows, "top_k_error:k=1", {"top_k_error:k=1": False, "top_k_error:k=5": False})
+    assert [r["id"] for r in picked] == ["1", "5", "3"]  # the errors (score 1), the top-5 hits first
