@@ -30,7 +30,6 @@ class ArrayStore:
         self.arrays: dict[str, np.ndarray] = {}
         self._names: dict[str, str] = {}  # content hash -> the entry that holds it
 
-
     def take(self, response: Any, key: str) -> Any:
         """`response` with every large numeric array replaced by a reference into this store."""
         return self._walk(response, key)
