@@ -35,7 +35,10 @@ def test_seeded_claims_load_and_carry_the_papers_numbers():
     assert "t1.bamboogle.search-post" not in by_id
     assert by_id["t2.docvqa.large"].value == 76.6 and by_id["t2.docvqa.large"].approximate
     assert by_id["t2.chartqa.large"].value == 58.6 and by_id["t2.chartqa.large"].metric == "relaxed_accuracy"
-    assert len(by_id) == 26
+    assert by_id["cplfw.digiface-only"].value == 82.23 and by_id["cplfw.digiface-only"].metric == "verification_accuracy"
+    assert by_id["t3.mnist.m116.lg-fg-a"].value == 2.55 and by_id["t3.mnist.m116.lg-fg-a"].metric == "top_k_error:k=1"
+    assert by_id["t3.imagenet.l3264.lg-fg-a"].value == 58.37
+    assert len(by_id) == 43
 
 
 def test_claims_schema_errors_name_the_file_and_the_field(tmp_path):
