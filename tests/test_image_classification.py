@@ -230,3 +230,25 @@ def test_report_near_misses_follow_the_primary_metrics_direction():
     rows = [{"id": str(i), "scores": {"top_k_error:k=1": float(i % 2), "top_k_error:k=5": float(i == 3)}} for i in range(6)]
     picked = near_misses(rows, "top_k_error:k=1", {"top_k_error:k=1": False, "top_k_error:k=5": False})
     assert [r["id"] for r in picked] == ["1", "5", "3"]  # the errors (score 1), the top-5 hits first
+
+
+def test_onnx_classifier_gives_the_softmax_top_k_of_its_logits(tmp_path, photos):
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = np.random.default_rng(2).standard_normal((28 * 28, 10)).astype(np.float32) / 28
+    graph = helper.make_graph(
+        [helper.make_node("Flatten", ["x"], ["f"], axis=1), helper.make_node("MatMul", ["f", "w"], ["logits"])],
+        "linear", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 28, 28])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])], [numpy_helper.from_array(weights, "w")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "linear.onnx"))
+    adapter = load_model(f"onnx:path={tmp_path / 'linear.onnx'},channels=gray,size=28,mean=33.3285,std=78.5655").loaded()
+    requests = [ClassifyImage(ref, 3) for ref in photos.values()]
+    for r, answer in zip(requests, adapter.serve("classify_image", requests)):
+        logits = adapter.pre.array(r.image).reshape(1, -1).astype(np.float64) @ weights.astype(np.float64)
+        probs = np.exp(logits[0] - logits.max()) / np.exp(logits[0] - logits.max()).sum()
+        assert answer["labels"] == np.argsort(-probs, kind="stable")[:3].tolist()
+        assert answer["probs"] == pytest.approx(probs[answer["labels"]], rel=1e-4)
