@@ -3,8 +3,10 @@
 `--executor ray[:address=auto,workers=N,cpus_per_worker=1,gpus_per_worker=0,retries=2,batch_timeout=600]`.
 The coordinator (this process) plans, dedups and reads the cache as with `serial`; the
 dispatcher cuts the same fixed batches whatever the worker count, so greedy results do not
-depend on it. Each worker is an actor holding one loaded replica of the model (the adapter is
-shipped unloaded, then loaded in the actor); workers never see tasks. Every batch is handed
+depend on it. Each worker is an actor holding one loaded replica of the model: the adapter is
+shipped unloaded (or, when it holds something that cannot be pickled, such as an HTTP client,
+rebuilt in the worker from its spec) and loaded there; a worker whose model's fingerprint
+differs from the coordinator's (other weights on that node) is refused. Workers never see tasks. Every batch is handed
 back, and written to the one cache, the moment it returns, so a killed coordinator resumes
 from the cache on any worker count.
 
@@ -27,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import BackendError, ConfigError
+from .errors import BackendError, ClaimBenchError, ConfigError
 from .executors import Done, Executor
 from .model import ModelAdapter
 from .requests import Request
@@ -84,8 +86,8 @@ class RayExecutor(Executor):
                     idle.append(self._replace(adapter, actor, workers))
                     queue.appendleft(self._retry(i, tries, f"its worker died ({type(e).__name__})"))
                     continue
-                except self.ray.exceptions.RayTaskError as e:  # the adapter raised: re-raise it here
-                    raise e.as_instanceof_cause() from None
+                except self.ray.exceptions.RayTaskError as e:  # the adapter raised: raise it here
+                    raise _cause(e) from None
                 idle.append(actor)
                 done(i, out)
             now = time.monotonic()
@@ -138,14 +140,23 @@ class RayExecutor(Executor):
         key = adapter.fingerprint()
         if key not in self.pool:
             self.pool[key] = [self._start(adapter) for _ in range(self.options.workers)]
-            self._await_ready(self.pool[key])
+            self._await_ready(self.pool[key], key)
         return self.pool[key]
 
     def _start(self, adapter: ModelAdapter) -> Any:
         o = self.options
-        return _replica_class(self.ray).options(num_cpus=o.cpus_per_worker, num_gpus=o.gpus_per_worker).remote(adapter)
+        return _replica_class(self.ray).options(num_cpus=o.cpus_per_worker, num_gpus=o.gpus_per_worker).remote(
+            self._portable(adapter))
 
-    def _await_ready(self, actors: list) -> None:
+    def _portable(self, adapter: ModelAdapter) -> ModelAdapter | str:
+        """The adapter itself when it pickles, else its spec for the worker to rebuild it from."""
+        try:
+            self.ray.cloudpickle.dumps(adapter)
+        except Exception:  # locks, clients, open files: whatever an adapter holds before loading
+            return adapter.spec.text
+        return adapter
+
+    def _await_ready(self, actors: list, fingerprint: str) -> None:
         refs = [a.ready.remote() for a in actors]
         ready, pending = self.ray.wait(refs, num_returns=len(refs), timeout=self.options.start_timeout)
         if pending:
@@ -155,11 +166,18 @@ class RayExecutor(Executor):
                               f"start_timeout={self.options.start_timeout:g} s (the cluster's free resources: "
                               f"{self.ray.available_resources()}); lower workers, or raise start_timeout for a slow model load.")
         for ref in ready:
-            self.ray.get(ref)  # a model that fails to load raises its own error here
+            try:
+                got = self.ray.get(ref)  # a model that fails to load raises its own error here
+            except self.ray.exceptions.RayTaskError as e:
+                raise _cause(e) from None
+            if got != fingerprint:
+                raise ConfigError("executor ray: a worker built the model with another fingerprint than the coordinator's "
+                                  "(different weights, files or library versions on its node); give every node the same "
+                                  "files and environment.")
 
     def _replace(self, adapter: ModelAdapter, dead: Any, workers: list) -> Any:
         fresh = self._start(adapter)
-        self._await_ready([fresh])
+        self._await_ready([fresh], adapter.fingerprint())
         workers[workers.index(dead)] = fresh
         return fresh
 
@@ -175,17 +193,27 @@ class RayExecutor(Executor):
         self.ray = None
 
 
+def _cause(error: Any) -> BaseException:
+    """The worker's own exception: a ClaimBench error as raised there (its message and exit code
+    unchanged, no remote traceback), anything else as Ray's wrapper of it."""
+    cause = getattr(error, "cause", None)
+    return cause if isinstance(cause, ClaimBenchError) else error.as_instanceof_cause()
+
+
 class _Replica:
     """One loaded model in a Ray worker process."""
 
-    def __init__(self, adapter: ModelAdapter):
-        self.adapter = adapter
+    def __init__(self, model: ModelAdapter | str):
+        if isinstance(model, str):
+            from .model import load_model
 
-    def ready(self) -> int:
-        import os
+            model = load_model(model)
+        self.adapter = model
 
+    def ready(self) -> str:
+        """The model's fingerprint, once it is loaded."""
         self.adapter.loaded()
-        return os.getpid()
+        return self.adapter.fingerprint()
 
     def serve(self, kind: str, batch: list[Request]) -> list[Any]:
         return self.adapter.loaded().serve(kind, batch)

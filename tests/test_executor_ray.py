@@ -134,3 +134,13 @@ def test_a_killed_coordinator_resumes_on_another_worker_count_without_recomputin
     for task, (metrics, sha) in zip(TASKS, outcome(serial)):
         result = json.loads((tmp_path / "out" / task / "results.json").read_text())
         assert {k: m["value"] for k, m in result["metrics"].items()} == metrics and result["samples"]["sha256"] == sha
+
+
+def test_a_worker_error_keeps_its_type_and_message_and_unpicklable_adapters_are_rebuilt(tmp_path):
+    from harness.errors import BackendError
+
+    # the openai adapter holds an HTTP client (not picklable): the worker rebuilds it from its spec
+    model = "openai:model=x,base_url=http://127.0.0.1:9/v1,max_retries=0,timeout=2"
+    with pytest.raises(BackendError, match="openai server at http://127.0.0.1:9/v1 failed") as e:
+        run(model, "ray:workers=1,cpus_per_worker=0.5", tmp_path, "r", tasks=["demo_arithmetic"], limit=4)
+    assert "Traceback" not in str(e.value)
