@@ -197,10 +197,9 @@ def _read_registered(fmt: str, path: Path, cfg: DatasetConfig) -> list[dict]:
     """Rows from a reader registered under `claimbench.readers` (a family's own file formats, e.g.
     face verification's pairs lists and InsightFace .bin files): `read(path, cfg) -> rows`, whose
     media fields may be paths relative to the file's folder or bytes, as in any other format."""
-    reader = registry.readers.get(fmt)
-    read = getattr(reader, "read", reader)
+    read = registry.readers.get(fmt)
     if not callable(read):
-        raise ConfigError(f"dataset reader {fmt!r} ({registry.readers.source(fmt)}) is not callable and has no read().")
+        raise ConfigError(f"dataset reader {fmt!r} ({registry.readers.source(fmt)}) is not a function read(path, cfg).")
     return read(path, cfg)
 
 

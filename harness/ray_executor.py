@@ -23,6 +23,8 @@ process where Ray is already initialised, that cluster is used), `auto` joins th
 """
 from __future__ import annotations
 
+import functools
+import math
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -117,7 +119,7 @@ class RayExecutor(Executor):
             if o.address:
                 kwargs["address"] = o.address
             else:  # a private cluster just big enough for the workers asked for
-                kwargs.update(num_cpus=max(1, int(o.workers * o.cpus_per_worker + 0.999)), num_gpus=int(o.gpus_per_worker * o.workers + 0.999))
+                kwargs.update(num_cpus=max(1, math.ceil(o.workers * o.cpus_per_worker)), num_gpus=math.ceil(o.workers * o.gpus_per_worker))
             try:
                 ray.init(**kwargs)
                 self.started = True
@@ -219,8 +221,7 @@ class _Replica:
         return self.adapter.loaded().serve(kind, batch)
 
 
+@functools.cache
 def _replica_class(ray: Any) -> Any:
-    cached = globals().get("_REMOTE_REPLICA")
-    if cached is None:
-        cached = globals()["_REMOTE_REPLICA"] = ray.remote(max_restarts=0)(_Replica)
-    return cached
+    """The Ray actor class of _Replica (made once per process)."""
+    return ray.remote(max_restarts=0)(_Replica)

@@ -36,9 +36,10 @@ from typing import Any, Literal, TypedDict
 from harness.errors import ConfigError
 from harness.hashing import sha256_file_cached
 from harness.model import ModelAdapter, option
-from harness.requests import AnswerImageQuestion, ImageRef
+from harness.requests import AnswerImageQuestion
 
 from .hf_loading import Source, resolve_source, weights_identity
+from .image_preprocessing import open_rgb
 
 _HUB_FONT = ("ybelkada/fonts", "Arial.TTF")  # what transformers downloads when given no font
 _HUB_HINT = "is the hub reachable? offline, download the checkpoint and pass path=FOLDER"
@@ -102,7 +103,7 @@ class Pix2StructAdapter(ModelAdapter):
 
     def inputs(self, requests: Sequence[AnswerImageQuestion]) -> Any:
         """What the encoder sees: each question rendered above its image, as patches padded to max_patches."""
-        return self.processor(images=[_open_rgb(r.image) for r in requests], text=[r.question for r in requests],
+        return self.processor(images=[open_rgb(r.image, who="pix2struct") for r in requests], text=[r.question for r in requests],
                               font_path=str(self.font), max_patches=self.options.max_patches, return_tensors="pt")
 
     def serve(self, kind: str, requests: Sequence[AnswerImageQuestion]) -> list[Any]:
@@ -192,13 +193,3 @@ def _accept_font_path(image_processor: Any) -> None:
     if "font_path" not in base.__annotations__:
         image_processor.valid_kwargs = TypedDict("Pix2StructFontKwargs", {**base.__annotations__, "font_path": str},
                                                  total=False)
-
-
-def _open_rgb(ref: ImageRef) -> Any:
-    if ref.path is None:
-        raise ConfigError(f"pix2struct: image {ref.sha256[:12]} has no file path; images reach models through the "
-                          "dataset's media fields.")
-    from PIL import Image
-
-    with Image.open(ref.path) as im:
-        return im.convert("RGB")

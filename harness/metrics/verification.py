@@ -137,13 +137,15 @@ class PairMetric(Metric):
         return dist, same
 
     def value(self, dist: np.ndarray, same: np.ndarray) -> tuple[float, dict]:
+        """The statistic and its extra facts (a `stderr` entry, if any, becomes the value's stderr)."""
         raise NotImplementedError
 
     def compute(self) -> MetricValue:
         dist, same = self.arrays()
         v, extra = self.value(dist, same)
+        stderr = extra.pop("stderr", None)
         extra.update(pairs=len(dist), same_pairs=int(same.sum()), statistic=self.statistic)
-        return MetricValue(self.name, v, None, None, len(dist), self.higher_is_better, extra, unit=self.unit)
+        return MetricValue(self.name, v, stderr, None, len(dist), self.higher_is_better, extra, unit=self.unit)
 
 
 class VerificationAccuracy(PairMetric):
@@ -167,13 +169,8 @@ class VerificationAccuracy(PairMetric):
         f = kfold_accuracy(dist, same, self.options.folds)
         folds = {str(k + 1): {"accuracy": float(a), "threshold": round(float(t), 2)}
                  for k, (a, t) in enumerate(zip(f.accuracies, f.thresholds))}
-        return float(f.accuracies.mean()), {"std": float(f.accuracies.std()), "folds": folds}
-
-    def compute(self) -> MetricValue:
-        out = super().compute()
-        accs = np.array([f["accuracy"] for f in out.extra["folds"].values()])
-        out.stderr = float(accs.std(ddof=1) / np.sqrt(len(accs)))  # across folds, as a mean of k estimates
-        return out
+        stderr = float(f.accuracies.std(ddof=1) / np.sqrt(len(f.accuracies)))  # across folds: a mean of k estimates
+        return float(f.accuracies.mean()), {"std": float(f.accuracies.std()), "folds": folds, "stderr": stderr}
 
 
 class TarAtFar(PairMetric):

@@ -40,8 +40,7 @@ class PairVerification(TaskHooks):
 
     def process(self, row: dict, history: History) -> dict:
         per_image = len(history) // 2
-        a = _unit(history[:per_image], row["pair"])
-        b = _unit(history[per_image:], row["pair"])
+        a, b = _unit(history[:per_image]), _unit(history[per_image:])
         if a.shape != b.shape:
             raise Unscorable(f"the two embeddings differ in size ({a.size} vs {b.size})")
         dist = float(np.sum((a - b) ** 2)) if self.distance == "squared_l2" else float(1 - a @ b)
@@ -49,7 +48,7 @@ class PairVerification(TaskHooks):
                 "fields": {"distance": dist, "same": bool(row["same"])}}
 
 
-def _unit(responses: History, pair) -> np.ndarray:
+def _unit(responses: History) -> np.ndarray:
     """The sum of an image's embeddings (itself, its flip), L2-normalised."""
     total = np.sum([np.asarray(resp, dtype=np.float64) for _, resp in responses], axis=0)
     norm = np.linalg.norm(total)

@@ -74,11 +74,11 @@ def _lfw_image(name: str, number: str) -> str:
     return f"{name}/{name}_{int(number):04d}.jpg"
 
 
-def cfp_pairs(path: Path, cfg: Any = None, protocol: str = "FP") -> list[dict]:
-    """`path` is Protocol/Pair_list_F.txt; its P list and Split/<protocol>/ are beside it."""
+def cfp_pairs(path: Path, cfg: Any = None) -> list[dict]:
+    """`path` is Protocol/Pair_list_F.txt; its P list and Split/FP/ are beside it."""
     frontal = _index_list(path)
-    second = frontal if protocol == "FF" else _index_list(path.with_name("Pair_list_P.txt"))
-    split_root = path.parent / "Split" / protocol
+    second = _index_list(path.with_name("Pair_list_P.txt"))
+    split_root = path.parent / "Split" / "FP"
     splits = sorted(p for p in split_root.glob("*") if p.is_dir()) if split_root.is_dir() else []
     if not splits:
         raise DataError(f"{path}: CFP's split folders are missing: expected {split_root}/01 ... 10 with same.txt "
