@@ -1,4 +1,4 @@
-"""The `claimbench` command: list, run, show, publish, report, leaderboard, compare.
+"""The `claimbench` command: list, run, show, publish, report, leaderboard, claims, compare.
 
 Exit codes: 0 success; 2 a problem with the input (the message says what to fix);
 3 the model backend failed mid-run (a server went away...); 4 `compare
@@ -25,6 +25,7 @@ examples:
   claimbench show runs/scripted
   claimbench report runs/scripted
   claimbench leaderboard leaderboards/results --out site/
+  claimbench claims leaderboards/results --fail-on-contradicted
   claimbench compare runs/base runs/new --tolerance 0.01 --fail-on-regression
 
 model specs: NAME or NAME:key=value,... (e.g. hf:path=model.gguf,dtype=float32); NAME is a
@@ -76,7 +77,8 @@ def _print_result(r: results.RunResult) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     reg = {"tasks": registry.tasks, "models": registry.models, "metrics": registry.metrics,
-           "search": registry.search, "executors": registry.executors, "readers": registry.readers}[args.what]
+           "search": registry.search, "executors": registry.executors, "readers": registry.readers,
+           "quantities": registry.quantities}[args.what]
     names = reg.names()
     for name in names:
         print(_task_line(name) if args.what == "tasks" else f"{name:<28} {reg.source(name)}")
@@ -141,13 +143,30 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from leaderboards import claims, entries, site
 
     runs = entries.load(args.results)
-    index = site.build(runs, claims.load(args.claims), args.out, progress=not args.no_progress)
+    index = site.build(runs, claims.load_all(args.claims), args.out, progress=not args.no_progress)
     if args.readme:
         site.update_readme(args.readme, runs, args.out)
         print(f"updated the leaderboard table in {args.readme}")
     print(f"leaderboard: {index} (open it in a browser; no server needed)")
     print(f"tables: {index.parent / 'leaderboard.md'}, {index.parent / 'tables'}/*.md|csv")
     return 0
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    from leaderboards import claims, entries, verdict_views, verdicts
+
+    runs = entries.load(args.results)
+    tested = [verdicts.evaluate(r, runs, seed=args.seed) for r in claims.relations(args.claims)]
+    if args.only:
+        tested = [v for v in tested if v.status in args.only]
+    text = verdict_views.table(tested)
+    print(text)
+    print(f"{len(tested)} relational claims: {verdict_views.counts(tested)}")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as f:
+            f.write(text + "\n")
+    return 5 if args.fail_on_contradicted and any(v.status == "contradicted" for v in tested) else 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -167,10 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="claimbench", description="Evaluate models on the tasks behind published claims, "
                                 "with one registry of tasks, model adapters and metrics.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True, metavar="{list,run,show,publish,report,leaderboard,compare}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{list,run,show,publish,report,leaderboard,claims,compare}")
 
     ls = sub.add_parser("list", help="list registered tasks, models, metrics or search engines")
-    ls.add_argument("what", choices=["tasks", "models", "metrics", "search", "executors", "readers"])
+    ls.add_argument("what", choices=["tasks", "models", "metrics", "search", "executors", "readers", "quantities"])
     ls.set_defaults(func=cmd_list)
 
     run = sub.add_parser("run", help="evaluate a model on tasks", epilog=EPILOG,
@@ -211,6 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--readme", help="also rewrite the table between <!-- leaderboard:start/end --> in this file")
     lb.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     lb.set_defaults(func=cmd_leaderboard)
+
+    cl = sub.add_parser("claims", help="test the relational claims on result files and print their verdicts")
+    cl.add_argument("results", nargs="*", default=["leaderboards/results"],
+                    help="result folders or results.json files (default leaderboards/results)")
+    cl.add_argument("--claims", action="append", help="claims YAML files or folders (default leaderboards/claims/)")
+    cl.add_argument("--only", action="append", choices=["holds", "contradicted", "inconclusive"],
+                    help="print only claims with this verdict (repeatable)")
+    cl.add_argument("--fail-on-contradicted", action="store_true",
+                    help="exit with status 5 when a claim is contradicted (for CI)")
+    cl.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0, as the site uses)")
+    cl.set_defaults(func=cmd_claims)
 
     cmp = sub.add_parser("compare", help="paired comparison of two runs of the same tasks; flags regressions")
     cmp.add_argument("base", help="the baseline run folder")

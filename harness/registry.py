@@ -126,3 +126,4 @@ metrics: Registry = Registry("metric", "claimbench.metrics")
 search: Registry = Registry("search engine", "claimbench.search", listing="search")
 executors: Registry = Registry("executor", "claimbench.executors")
 readers: Registry = Registry("dataset reader", "claimbench.readers", listing="readers")  # dataset.format -> read(path, cfg)
+quantities: Registry = Registry("derived quantity", "claimbench.quantities", listing="quantities")  # claims: a number from samples

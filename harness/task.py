@@ -129,13 +129,7 @@ class Task:
         return hashlib.sha256(canonical_json(self.config_json()).encode()).hexdigest()
 
     def metric_specs(self) -> list[str]:
-        """The YAML's metric specs with `{param}` placeholders filled from params (quoted when needed)."""
-        def fill(m: re.Match) -> str:
-            if m.group(1) not in self.config.params:
-                raise ConfigError(f"task {self.name!r}: metric spec refers to {{{m.group(1)}}}, which is not in params.")
-            value = str(self.config.params[m.group(1)])
-            return f'"{value}"' if re.search(r"[\s,:=']", value) else value
-        return [re.sub(r"\{(\w+)\}", fill, m) for m in self.config.metrics]
+        return metric_specs(self.config.metrics, self.config.params, self.name)
 
     def make_metrics(self, seed: int) -> list[Metric]:
         return [make_metric(m, seed) for m in self.metric_specs()]
@@ -166,6 +160,17 @@ class Task:
             seen[rid] += 1
             ids.append(rid if seen[rid] == 1 else f"{rid}#{seen[rid]}")
         return ids
+
+
+def metric_specs(templates: list[str], params: dict, task: str) -> list[str]:
+    """A task's metric specs with `{param}` placeholders filled from its params (quoted when
+    needed); also how claims rebuild a finished run's metrics from its recorded config."""
+    def fill(m: re.Match) -> str:
+        if m.group(1) not in params:
+            raise ConfigError(f"task {task!r}: metric spec refers to {{{m.group(1)}}}, which is not in params.")
+        value = str(params[m.group(1)])
+        return f'"{value}"' if re.search(r"[\s,:=']", value) else value
+    return [re.sub(r"\{(\w+)\}", fill, m) for m in templates]
 
 
 def _recorded(value: Any) -> Any:

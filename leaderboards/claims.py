@@ -1,9 +1,11 @@
-"""The claims registry: papers' published numbers (leaderboards/claims/<paper>.yaml) and
-their check against measured runs.
+"""The claims registry (leaderboards/claims/<paper>.yaml): papers' published numbers, and
+relations between measurements that any model can test.
 
-A claim is comparable with a run when task, method, model and metric all match; only then
-is a difference computed and held against the claim's tolerance. Runs of other models on
-the same task, method and metric are listed beside it as context, never compared.
+A number (`claims:`) is comparable with a run when task, method, model and metric all match;
+only then is a difference computed and held against the claim's tolerance. Runs of other
+models on the same task, method and metric are listed beside it as context, never compared.
+A relation (`relations:`: ordering, parity, threshold or trend) is tested on whatever runs
+are present and gets a verdict (verdicts.py).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import yaml
 from harness.errors import ConfigError
 
 from .entries import Entry
+from .evidence import Side
 
 CLAIMS_DIR = Path(__file__).with_name("claims")
 SCHEMA = Path(__file__).with_name("schemas") / "claims.schema.json"
@@ -59,8 +62,65 @@ class Check:
                                          for _, v in self.comparable) else "outside tolerance"
 
 
+SIDES = {"ordering": ("greater", "less"), "parity": ("a", "b"), "threshold": ("side",), "trend": ("runs",)}
+_KIND_ONLY = {"margin": "ordering", "below": "threshold", "above": "threshold", "axis": "trend",
+              "direction": "trend", "log_x": "trend"}
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relational claim: what the paper states, where, on which models, and how to test it."""
+
+    id: str
+    paper: dict
+    kind: str
+    statement: str
+    table: str
+    paper_scope: str
+    sides: dict[str, Side]
+    margin: float = 0.0
+    tolerance: float = 0.0
+    below: float | None = None
+    above: float | None = None
+    axis: str = ""
+    direction: str = ""
+    log_x: bool = False
+    note: str = ""
+
+    @property
+    def measures(self) -> str:
+        return ", ".join(dict.fromkeys(s.measures for s in self.sides.values()))
+
+
+def _relation(raw: dict, paper: dict, path: Path) -> Relation:
+    kind = raw["kind"]
+    where = f"claims file {path}: relation {raw['id']!r} ({kind})"
+    stray = [k for k in (*(s for ss in SIDES.values() for s in ss), *_KIND_ONLY)
+             if k in raw and k not in SIDES[kind] and _KIND_ONLY.get(k, kind) != kind]
+    if stray:
+        raise ConfigError(f"{where} has {stray}, which a {kind} claim does not use; remove them.")
+    if kind == "threshold" and (("below" in raw) == ("above" in raw)):
+        raise ConfigError(f"{where} needs exactly one of 'below' or 'above'.")
+    if kind == "trend" and raw["direction"] in ("increasing", "decreasing") and raw.get("tolerance"):
+        raise ConfigError(f"{where}: a strict {raw['direction']} trend takes no tolerance; "
+                          "use non_decreasing or non_increasing for a trend that may stay flat within one.")
+    sides = {name: Side.from_yaml(raw[name], raw.get("metric"), raw.get("quantity")) for name in SIDES[kind]}
+    fields = {k: v for k, v in raw.items() if k not in (*SIDES[kind], "metric", "quantity")}
+    return Relation(paper=paper, sides=sides, **fields)
+
+
 def load(paths: list[str | Path] | None = None) -> list[Claim]:
-    """Claims from YAML files or folders of them (default: leaderboards/claims/)."""
+    """Published-number claims from YAML files or folders of them (default: leaderboards/claims/)."""
+    return [c for c in load_all(paths) if isinstance(c, Claim)]
+
+
+def relations(paths: list[str | Path] | None = None) -> list[Relation]:
+    """Relational claims from the same files."""
+    return [c for c in load_all(paths) if isinstance(c, Relation)]
+
+
+def load_all(paths: list[str | Path] | None = None) -> list[Claim | Relation]:
+    """Every claim and relation of the YAML files or folders (default: leaderboards/claims/)."""
     files: list[Path] = []
     for p in map(Path, paths or [CLAIMS_DIR]):
         if p.is_dir():
@@ -69,7 +129,7 @@ def load(paths: list[str | Path] | None = None) -> list[Claim]:
             files.append(p)
         else:
             raise ConfigError(f"claims: {str(p)!r} is neither a YAML file nor a folder of them.")
-    claims: list[Claim] = []
+    claims: list[Claim | Relation] = []
     for f in files:
         claims.extend(_load_file(f))
     dupes = sorted(i for i, n in Counter(f"{c.paper['id']}/{c.id}" for c in claims).items() if n > 1)
@@ -78,7 +138,7 @@ def load(paths: list[str | Path] | None = None) -> list[Claim]:
     return claims
 
 
-def _load_file(path: Path) -> list[Claim]:
+def _load_file(path: Path) -> list[Claim | Relation]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
@@ -88,8 +148,8 @@ def _load_file(path: Path) -> list[Claim]:
     except jsonschema.ValidationError as e:
         where = "/".join(map(str, e.absolute_path)) or "(top level)"
         raise ConfigError(f"claims file {path} breaks {SCHEMA.name} at {where}: {e.message}") from None
-    out = []
-    for i, raw in enumerate(data["claims"]):
+    out: list[Claim | Relation] = []
+    for i, raw in enumerate(data.get("claims", [])):
         fields = {**data.get("defaults", {}), **raw}
         missing = [k for k in _REQUIRED if k not in fields]
         if missing:
@@ -97,6 +157,7 @@ def _load_file(path: Path) -> list[Claim]:
                               "give them in the claim or under defaults.")
         fields.setdefault("method", None)
         out.append(Claim(paper=data["paper"], **fields))
+    out.extend(_relation(raw, data["paper"], path) for raw in data.get("relations", []))
     return out
 
 

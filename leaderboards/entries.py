@@ -83,6 +83,11 @@ def as_number(value: str) -> float | None:
         return None
 
 
+def without(spec: Spec, key: str) -> str:
+    """A spec's text with option `key` left out (the axis a series varies along)."""
+    return Spec(spec.name, tuple((k, v) for k, v in spec.options if k != key)).text
+
+
 def spec_of(label: str) -> Spec:
     """A label parsed as a spec; a label no spec parser accepts (a plug-in's free text) is its own name."""
     try:

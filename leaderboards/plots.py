@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from harness.options import Spec
 from reports.formatting import display_name
 from reports.plots import curves, new_figure, to_data_uri
 from reports.views import series
 
-from .entries import Entry, as_number, spec_of
+from .entries import Entry, as_number, spec_of, without
 
 
 def figures(entries: list[Entry]) -> list[tuple[str, str]]:
@@ -92,10 +91,6 @@ def overlaid_curves(entries: list[Entry], name: str, view: dict) -> str | None:
     return curves(view["title"], lines, view["columns"], x_label="relative depth (layer / layers)", relative=True)
 
 
-def _without(spec: Spec, key: str) -> str:
-    return Spec(spec.name, tuple((k, v) for k, v in spec.options if k != key)).text
-
-
 def setting_series(entries: list[Entry], metric: str) -> dict[str, dict[str, list[tuple[float, float]]]]:
     """{axis: {series label: [(x, value), ...]}} for every numeric option that varies between
     runs that agree on everything else (task and model spec without that option)."""
@@ -107,8 +102,8 @@ def setting_series(entries: list[Entry], metric: str) -> dict[str, dict[str, lis
                 x = as_number(value)
                 if x is None:
                     continue
-                model = _without(spec, key) if where == "model" else e.model_label
-                task = _without(spec, key) if where == "task" else e.task_spec
+                model = without(spec, key) if where == "model" else e.model_label
+                task = without(spec, key) if where == "task" else e.task_spec
                 reference = e.task_options.get("reference")
                 series = f"{model} vs {reference}" if reference and where == "model" else f"{model} on {task}"
                 out.setdefault(key, {}).setdefault(series, []).append((x, e.metric(metric)["value"]))

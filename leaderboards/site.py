@@ -2,9 +2,9 @@
 
 The site needs no server (open index.html from disk): each page carries its own CSS,
 script and plots. Pages: index.html (a sortable, filterable table per task, every number
-linking to its run's report), claims.html (papers' numbers beside ours), plots.html, and
-runs/<task>/<model>.html (one report per run). Also tables/<task>.md|.csv, leaderboard.md
-and summary.md (the README's table).
+linking to its run's report), claims.html (relational claims with verdicts and evidence, papers' numbers beside ours), plots.html, and
+runs/<task>/<model>.html (one report per run). Also tables/<task>.md|.csv, leaderboard.md,
+summary.md (the README's table) and verdicts.md (the README's verdicts).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from reports.formatting import fmt, fmt_ci, unit_of
 from reports.html import environment
 
 from . import claims as claims_mod
-from . import plots, tables
+from . import plots, tables, verdict_views, verdicts
 from .entries import Entry
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -43,24 +43,32 @@ def summary_markdown(entries: list[Entry], link_prefix: str = "") -> str:
 
 
 README_START, README_END = "<!-- leaderboard:start -->\n", "<!-- leaderboard:end -->"
+VERDICTS_START, VERDICTS_END = "<!-- verdicts:start -->\n", "<!-- verdicts:end -->"
 
 
 def update_readme(readme: str | Path, entries: list[Entry], site_dir: str) -> None:
-    """Replace the table between the README's leaderboard markers, links pointing into site_dir."""
+    """Replace the table between the README's leaderboard markers, links pointing into site_dir, and
+    the verdicts between its verdicts markers (if it has them) with the built site's verdicts.md."""
     path = Path(readme)
     text = path.read_text(encoding="utf-8")
-    if README_START not in text or README_END not in text:
-        raise ConfigError(f"{path} has no '{README_START.strip()}' ... '{README_END}' markers; add them where the table goes.")
-    head, rest = text.split(README_START, 1)
-    tail = rest.split(README_END, 1)[1]
-    atomic.write_text(path, head + README_START + summary_markdown(entries, link_prefix=site_dir.rstrip("/") + "/")
-                      + README_END + tail)
+    text = _between(text, README_START, README_END, summary_markdown(entries, link_prefix=site_dir.rstrip("/") + "/"), path)
+    if VERDICTS_START in text:
+        text = _between(text, VERDICTS_START, VERDICTS_END, (Path(site_dir) / "verdicts.md").read_text(encoding="utf-8"), path)
+    atomic.write_text(path, text)
+
+
+def _between(text: str, start: str, end: str, body: str, path: Path) -> str:
+    if start not in text or end not in text:
+        raise ConfigError(f"{path} has no '{start.strip()}' ... '{end}' markers; add them where the table goes.")
+    head, rest = text.split(start, 1)
+    return head + start + body + end + rest.split(end, 1)[1]
 
 
 MANIFEST = ".claimbench-site"  # the files the last build wrote, so a rebuild removes only its own stale pages
 
 
-def build(entries: list[Entry], claims: list[claims_mod.Claim], out: str | Path, *, progress: bool = True) -> Path:
+def build(entries: list[Entry], claims: list[claims_mod.Claim | claims_mod.Relation], out: str | Path, *,
+          progress: bool = True) -> Path:
     """Write the whole site under `out`; returns the index page."""
     out = safe_paths.writable_folder(out, "site folder")
     stale = _manifest(out)  # checked before anything is written
@@ -72,12 +80,18 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim], out: str | Path,
 
     env = environment(TEMPLATES)
     task_tables = tables.build(entries)
-    checks = claims_mod.check(claims, entries)
+    numbers = [c for c in claims if isinstance(c, claims_mod.Claim)]
+    checks = claims_mod.check(numbers, entries)
+    tested = [verdicts.evaluate(r, entries) for r in tqdm([c for c in claims if isinstance(c, claims_mod.Relation)],
+                                                          desc="relational claims", unit="claim", disable=not progress)]
     families = [(name, list(group)) for name, group in groupby(task_tables, key=lambda t: t.task_name)]
 
     _write("index.html", env.get_template("index.html.j2").render(
-        nav=NAV, families=families, n_runs=len(entries), n_claims=len(claims)))
-    _write("claims.html", env.get_template("claims.html.j2").render(nav=NAV, checks=checks))
+        nav=NAV, families=families, n_runs=len(entries), n_claims=len(numbers), n_relations=len(tested),
+        verdict_counts=verdict_views.counts(tested)))
+    _write("claims.html", env.get_template("claims.html.j2").render(
+        nav=NAV, checks=checks, verdicts=[(v, verdict_views.plot(v)) for v in tested],
+        verdict_counts=verdict_views.counts(tested), shown=verdict_views.shown))
     _write("plots.html", env.get_template("plots.html.j2").render(nav=NAV, figures=plots.figures(entries)))
 
     for e in tqdm(entries, desc="run reports", unit="run", disable=not progress):
@@ -91,6 +105,7 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim], out: str | Path,
     _write("leaderboard.md", "# ClaimBench leaderboard\n\n" + "\n".join(
         f"## {markdown.text(t.task_spec)}\n\n{tables.to_markdown(t, link_prefix='')}" for t in task_tables))
     _write("summary.md", summary_markdown(entries))
+    _write("verdicts.md", verdict_views.table(tested))
     for rel in sorted(set(stale) - set(written)):
         stale[rel].unlink(missing_ok=True)
         for folder in stale[rel].parents:  # and the folders that held only it

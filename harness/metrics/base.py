@@ -66,6 +66,12 @@ class Metric(ABC):
     def compute(self) -> MetricValue:
         """The aggregate over everything seen so far."""
 
+    def terms(self, sample: dict) -> tuple[float, float] | None:
+        """One logged sample's (numerator, denominator), for a corpus metric whose value is
+        sum(numerators) / sum(denominators) (a rate over a subset chosen per sample). Claims
+        resample such a metric row by row through these; None: the metric is no such ratio."""
+        return None
+
     def metadata(self) -> MetricMetadata:
         """How this metric is named, explained and drawn; override where options change it."""
         doc = (type(self).__doc__ or "").strip().split("\n\n")[0]

@@ -72,15 +72,27 @@ class CompositionalityGap(Metric):
         super().__init__(name, options, seed)
         self.rows: list[tuple[bool, bool, bool, str]] = []
 
-    def update(self, sample: dict) -> None:
+    def _fields(self, sample: dict) -> dict | None:
+        """The sample's fields, or None when `where` leaves it out."""
         fields = sample.get("fields", {})
         missing = [f for f in (*FIELDS, self.options.by, self.options.where) if f and f not in fields]
         if missing:
             raise ConfigError(f"metric {self.name!r} needs fields {missing} from the task's process() hook.")
-        if self.options.where and not fields[self.options.where]:
-            return
-        self.rows.append((bool(fields["q1_correct"]), bool(fields["q2_correct"]), bool(fields["hop_correct"]),
-                          str(fields[self.options.by])))
+        return None if self.options.where and not fields[self.options.where] else fields
+
+    def update(self, sample: dict) -> None:
+        fields = self._fields(sample)
+        if fields is not None:
+            self.rows.append((bool(fields["q1_correct"]), bool(fields["q2_correct"]), bool(fields["hop_correct"]),
+                              str(fields[self.options.by])))
+
+    def terms(self, sample: dict) -> tuple[float, float]:
+        """(two-hop wrong with both sub-questions right, both sub-questions right)."""
+        fields = self._fields(sample)
+        if fields is None:
+            return 0.0, 0.0
+        both = bool(fields["q1_correct"]) and bool(fields["q2_correct"])
+        return float(both and not fields["hop_correct"]), float(both)
 
     def _summary(self, rows: list) -> dict:
         q1, q2, hop = (np.array([r[i] for r in rows], dtype=bool) for i in range(3))

@@ -1,0 +1,83 @@
+"""How verdicts are shown: a Markdown table (`claimbench claims`, the README), and one plot per
+claim with each run's measure and its CI (the claims page's evidence)."""
+from __future__ import annotations
+
+import math
+import textwrap
+
+from reports import markdown as md
+from reports.plots import new_figure, to_data_uri
+
+from .verdicts import Test, Verdict, axis_value
+
+MARK = {"holds": "holds", "contradicted": "CONTRADICTED", "inconclusive": "inconclusive"}
+
+
+def table(verdicts: list[Verdict]) -> str:
+    """One row per relational claim: paper, claim, kind, verdict, the models it was tested on, why."""
+    lines = ["| paper | claim | kind | verdict | our scope | why |", "|---|---|---|---|---|---|"]
+    for v in verdicts:
+        r = v.claim
+        cells = [r.paper["id"], f"{r.id}: {r.statement}", r.kind, MARK[v.status],
+                 ", ".join(v.models) or "no run", v.reason]
+        lines.append("| " + " | ".join(md.text(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def counts(verdicts: list[Verdict]) -> str:
+    """'5 hold, 3 contradicted, 15 inconclusive' (in that order)."""
+    n = {s: sum(v.status == s for v in verdicts) for s in MARK}
+    return f"{n['holds']} hold, {n['contradicted']} contradicted, {n['inconclusive']} inconclusive"
+
+
+def shown(value: float | None, unit: str) -> str:
+    """A measure as reports show it: a rate in percent."""
+    if value is None or not math.isfinite(value):
+        return "-" if value is None else ("∞" if value > 0 else "-∞")
+    return f"{100 * value:.2f}" if unit == "rate" else f"{value:.4g}"
+
+
+def plot(verdict: Verdict) -> str | None:
+    """Each test's runs: the measure with its 95% CI, along the axis for a trend."""
+    tests = [t for t in verdict.tests if t.stats]
+    if not tests:
+        return None
+    fig, axes = new_figure(max(4.0, 3.2 * len(tests)), 3.0, ncols=len(tests))
+    for ax, test in zip(axes, tests):
+        _draw(ax, verdict, test)
+    return to_data_uri(fig)
+
+
+def _draw(ax, verdict: Verdict, test: Test) -> None:
+    k = 100.0 if test.stats[0].unit == "rate" else 1.0
+    names = list(verdict.claim.sides)
+    xs = test.xs or list(range(len(test.stats)))
+    for i, (x, s) in enumerate(zip(xs, test.stats)):
+        y = s.value if s.value is not None and math.isfinite(s.value) else None
+        ci = test.side_cis[i] if i < len(test.side_cis) else None
+        if y is None:
+            ax.annotate("never", (x, 0), fontsize=7, ha="center")
+            continue
+        err = None
+        if ci and all(math.isfinite(c) for c in ci):
+            err = [[k * max(0.0, y - ci[0])], [k * max(0.0, ci[1] - y)]]
+        ax.errorbar([x], [k * y], yerr=err, marker="o", capsize=3, color=f"C{i if not test.xs else 0}")
+    if test.xs:
+        for x, s in zip(xs, test.stats):
+            if s.value is not None:
+                axis = verdict.claim.axis
+                ax.annotate(s.entry.model_label if axis == "parameters" else f"{axis}={axis_value(s.entry, axis):g}",
+                            (x, k * s.value), fontsize=6, xytext=(4, 4), textcoords="offset points")
+        ax.plot(xs, [k * s.value if s.value is not None else math.nan for s in test.stats], "-", color="C0", alpha=0.5)
+        ax.set_xlabel(("log10 " if verdict.claim.log_x else "") + verdict.claim.axis)
+    else:
+        labels = [names[i] if len(names) > 1 else names[0] for i in range(len(test.stats))]
+        ax.set_xticks(xs, [f"{label}\n{_short(s)}" for label, s in zip(labels, test.stats)], fontsize=6)
+        ax.set_xlim(-0.6, len(xs) - 0.4)
+    ax.set_ylabel(verdict.claim.measures + (" (%)" if k == 100 else ""), fontsize=7)
+    ax.set_title(textwrap.shorten(test.scope, 90) + f": {test.status}", fontsize=7, wrap=True)
+
+
+def _short(s) -> str:
+    where = "".join(f" {k}={v}" for k, v in s.side.where)
+    return (s.entry.model_label if s.side.model or not s.side.task else s.entry.task_spec)[:28] + where
