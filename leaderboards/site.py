@@ -47,21 +47,22 @@ VERDICTS_START, VERDICTS_END = "<!-- verdicts:start -->\n", "<!-- verdicts:end -
 
 
 def update_readme(readme: str | Path, entries: list[Entry], site_dir: str) -> None:
-    """Replace the table between the README's leaderboard markers, links pointing into site_dir, and
-    the verdicts between its verdicts markers (if it has them) with the built site's verdicts.md."""
+    """Rewrite what lies between the README's markers: the run table (leaderboard markers, links
+    pointing into site_dir) and the verdicts (verdicts markers, from the built site's verdicts.md)."""
     path = Path(readme)
     text = path.read_text(encoding="utf-8")
-    text = _between(text, README_START, README_END, summary_markdown(entries, link_prefix=site_dir.rstrip("/") + "/"), path)
-    if VERDICTS_START in text:
-        text = _between(text, VERDICTS_START, VERDICTS_END, (Path(site_dir) / "verdicts.md").read_text(encoding="utf-8"), path)
+    blocks = [(README_START, README_END, lambda: summary_markdown(entries, link_prefix=site_dir.rstrip("/") + "/")),
+              (VERDICTS_START, VERDICTS_END, lambda: (Path(site_dir) / "verdicts.md").read_text(encoding="utf-8"))]
+    present = [b for b in blocks if b[0] in text]
+    if not present:
+        raise ConfigError(f"{path} has no '{README_START.strip()}' ... '{README_END}' (or '{VERDICTS_START.strip()}' ... "
+                          f"'{VERDICTS_END}') markers; add them where the table goes.")
+    for start, end, body in present:
+        if end not in text:
+            raise ConfigError(f"{path} has '{start.strip()}' but no '{end}'; add the closing marker.")
+        head, rest = text.split(start, 1)
+        text = head + start + body() + end + rest.split(end, 1)[1]
     atomic.write_text(path, text)
-
-
-def _between(text: str, start: str, end: str, body: str, path: Path) -> str:
-    if start not in text or end not in text:
-        raise ConfigError(f"{path} has no '{start.strip()}' ... '{end}' markers; add them where the table goes.")
-    head, rest = text.split(start, 1)
-    return head + start + body + end + rest.split(end, 1)[1]
 
 
 MANIFEST = ".claimbench-site"  # the files the last build wrote, so a rebuild removes only its own stale pages
@@ -105,7 +106,8 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim | claims_mod.Relat
     _write("leaderboard.md", "# ClaimBench leaderboard\n\n" + "\n".join(
         f"## {markdown.text(t.task_spec)}\n\n{tables.to_markdown(t, link_prefix='')}" for t in task_tables))
     _write("summary.md", summary_markdown(entries))
-    _write("verdicts.md", verdict_views.table(tested))
+    _write("verdicts.md", verdict_views.table(tested, reasons=False) + f"\n{verdict_views.counts(tested)}; why, and the "
+           "evidence of each: claims.html.\n")
     for rel in sorted(set(stale) - set(written)):
         stale[rel].unlink(missing_ok=True)
         for folder in stale[rel].parents:  # and the folders that held only it

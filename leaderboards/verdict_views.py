@@ -13,14 +13,15 @@ from .verdicts import Test, Verdict, axis_value
 MARK = {"holds": "holds", "contradicted": "CONTRADICTED", "inconclusive": "inconclusive"}
 
 
-def table(verdicts: list[Verdict]) -> str:
-    """One row per relational claim: paper, claim, kind, verdict, the models it was tested on, why."""
-    lines = ["| paper | claim | kind | verdict | our scope | why |", "|---|---|---|---|---|---|"]
+def table(verdicts: list[Verdict], reasons: bool = True) -> str:
+    """One row per relational claim: paper, claim, kind, verdict, the models it was tested on, and
+    (with `reasons`) why; the README's copy leaves the reasons to the claims page."""
+    head = ["paper", "claim", "kind", "verdict", "our scope"] + (["why"] if reasons else [])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for v in verdicts:
         r = v.claim
-        cells = [r.paper["id"], f"{r.id}: {r.statement}", r.kind, MARK[v.status],
-                 ", ".join(v.models) or "no run", v.reason]
-        lines.append("| " + " | ".join(md.text(c) for c in cells) + " |")
+        cells = [r.paper["id"], f"{r.id}: {r.statement}", r.kind, MARK[v.status], ", ".join(v.models) or "no run"]
+        lines.append("| " + " | ".join(md.text(c) for c in cells + ([v.reason] if reasons else [])) + " |")
     return "\n".join(lines) + "\n"
 
 

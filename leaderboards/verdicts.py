@@ -70,7 +70,7 @@ def evaluate(relation, entries: list[Entry], seed: int = 0) -> Verdict:
     is, holds if every test holds, inconclusive otherwise."""
     tests = _TESTS[relation.kind](relation, entries, seed)
     if not tests:
-        return Verdict(relation, [], INCONCLUSIVE, "no run: " + _missing(relation))
+        return Verdict(relation, [], INCONCLUSIVE, "no run to test: " + _missing(relation, entries))
     statuses = [t.status for t in tests]
     if CONTRADICTED in statuses:
         bad = [t.scope for t in tests if t.status == CONTRADICTED]
@@ -81,8 +81,13 @@ def evaluate(relation, entries: list[Entry], seed: int = 0) -> Verdict:
     return Verdict(relation, tests, INCONCLUSIVE, "; ".join(open_))
 
 
-def _missing(relation) -> str:
-    return " and ".join(f"{name} = {side.describe()}" for name, side in relation.sides.items()) + " (none present)"
+def _missing(relation, entries: list[Entry]) -> str:
+    """Each side and how many runs it picks (a side may have runs that pair with none of the other's)."""
+    axis = relation.axis or None
+    def count(side: Side) -> str:
+        n = sum(side.picks(e, axis) for e in entries)
+        return f"{n} run{'s' if n != 1 else ''}" if n else "none present"
+    return "; ".join(f"{name} = {side.describe()} ({count(side)})" for name, side in relation.sides.items())
 
 
 def _measured(sides: list[Side], runs: list[Entry], scope: str) -> Test | list[Statistic]:
@@ -146,22 +151,29 @@ def _interval(values: np.ndarray, alpha: float) -> tuple[float, float] | None:
 
 
 def _judge(test: Test, holds: Callable[[float, float], bool], contradicted: Callable[[float, float], bool],
-           boundary: str) -> Test:
+           boundary: str, *values: float) -> Test:
+    """Set the test's verdict from its CI; `boundary` words the region, `{}` standing for `values`
+    (shown, like the CI, in points for a rate)."""
     if test.ci is None:
         test.status, test.reason = INCONCLUSIVE, test.reason or "no confidence interval"
         return test
+    rate = bool(test.stats) and test.stats[0].unit == "rate"
     lo, hi = test.ci
+    ci = f"95% CI [{_num(lo, rate)}, {_num(hi, rate)}]" + (" points" if rate else "")
+    where = boundary.format(*(_num(v, rate) for v in values))
     if holds(lo, hi):
-        test.status, test.reason = HOLDS, f"95% CI [{_num(lo)}, {_num(hi)}] clears {boundary}"
+        test.status, test.reason = HOLDS, f"{ci} clears {where}"
     elif contradicted(lo, hi):
-        test.status, test.reason = CONTRADICTED, f"95% CI [{_num(lo)}, {_num(hi)}] lies on the wrong side of {boundary}"
+        test.status, test.reason = CONTRADICTED, f"{ci} lies on the wrong side of {where}"
     else:
-        test.status, test.reason = INCONCLUSIVE, f"95% CI [{_num(lo)}, {_num(hi)}] spans {boundary}"
+        test.status, test.reason = INCONCLUSIVE, f"{ci} spans {where}"
     return test
 
 
-def _num(x: float) -> str:
-    return f"{x:.4g}" if math.isfinite(x) else ("inf" if x > 0 else "-inf")
+def _num(x: float, rate: bool = False) -> str:
+    if not math.isfinite(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{100 * x:.3g}" if rate else f"{x:.4g}"
 
 
 def _difference(test: Test, seed: int) -> Test:
@@ -205,7 +217,7 @@ def _scope(a: Entry, b: Entry) -> str:
 
 
 def _two_sided(relation, entries: list[Entry], seed: int, first: str, second: str,
-               holds: Callable, contradicted: Callable, boundary: str) -> list[Test]:
+               holds: Callable, contradicted: Callable, boundary: str, value: float) -> list[Test]:
     sides = [relation.sides[first], relation.sides[second]]
     tests = []
     for a, b in _pairs(*sides, entries):
@@ -214,28 +226,28 @@ def _two_sided(relation, entries: list[Entry], seed: int, first: str, second: st
             tests.append(measured)
             continue
         test = _difference(Test(_scope(a, b), measured), seed)
-        tests.append(_judge(test, holds, contradicted, boundary))
+        tests.append(_judge(test, holds, contradicted, boundary, value))
     return tests
 
 
 def ordering(relation, entries: list[Entry], seed: int) -> list[Test]:
     m = relation.margin
     return _two_sided(relation, entries, seed, "greater", "less", lambda lo, hi: lo > m, lambda lo, hi: hi < m,
-                      f"a difference of {_num(m)}")
+                      "a difference of {}", m)
 
 
 def parity(relation, entries: list[Entry], seed: int) -> list[Test]:
     t = relation.tolerance
     return _two_sided(relation, entries, seed, "a", "b", lambda lo, hi: -t <= lo and hi <= t,
-                      lambda lo, hi: lo > t or hi < -t, f"the band ±{_num(t)}")
+                      lambda lo, hi: lo > t or hi < -t, "the band ±{}", t)
 
 
 def threshold(relation, entries: list[Entry], seed: int) -> list[Test]:
     side, below, above = relation.sides["side"], relation.below, relation.above
     if below is not None:
-        rules = (lambda lo, hi: hi < below, lambda lo, hi: lo >= below, f"the bound {_num(below)} (below)")
+        rules = (lambda lo, hi: hi < below, lambda lo, hi: lo >= below, "the bound {} (below)", below)
     else:
-        rules = (lambda lo, hi: lo > above, lambda lo, hi: hi <= above, f"the bound {_num(above)} (above)")
+        rules = (lambda lo, hi: lo > above, lambda lo, hi: hi <= above, "the bound {} (above)", above)
     tests = []
     for e in (e for e in entries if side.picks(e)):
         measured = _measured([side], [e], _scope(e, e))
@@ -285,10 +297,10 @@ def _slope_test(relation, test: Test, seed: int) -> Test:
     if all(s.resamplable for s in test.stats):
         test.estimate, test.ci, test.method, test.side_cis = resample(test.stats, lambda v: float(weights @ v), seed)
         test.method = f"least-squares slope {per}; {test.method}"
-        rules = {"increasing": (lambda lo, hi: lo > 0, lambda lo, hi: hi < 0, "a slope of 0"),
-                 "decreasing": (lambda lo, hi: hi < 0, lambda lo, hi: lo > 0, "a slope of 0"),
-                 "non_decreasing": (lambda lo, hi: lo >= -t, lambda lo, hi: hi < -t, f"a slope of {_num(-t)}"),
-                 "non_increasing": (lambda lo, hi: hi <= t, lambda lo, hi: lo > t, f"a slope of {_num(t)}")}
+        rules = {"increasing": (lambda lo, hi: lo > 0, lambda lo, hi: hi < 0, "a slope of {}", 0.0),
+                 "decreasing": (lambda lo, hi: hi < 0, lambda lo, hi: lo > 0, "a slope of {}", 0.0),
+                 "non_decreasing": (lambda lo, hi: lo >= -t, lambda lo, hi: hi < -t, "a slope of {}", -t),
+                 "non_increasing": (lambda lo, hi: hi <= t, lambda lo, hi: lo > t, "a slope of {}", t)}
         return _judge(test, *rules[direction])
     return _rank_trend(test, direction, weights)
 

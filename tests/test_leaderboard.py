@@ -108,6 +108,10 @@ def test_leaderboard_site_pages_link_every_value_to_an_existing_report(committed
     claims_page = (committed_site / "claims.html").read_text()
     assert claims_page.count('<tr class="claim">') == 43
     assert "no comparable run" in claims_page
+    relations = claims_page.count('<tr class="relation">')
+    assert relations == len(claims.relations()) and claims_page.count('<section class="evidence"') == relations
+    for anchor in re.findall(r'href="#(ev-[^"]+)"', claims_page):
+        assert f'id="{anchor}"' in claims_page
     plots_page = (committed_site / "plots.html").read_text()
     for title in ("compositionality gap: against model size", "logit-lens curves: the target layer by layer",
                   "FID: against the settings that differ between runs"):
@@ -133,10 +137,13 @@ def test_readme_is_a_front_door_that_links_the_generated_table():
 def test_committed_site_is_current(committed_site):
     """leaderboards/site/ is what the builder writes from the committed results and claims."""
     committed = REPO / "leaderboards" / "site"
-    for page in ("index.html", "claims.html", "leaderboard.md", "summary.md"):
+    for page in ("index.html", "claims.html", "leaderboard.md", "summary.md", "verdicts.md"):
         assert (committed / page).read_text() == (committed_site / page).read_text(), (
             f"leaderboards/site/{page} is stale; rebuild: claimbench leaderboard leaderboards/results "
-            "--out leaderboards/site")
+            "--out leaderboards/site --readme README.md")
+    readme = (REPO / "README.md").read_text()
+    block = readme.split(site.VERDICTS_START, 1)[1].split(site.VERDICTS_END, 1)[0]
+    assert block == (committed_site / "verdicts.md").read_text(), "the README's verdicts are stale; rebuild as above"
 
 
 def untrusted_results(tmp_path: Path) -> Path:
