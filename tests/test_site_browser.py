@@ -79,6 +79,22 @@ def test_claims_page_shows_the_seeded_claims(browser, committed_site):
     assert "smollm2-135m: 1.60%" in text  # context: our Bamboogle direct run
 
 
+def test_a_verdict_opens_its_evidence_in_one_click(browser, committed_site):
+    _open(browser, committed_site / "claims.html")
+    row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#relations tbody tr")
+               if "t3.mnist.fg-a-below-fg-w" in r.text)
+    assert "holds" in row.text and "localmixer-m116-fg-a-mnist5k" in row.text
+    row.find_element(By.LINK_TEXT, "holds").click()
+    assert browser.current_url.endswith("#ev-forward_gradient-t3.mnist.fg-a-below-fg-w")
+    section = browser.find_element(By.ID, "ev-forward_gradient-t3.mnist.fg-a-below-fg-w")
+    assert "paired bootstrap over 10,000 rows" in section.text
+    image = section.find_element(By.TAG_NAME, "img")
+    assert image.is_displayed() and browser.execute_script("return arguments[0].naturalWidth", image) > 300
+    report = section.find_element(By.PARTIAL_LINK_TEXT, "top_k_error:k=1 =")
+    report.click()
+    assert "localmixer-m116" in browser.current_url and browser.find_element(By.TAG_NAME, "h1").text
+
+
 def test_screenshot_is_a_real_rendered_page(browser, committed_site):
     from PIL import Image
 
