@@ -91,7 +91,12 @@ def _missing(relation, entries: list[Entry]) -> str:
 
 
 def _measured(sides: list[Side], runs: list[Entry], scope: str) -> Test | list[Statistic]:
-    """Each side measured on its run, or an inconclusive Test saying why one cannot be."""
+    """Each side measured on its run, or an inconclusive Test saying why one cannot be (a run that
+    lacks the measure, or runs of one task under different protocol versions)."""
+    versions = {(e.task_name, e.result.task["version"]) for e in runs}
+    if len(versions) > len({name for name, _ in versions}):
+        return Test(scope, [], reason="runs of one task under different versions of its protocol "
+                                      f"({', '.join(sorted(f'{n} v{v}' for n, v in versions))}); rerun the older one")
     try:
         return [measure(side, e) for side, e in zip(sides, runs)]
     except ConfigError as err:

@@ -229,3 +229,16 @@ def test_every_seeded_relation_gets_a_verdict_on_the_committed_runs():
     assert by_id["forward_gradient/t3.mnist.fg-a-below-fg-w"].status == "holds"
     assert by_id["self_ask/t1.2wiki.self-ask-over-direct"].status == "contradicted"
     assert by_id["pix2struct/t2.docvqa.large-over-base"].reason.startswith("no run")
+
+
+def test_runs_of_different_protocol_versions_are_not_compared(tmp_path):
+    for spec in ("2wikimultihopqa", "2wikimultihopqa:method=self_ask"):
+        src = next(p for p in COMMITTED_RESULTS.iterdir() if p.name.split("-")[0] == folder_name(spec).split("-")[0]
+                   and (p / "smollm2-135m").is_dir())
+        shutil.copytree(src / "smollm2-135m", tmp_path / src.name / "smollm2-135m")
+    old = next(tmp_path.glob("2wikimultihopqa/smollm2-135m/results.json"))
+    data = json.loads(old.read_text())
+    data["task"]["version"] = "1.0"
+    old.write_text(json.dumps(data))
+    v = verdicts.evaluate(claims._relation(SELF_ASK_OVER_DIRECT, PAPER, tmp_path / "x.yaml"), entries.load([tmp_path]))
+    assert v.status == "inconclusive" and "different versions of its protocol (2wikimultihopqa v1.0, 2wikimultihopqa v1.1)" in v.reason
