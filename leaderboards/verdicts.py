@@ -71,14 +71,10 @@ def evaluate(relation, entries: list[Entry], seed: int = 0) -> Verdict:
     tests = _TESTS[relation.kind](relation, entries, seed)
     if not tests:
         return Verdict(relation, [], INCONCLUSIVE, "no run to test: " + _missing(relation, entries))
-    statuses = [t.status for t in tests]
-    if CONTRADICTED in statuses:
-        bad = [t.scope for t in tests if t.status == CONTRADICTED]
-        return Verdict(relation, tests, CONTRADICTED, f"contradicted on {', '.join(bad)}")
-    if all(s == HOLDS for s in statuses):
-        return Verdict(relation, tests, HOLDS, f"holds on all {len(tests)} test(s)")
-    open_ = [f"{t.scope}: {t.reason}" for t in tests if t.status == INCONCLUSIVE]
-    return Verdict(relation, tests, INCONCLUSIVE, "; ".join(open_))
+    statuses = {t.status for t in tests}
+    status = CONTRADICTED if CONTRADICTED in statuses else HOLDS if statuses == {HOLDS} else INCONCLUSIVE
+    deciding = [t for t in tests if t.status == status]
+    return Verdict(relation, tests, status, "; ".join(f"{t.scope}: {t.reason}" for t in deciding))
 
 
 def _missing(relation, entries: list[Entry]) -> str:
