@@ -146,7 +146,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     index = site.build(runs, claims.load_all(args.claims), args.out, progress=not args.no_progress)
     if args.readme:
         site.update_readme(args.readme, runs, args.out)
-        print(f"updated the leaderboard table in {args.readme}")
+        print(f"updated the generated blocks (run table, verdicts) in {args.readme}")
     print(f"leaderboard: {index} (open it in a browser; no server needed)")
     print(f"tables: {index.parent / 'leaderboard.md'}, {index.parent / 'tables'}/*.md|csv")
     return 0
