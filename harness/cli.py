@@ -162,11 +162,16 @@ def cmd_claims(args: argparse.Namespace) -> int:
     text = verdict_views.table(tested)
     print(text)
     print(f"{len(tested)} relational claims: {verdict_views.counts(tested)}")
+    _step_summary(text)
+    return 5 if args.fail_on_contradicted and any(v.status == "contradicted" for v in tested) else 0
+
+
+def _step_summary(text: str) -> None:
+    """Append to $GITHUB_STEP_SUMMARY when set: GitHub Actions shows that file on the run's page."""
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as f:
             f.write(text + "\n")
-    return 5 if args.fail_on_contradicted and any(v.status == "contradicted" for v in tested) else 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -175,10 +180,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     rows = compare.compare(args.base, args.new, args.tolerance, seed=args.seed, across_versions=args.across_versions)
     text = compare.markdown(rows, args.base, args.new)
     print(text)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:  # GitHub Actions shows this file on the run's page
-        with open(summary, "a", encoding="utf-8") as f:
-            f.write(text + "\n")
+    _step_summary(text)
     return 4 if args.fail_on_regression and any(r.regression for r in rows) else 0
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import registry
-from .errors import ConfigError
 from .model import ModelAdapter
 from .options import build, parse_spec
 from .requests import Request
@@ -53,7 +52,5 @@ class SerialExecutor(Executor):
 def load_executor(spec_text: str) -> Executor:
     """An executor from `NAME[:k=v,...]` (see `claimbench list executors`)."""
     spec = parse_spec(spec_text, "executor spec")
-    cls = registry.executors.get(spec.name)
-    if not (isinstance(cls, type) and issubclass(cls, Executor)):
-        raise ConfigError(f"executor {spec.name!r} ({registry.executors.source(spec.name)}) is not an Executor subclass.")
+    cls = registry.executors.subclass(spec.name, Executor)
     return cls(build(cls.Options, spec.options, f"executor {spec_text!r}"), spec.text)

@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import registry
-from .errors import ConfigError
 from .options import build, parse_spec
 
 
@@ -24,7 +23,6 @@ class Quantity(ABC):
     """A number computed from a run's samples; `Options` (a dataclass) holds its parameters."""
 
     unit: ClassVar[str] = "number"   # "rate" (shown in percent) or "number"
-    description: ClassVar[str] = ""
 
     @dataclass(frozen=True)
     class Options:
@@ -41,7 +39,5 @@ class Quantity(ABC):
 def make_quantity(spec_text: str) -> Quantity:
     """A registered quantity from `name` or `name:k=v,...`."""
     spec = parse_spec(spec_text, "quantity")
-    cls = registry.quantities.get(spec.name)
-    if not (isinstance(cls, type) and issubclass(cls, Quantity)):
-        raise ConfigError(f"quantity {spec.name!r} ({registry.quantities.source(spec.name)}) is not a Quantity subclass.")
+    cls = registry.quantities.subclass(spec.name, Quantity)
     return cls(spec.text, build(cls.Options, spec.options, f"quantity {spec.name!r}"))

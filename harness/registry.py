@@ -60,6 +60,14 @@ class Registry(Generic[T]):
         self._loaded: dict[str, T] = {}
         self._discovered = group is None
 
+    def subclass(self, name: str, base: type) -> type:
+        """The class registered under `name`, refused unless it subclasses `base` (what make_metric,
+        load_executor and their kin build from a spec)."""
+        cls = self.get(name)
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise ConfigError(f"{self.kind} {name!r} ({self.source(name)}) is not a subclass of {base.__name__}.")
+        return cls
+
     def register(self, name: str, obj: T | str, *, source: str = "<code>") -> None:
         """Add `obj` (or a lazy 'module:attr' string) under `name`."""
         self._discover()

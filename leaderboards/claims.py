@@ -63,8 +63,10 @@ class Check:
 
 
 SIDES = {"ordering": ("greater", "less"), "parity": ("a", "b"), "threshold": ("side",), "trend": ("runs",)}
-_KIND_ONLY = {"margin": "ordering", "below": "threshold", "above": "threshold", "axis": "trend",
-              "direction": "trend", "log_x": "trend"}
+_OWNER = {field: kind for kind, fields in {"ordering": ("greater", "less", "margin"), "parity": ("a", "b"),
+                                           "threshold": ("side", "below", "above"),
+                                           "trend": ("runs", "axis", "direction", "log_x")}.items()
+          for field in fields}  # the fields only one kind uses (tolerance: parity and trend)
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,7 @@ class Relation:
 def _relation(raw: dict, paper: dict, path: Path) -> Relation:
     kind = raw["kind"]
     where = f"claims file {path}: relation {raw['id']!r} ({kind})"
-    stray = [k for k in (*(s for ss in SIDES.values() for s in ss), *_KIND_ONLY)
-             if k in raw and k not in SIDES[kind] and _KIND_ONLY.get(k, kind) != kind]
+    stray = [k for k in raw if _OWNER.get(k, kind) != kind]
     if stray:
         raise ConfigError(f"{where} has {stray}, which a {kind} claim does not use; remove them.")
     if kind == "threshold" and (("below" in raw) == ("above" in raw)):

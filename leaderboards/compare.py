@@ -13,7 +13,6 @@ significant (the paired CI excludes zero).
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,15 +86,9 @@ def _runs(root: str | Path) -> dict[str, tuple[Path, results.RunResult]]:
 
 
 def _scores(samples: list[dict], metric: str) -> dict[tuple[str, int], float]:
-    """Per-sample scores keyed by (id, occurrence): logs written before a task made its ids
-    unique may repeat an id, and the k-th occurrence in one run pairs with the k-th in the other."""
-    seen: Counter = Counter()
-    out = {}
-    for s in samples:
-        seen[str(s["id"])] += 1
-        if isinstance(s.get("scores", {}).get(metric), (int, float)):
-            out[(str(s["id"]), seen[str(s["id"])])] = float(s["scores"][metric])
-    return out
+    """Per-sample scores keyed by row (sample_logs.row_keys: id and occurrence)."""
+    return {key: float(s["scores"][metric]) for key, s in zip(sample_logs.row_keys(samples), samples)
+            if isinstance(s.get("scores", {}).get(metric), (int, float))}
 
 
 def compare_task(base_run: tuple[Path, results.RunResult], new_run: tuple[Path, results.RunResult],

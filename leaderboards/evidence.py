@@ -10,7 +10,6 @@ compositionality gap), or a quantity's prepared function. A corpus metric with n
 """
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -20,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import ConfigError
-from harness.metrics import make_metric
+from harness.metrics import Metric, make_metric
 from harness.quantities import make_quantity
 from harness.task import metric_specs
 from reports import samples as sample_logs
@@ -79,7 +78,7 @@ class Statistic:
     side: Side
     value: float | None
     unit: str                                    # "rate" (shown in percent) or "number"
-    keys: list[str] | None = None                # row keys (id#occurrence), when resamplable
+    keys: list[tuple[str, int]] | None = None    # row keys (sample_logs.row_keys), when resamplable
     at: Callable[[np.ndarray], float] | None = None
     ci: tuple[float, float] | None = None        # the run's own CI (used only when not resamplable)
     why_not: str = ""                            # why it cannot be resampled
@@ -92,13 +91,13 @@ class Statistic:
 def measure(side: Side, e: Entry) -> Statistic:
     """The side's number on run `e`, resamplable where the run's log allows; ConfigError when the
     run does not have what the side measures."""
+    samples, keys = _log(str(e.path))
     if side.quantity:
-        samples = _samples(e)
         if not samples:
             raise ConfigError(f"{e.path}: no samples log beside it, and quantity {side.quantity!r} is computed from samples.")
         q = make_quantity(side.quantity)
-        fn, mask = q.prepare(samples), _mask(samples, side.where, e)
-        keys = _keys(samples)
+        fn = q.prepare(list(samples))
+        mask = _mask(samples, side.where, e) if side.where else None
         at = (lambda idx: fn(idx[mask[idx]])) if side.where else fn
         return Statistic(e, side, float(at(np.arange(len(samples)))), q.unit, keys, at)
     m = e.metric(side.metric)
@@ -113,9 +112,9 @@ def measure(side: Side, e: Entry) -> Statistic:
                               "so it cannot be restricted with `where`.")
         return Statistic(e, side, m["value"], unit, ci=tuple(m["ci"]) if m.get("ci") else None,
                          why_not=f"{side.metric} has no per-sample scores or terms")
-    keys, num, den = terms
+    num, den = terms
     if side.where:
-        mask = _mask(_samples(e), side.where, e)
+        mask = _mask(samples, side.where, e)
         num, den = num * mask, den * mask
 
     def ratio(idx: np.ndarray) -> float:
@@ -125,25 +124,13 @@ def measure(side: Side, e: Entry) -> Statistic:
 
 
 @cache
-def _samples_cached(path: str) -> tuple[dict, ...]:
-    return tuple(sample_logs.read(Path(path).parent))
+def _log(results_path: str) -> tuple[tuple[dict, ...], list[tuple[str, int]]]:
+    """A run's logged samples and their row keys, read once per process."""
+    samples = tuple(sample_logs.read(Path(results_path).parent))
+    return samples, sample_logs.row_keys(list(samples))
 
 
-def _samples(e: Entry) -> list[dict]:
-    return list(_samples_cached(str(e.path)))
-
-
-def _keys(samples: list[dict]) -> list[str]:
-    """Row keys that pair two runs sample by sample: the id, and its occurrence for repeated ids."""
-    seen: Counter = Counter()
-    keys = []
-    for s in samples:
-        seen[str(s["id"])] += 1
-        keys.append(f"{s['id']}#{seen[str(s['id'])]}")
-    return keys
-
-
-def _mask(samples: list[dict], where: tuple[tuple[str, Any], ...], e: Entry) -> np.ndarray:
+def _mask(samples: tuple[dict, ...], where: tuple[tuple[str, Any], ...], e: Entry) -> np.ndarray:
     for field, _ in where:
         if not any(field in s.get("fields", {}) for s in samples):
             raise ConfigError(f"run {e.task_spec} / {e.model_label}: no sample has the field {field!r} that `where` names.")
@@ -157,33 +144,39 @@ def _same(value: Any, wanted: Any) -> bool:
     return value is not None and str(value) == str(wanted)
 
 
-def _terms(e: Entry, metric: str) -> tuple[list[str], np.ndarray, np.ndarray] | None:
-    """Per row (numerator, denominator) of the metric: a logged per-sample score s as (s, 1) and an
-    unscored row as (0, 0); a ratio metric's terms from replaying its logged samples."""
-    samples = _samples(e)
-    if not samples:
-        return None
+_TERMS: dict[tuple[str, str], tuple[np.ndarray, np.ndarray] | None] = {}  # (results.json, metric) -> terms
+
+
+def _terms(e: Entry, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per row (numerator, denominator) of the metric, computed once per run and metric."""
+    key = (str(e.path), metric)
+    if key not in _TERMS:
+        _TERMS[key] = _read_terms(e, metric)
+    return _TERMS[key]
+
+
+def _read_terms(e: Entry, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """A logged per-sample score s as (s, 1) and an unscored row as (0, 0); a ratio metric's terms
+    from replaying its logged samples. None: the run has no log, or the metric is neither."""
+    samples, _ = _log(str(e.path))
     scores = [s.get("scores", {}).get(metric) for s in samples]
     if any(isinstance(v, (int, float)) for v in scores):
         num = np.array([float(v) if isinstance(v, (int, float)) else 0.0 for v in scores])
-        den = np.array([1.0 if isinstance(v, (int, float)) else 0.0 for v in scores])
-        return _keys(samples), num, den
-    rebuilt = _rebuild_metric(e, metric)
-    if rebuilt is None:
+        return num, np.array([1.0 if isinstance(v, (int, float)) else 0.0 for v in scores])
+    rebuilt = _rebuild_metric(e, metric) if samples else None
+    if rebuilt is None or type(rebuilt).terms is Metric.terms:
         return None
     pairs = [rebuilt.terms(s) if "error" not in s else (0.0, 0.0) for s in samples]
-    if any(p is None for p in pairs):
-        return None
-    return _keys(samples), np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+    return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
 
 
-def _rebuild_metric(e: Entry, name: str):
+def _rebuild_metric(e: Entry, name: str) -> Metric | None:
     """The run's metric object named `name`, rebuilt from its recorded task config."""
     config = e.result.task["config"]
     for spec in metric_specs(config.get("metrics", []), config.get("params", {}), e.task_name):
         try:
             metric = make_metric(spec)
-        except ConfigError:
+        except ConfigError:  # a plug-in metric not installed here: it cannot be the one asked for
             continue
         if metric.name == name:
             return metric

@@ -85,14 +85,15 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim | claims_mod.Relat
     checks = claims_mod.check(numbers, entries)
     tested = [verdicts.evaluate(r, entries) for r in tqdm([c for c in claims if isinstance(c, claims_mod.Relation)],
                                                           desc="relational claims", unit="claim", disable=not progress)]
+    counts = verdict_views.counts(tested)
     families = [(name, list(group)) for name, group in groupby(task_tables, key=lambda t: t.task_name)]
 
     _write("index.html", env.get_template("index.html.j2").render(
         nav=NAV, families=families, n_runs=len(entries), n_claims=len(numbers), n_relations=len(tested),
-        verdict_counts=verdict_views.counts(tested)))
+        verdict_counts=counts))
     _write("claims.html", env.get_template("claims.html.j2").render(
-        nav=NAV, checks=checks, verdicts=[(v, verdict_views.plot(v)) for v in tested],
-        verdict_counts=verdict_views.counts(tested), shown=verdict_views.shown))
+        nav=NAV, checks=checks, verdicts=[(v, verdict_views.plot(v)) for v in tested], verdict_counts=counts,
+        fmt=fmt, fmt_ci=fmt_ci))
     _write("plots.html", env.get_template("plots.html.j2").render(nav=NAV, figures=plots.figures(entries)))
 
     for e in tqdm(entries, desc="run reports", unit="run", disable=not progress):
@@ -106,8 +107,8 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim | claims_mod.Relat
     _write("leaderboard.md", "# ClaimBench leaderboard\n\n" + "\n".join(
         f"## {markdown.text(t.task_spec)}\n\n{tables.to_markdown(t, link_prefix='')}" for t in task_tables))
     _write("summary.md", summary_markdown(entries))
-    _write("verdicts.md", verdict_views.table(tested, reasons=False) + f"\n{verdict_views.counts(tested)}; why, and the "
-           "evidence of each: claims.html.\n")
+    _write("verdicts.md", verdict_views.table(tested, reasons=False) + f"\n{counts}; why, and the evidence of each: "
+           "claims.html.\n")
     for rel in sorted(set(stale) - set(written)):
         stale[rel].unlink(missing_ok=True)
         for folder in stale[rel].parents:  # and the folders that held only it

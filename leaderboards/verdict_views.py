@@ -31,13 +31,6 @@ def counts(verdicts: list[Verdict]) -> str:
     return f"{n['holds']} hold, {n['contradicted']} contradicted, {n['inconclusive']} inconclusive"
 
 
-def shown(value: float | None, unit: str) -> str:
-    """A measure as reports show it: a rate in percent."""
-    if value is None or not math.isfinite(value):
-        return "-" if value is None else ("∞" if value > 0 else "-∞")
-    return f"{100 * value:.2f}" if unit == "rate" else f"{value:.4g}"
-
-
 def plot(verdict: Verdict) -> str | None:
     """Each test's runs: the measure with its 95% CI, along the axis for a trend."""
     tests = [t for t in verdict.tests if t.stats]
@@ -72,8 +65,7 @@ def _draw(ax, verdict: Verdict, test: Test) -> None:
         ax.plot(xs, [k * s.value if s.value is not None else math.nan for s in test.stats], "-", color="C0", alpha=0.5)
         ax.set_xlabel(("log10 " if verdict.claim.log_x else "") + verdict.claim.axis)
     else:
-        labels = [names[i] if len(names) > 1 else names[0] for i in range(len(test.stats))]
-        ax.set_xticks(xs, [f"{label}\n{_short(s)}" for label, s in zip(labels, test.stats)], fontsize=6)
+        ax.set_xticks(xs, [f"{names[min(i, len(names) - 1)]}\n{_short(s)}" for i, s in enumerate(test.stats)], fontsize=6)
         ax.set_xlim(-0.6, len(xs) - 0.4)
     ax.set_ylabel(verdict.claim.measures + (" (%)" if k == 100 else ""), fontsize=7)
     ax.set_title(textwrap.shorten(test.scope, 90) + f": {test.status}", fontsize=7, wrap=True)

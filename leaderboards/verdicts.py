@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harness.errors import ConfigError
+from reports.formatting import fmt, fmt_ci
 
 from .entries import Entry, as_number, spec_of, without
 from .evidence import Side, Statistic, measure
@@ -154,14 +155,14 @@ def _interval(values: np.ndarray, alpha: float) -> tuple[float, float] | None:
 def _judge(test: Test, holds: Callable[[float, float], bool], contradicted: Callable[[float, float], bool],
            boundary: str, *values: float) -> Test:
     """Set the test's verdict from its CI; `boundary` words the region, `{}` standing for `values`
-    (shown, like the CI, in points for a rate)."""
+    (shown, like the CI, in the measure's unit as reports show it: a rate in percent)."""
     if test.ci is None:
         test.status, test.reason = INCONCLUSIVE, test.reason or "no confidence interval"
         return test
-    rate = bool(test.stats) and test.stats[0].unit == "rate"
+    unit = test.stats[0].unit if test.stats else "number"
     lo, hi = test.ci
-    ci = f"95% CI [{_num(lo, rate)}, {_num(hi, rate)}]" + (" points" if rate else "")
-    where = boundary.format(*(_num(v, rate) for v in values))
+    ci = f"95% CI {fmt_ci(unit, test.ci)}"
+    where = boundary.format(*(fmt(unit, v) for v in values))
     if holds(lo, hi):
         test.status, test.reason = HOLDS, f"{ci} clears {where}"
     elif contradicted(lo, hi):
@@ -169,12 +170,6 @@ def _judge(test: Test, holds: Callable[[float, float], bool], contradicted: Call
     else:
         test.status, test.reason = INCONCLUSIVE, f"{ci} spans {where}"
     return test
-
-
-def _num(x: float, rate: bool = False) -> str:
-    if not math.isfinite(x):
-        return "inf" if x > 0 else "-inf"
-    return f"{100 * x:.3g}" if rate else f"{x:.4g}"
 
 
 def _difference(test: Test, seed: int) -> Test:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections import Counter
 from pathlib import Path
 
 from harness.errors import ConfigError
@@ -20,6 +21,17 @@ def read(task_dir: Path) -> list[dict]:
                 except json.JSONDecodeError as e:
                     raise ConfigError(f"{path} has a line that is not JSON ({e}); the run's log is damaged.") from None
     return []
+
+
+def row_keys(samples: list[dict]) -> list[tuple[str, int]]:
+    """One key per sample that pairs two runs' logs row by row: its id and, since logs written
+    before a task made its ids unique may repeat one, the k-th occurrence of that id."""
+    seen: Counter = Counter()
+    keys = []
+    for s in samples:
+        seen[str(s["id"])] += 1
+        keys.append((str(s["id"]), seen[str(s["id"])]))
+    return keys
 
 
 def near_misses(samples: list[dict], primary: str, higher_is_better: dict[str, bool], limit: int = 15) -> list[dict]:

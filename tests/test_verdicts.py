@@ -139,6 +139,12 @@ def test_lens_quantity_agrees_with_the_lens_curves_metric():
         stat = measure(Side(quantity="lens_top1_depth", where=(("memorized", group),)), run)
         layer = curves["groups"][key]["first_median_top1_layer"]
         assert stat.value == (layer / curves["layers"] if layer else float("inf"))
+    layers = curves["layers"]
+    start = round(0.75 * layers) - 1  # the 0-based layer at depth 3/4, as the quantity takes it
+    for group, key in ((1, "1.0"), (0, "0.0")):
+        gain = measure(Side(quantity="lens_prob_gain:from_depth=0.75", where=(("memorized", group),)), run)
+        probs = curves["groups"][key]["mean_prob"]
+        assert gain.value == pytest.approx(probs[-1] - probs[start])
     (plain,) = entries.load([COMMITTED_RESULTS / folder_name("idiomem:lens=false")])
     with pytest.raises(ConfigError, match="no sample of this run carries 'lens'"):
         measure(Side(quantity="lens_top1_depth"), plain)
@@ -211,6 +217,8 @@ def test_relation_schema_errors_name_the_file_and_the_fix(tmp_path):
         claims.load_all([bad(less=None)])
     with pytest.raises(ConfigError, match=r"has \['axis'\], which a ordering claim does not use"):
         claims.load_all([bad(axis="steps")])
+    with pytest.raises(ConfigError, match=r"has \['side'\], which a ordering claim does not use"):
+        claims.load_all([bad(side={"task": "x"})])  # another kind's side, not a crash
     threshold = {k: v for k, v in SELF_ASK_OVER_DIRECT.items() if k not in ("greater", "less")}
     with pytest.raises(ConfigError, match="exactly one of 'below' or 'above'"):
         claims.load_all([_claims_file(tmp_path, [{**threshold, "kind": "threshold", "side": {"task": "x"},

@@ -135,8 +135,6 @@ def references(sample: dict) -> list:
 def make_metric(spec_text: str, seed: int = 0) -> Metric:
     """Instantiate a registered metric from `name` or `name:k=v,...`."""
     spec = parse_spec(spec_text, "metric")
-    cls = registry.metrics.get(spec.name)
-    if not (isinstance(cls, type) and issubclass(cls, Metric)):
-        raise ConfigError(f"metric {spec.name!r} ({registry.metrics.source(spec.name)}) is not a Metric subclass.")
+    cls = registry.metrics.subclass(spec.name, Metric)
     label = Spec(spec.name, tuple((k, v) for k, v in spec.options if k not in cls.unnamed_options)).text
     return cls(label, build(cls.Options, spec.options, f"metric {spec.name!r}"), seed)

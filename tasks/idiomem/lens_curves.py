@@ -19,13 +19,18 @@ from harness.metrics import Metric, MetricValue
 from harness.metrics.metadata import Column, View
 
 
+def first_median_top1_layer(ranks: np.ndarray) -> int | None:
+    """The first layer (1-based) where the median rank over the samples is 1; None: never."""
+    top = np.flatnonzero(np.median(ranks, axis=0) == 1)
+    return int(top[0]) + 1 if top.size else None
+
+
 def curves(ranks: np.ndarray, probs: np.ndarray) -> dict:
     """ranks, probs: (samples, layers) arrays -> the per-layer summaries of one group."""
     median = np.median(ranks, axis=0)
-    top = np.flatnonzero(median == 1)
     return {"n": int(ranks.shape[0]), "median_rank": median.tolist(), "mean_prob": probs.mean(axis=0).tolist(),
             "top1_share": (ranks == 1).mean(axis=0).tolist(),
-            "first_median_top1_layer": int(top[0]) + 1 if top.size else None}
+            "first_median_top1_layer": first_median_top1_layer(ranks)}
 
 
 class LensCurves(Metric):

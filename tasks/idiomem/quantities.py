@@ -15,6 +15,8 @@ import numpy as np
 from harness.errors import ConfigError
 from harness.quantities import Quantity
 
+from .lens_curves import first_median_top1_layer
+
 
 def lens_arrays(samples: list[dict], field: str, quantity: str) -> tuple[np.ndarray, np.ndarray]:
     """(ranks, probs) as (samples, layers) arrays; a sample without the lens field is a row of NaN."""
@@ -50,8 +52,8 @@ class LensTop1Depth(Quantity):
             rows = rows[~np.isnan(rows[:, 0])]
             if not rows.size:
                 return float("nan")
-            top = np.flatnonzero(np.median(rows, axis=0) == 1)
-            return (int(top[0]) + 1) / layers if top.size else float("inf")
+            layer = first_median_top1_layer(rows)
+            return layer / layers if layer else float("inf")
         return depth
 
 

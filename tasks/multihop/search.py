@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from harness import registry
-from harness.errors import ConfigError
 from harness.options import Spec, build, parse_spec
 
 
@@ -40,7 +39,5 @@ class SearchEngine(ABC):
 
 def load_search(spec_text: str) -> SearchEngine:
     spec = parse_spec(spec_text, "search engine spec")
-    cls = registry.search.get(spec.name)
-    if not (isinstance(cls, type) and issubclass(cls, SearchEngine)):
-        raise ConfigError(f"search engine {spec.name!r} ({registry.search.source(spec.name)}) is not a SearchEngine subclass.")
+    cls = registry.search.subclass(spec.name, SearchEngine)
     return cls(build(cls.Options, spec.options, f"search engine {spec.name!r}"), spec)
