@@ -17,6 +17,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from . import usage
 from .cache import Cache
 from .errors import AdapterError
 from .executors import Executor, SerialExecutor
@@ -49,6 +50,11 @@ class Dispatcher:
         self._fp = self.adapter.fingerprint()
 
     def resolve(self, requests: Sequence[Request], counts: RequestCounts, label: str) -> list[Any]:
+        """Responses as tasks see them: usage records (harness.usage) stripped."""
+        return [usage.split(r)[0] for r in self.resolve_stored(requests, counts, label)]
+
+    def resolve_stored(self, requests: Sequence[Request], counts: RequestCounts, label: str) -> list[Any]:
+        """Responses as the cache holds them, usage records included."""
         keys = [r.key(self._fp) for r in requests]
         unique: dict[str, Request] = dict(zip(keys, requests))
         found = self.cache.get_many(unique)

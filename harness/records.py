@@ -54,12 +54,23 @@ class RequestCounts(TypedDict):
     new: int
 
 
+class TokenTotals(TypedDict):
+    requests: int                # requests whose backend reported usage (harness/usage.py)
+    requests_without_usage: int
+    prompt_tokens: int
+    reused_prompt_tokens: int
+    new_prompt_tokens: int
+    generated_tokens: int
+    seconds: float
+
+
 class Counts(TypedDict):
     rows: int
     scored: int
     unscored: int
     unscored_reasons: dict[str, int]
     requests: RequestCounts
+    tokens: NotRequired[TokenTotals]   # absent when no request reported usage
 
 
 class Timings(TypedDict):

@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 
 from .errors import AdapterError, ConfigError
 from .hashing import sha256_file
+from .usage import split as split_usage
+from .usage import valid as valid_usage
 
 
 def canonical_json(obj: Any) -> str:
@@ -111,7 +113,8 @@ class Generate(Request):
     chat: bool = False
 
     kind: ClassVar[str] = "generate"
-    response_doc: ClassVar[str] = "a string (the generated text, stop sequence excluded)"
+    response_doc: ClassVar[str] = ("a string (the generated text, stop sequence excluded), or {'text': that string, "
+                                   "'usage': a harness.usage record}")
 
     def __post_init__(self) -> None:
         if not isinstance(self.prompt, str):
@@ -127,7 +130,8 @@ class Generate(Request):
         return len(self.prompt)
 
     def _valid(self, value: Any) -> bool:
-        return isinstance(value, str)
+        text, usage = split_usage(value)
+        return isinstance(text, str) and (usage is None or valid_usage(usage))
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import results, safe_paths
+from . import results, safe_paths, usage
 from .cache import Cache
 from .dispatch import Dispatcher, RequestCounts
-from .executors import Executor, load_executor
 from .errors import ConfigError, IncompatibleError, RequestRejected
+from .executors import Executor, load_executor
 from .large_responses import ArrayStore
 from .model import ModelAdapter, load_model
 from .paths import cache_dir
@@ -51,11 +51,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _gather(task: Task, rows: list[dict], ids: list[str], dispatcher: Dispatcher,
-            counts: RequestCounts) -> tuple[list[History], int]:
+def _gather(task: Task, rows: list[dict], ids: list[str], dispatcher: Dispatcher, counts: RequestCounts,
+            tokens: usage.Totals) -> tuple[list[History], list[list[dict | None]], int]:
     """Ask each row's requests, round after round, until no row asks for more; a request the model
-    rejects as invalid is reported with the rows that asked it."""
+    rejects as invalid is reported with the rows that asked it. Each row's history comes with the
+    usage record of every response (None where the backend gave none)."""
     histories: list[History] = [[] for _ in rows]
+    usages: list[list[dict | None]] = [[] for _ in rows]
     active, rounds = list(range(len(rows))), 0
     while active:
         asked: list[tuple[int, Request]] = []
@@ -66,27 +68,33 @@ def _gather(task: Task, rows: list[dict], ids: list[str], dispatcher: Dispatcher
         rounds += 1
         label = task.name if rounds == 1 else f"{task.name} (round {rounds})"
         try:
-            responses = dispatcher.resolve([r for _, r in asked], counts, label)
+            responses = dispatcher.resolve_stored([r for _, r in asked], counts, label)
         except RequestRejected as e:
             askers = sorted({ids[j] for j, r in asked if r == e.request})
             raise ConfigError(f"task {task.name!r}, row id {', '.join(map(repr, askers[:5]))}"
                               f"{f' (+{len(askers) - 5} more)' if len(askers) > 5 else ''}: {e}") from None
-        for (j, req), resp in zip(asked, responses):
+        for (j, req), stored in zip(asked, responses):
+            resp, use = usage.split(stored)
             histories[j].append((req, resp))
+            usages[j].append(use)
+            tokens.add(use)
         active = sorted({j for j, _ in asked})
-    return histories, rounds
+    return histories, usages, rounds
 
 
 def _score(task: Task, indices: list[int], ids: list[str], rows: list[dict], histories: list[History],
-           seed: int, store: ArrayStore) -> tuple[list[dict], dict, Counter]:
+           usages: list[list[dict | None]], seed: int, store: ArrayStore) -> tuple[list[dict], dict, Counter]:
     """Per-sample records for samples.jsonl (large arrays moved into `store`), aggregated metrics,
     and why rows went unscored."""
     metrics = task.make_metrics(seed)
     samples, reasons = [], Counter()
-    for idx, sid, row, hist in zip(indices, ids, rows, histories):
-        record: dict[str, Any] = {"id": sid, "index": idx, "row": row,
-                                  "requests": [{"request": r.canonical(), "response": store.take(resp, f"r{idx}.{i}")}
-                                               for i, (r, resp) in enumerate(hist)]}
+    for idx, sid, row, hist, uses in zip(indices, ids, rows, histories, usages):
+        asked = []
+        for i, ((r, resp), use) in enumerate(zip(hist, uses)):
+            asked.append({"request": r.canonical(), "response": store.take(resp, f"r{idx}.{i}")})
+            if use is not None:
+                asked[-1]["usage"] = use
+        record: dict[str, Any] = {"id": sid, "index": idx, "row": row, "requests": asked}
         try:
             sample = task.hooks.process(row, hist)
         except Unscorable as e:
@@ -125,11 +133,11 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
     rows = [pool[i] for i in indices]
     all_ids = task.sample_ids(pool)
     ids = [all_ids[i] for i in indices]
-    counts = RequestCounts()
-    histories, rounds = _gather(task, rows, ids, dispatcher, counts)
+    counts, tokens = RequestCounts(), usage.Totals()
+    histories, usages, rounds = _gather(task, rows, ids, dispatcher, counts, tokens)
     t_gathered = time.perf_counter()
     store = ArrayStore()
-    samples, metric_values, reasons = _score(task, indices, ids, rows, histories, seed, store)
+    samples, metric_values, reasons = _score(task, indices, ids, rows, histories, usages, seed, store)
     t_end = time.perf_counter()
     model_s = dispatcher.model_seconds - model_before
     unscored = sum(reasons.values())
@@ -143,7 +151,8 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
         model=_model_info(dispatcher.adapter),
         metrics=metric_values,
         counts={"rows": len(rows), "scored": len(rows) - unscored, "unscored": unscored,
-                "unscored_reasons": dict(reasons), "requests": counts.to_json()},
+                "unscored_reasons": dict(reasons), "requests": counts.to_json(),
+                **({"tokens": tokens.to_json()} if tokens.requests else {})},
         config={"limit": limit if limit is not None else task.config.limit, "batch_size": dispatcher.batch_size,
                 "executor": dispatcher.executor.spec,
                 "cache": str(dispatcher.cache.path) if dispatcher.cache.path else None, "rounds": rounds},

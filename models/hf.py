@@ -10,14 +10,17 @@ commit from its config); the weights themselves are loaded by load().
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from harness import usage
 from harness.errors import ConfigError
 from harness.model import ModelAdapter, option
 from harness.requests import Generate, LogLikelihood, Request, TokenLens
+from harness.usage import Usage, with_usage
 
 from . import control_tokens
 from .hf_loading import load_causal_lm, load_tokenizer, resolve_source, weights_identity
@@ -101,52 +104,63 @@ class HFAdapter(ModelAdapter):
     def _prompt_text(self, r: Generate) -> str:
         return apply_chat(self.tok, r.prompt) if r.chat else r.prompt
 
-    def _generate(self, requests: Sequence[Generate]) -> list[str]:
-        out: dict[int, str] = {}
+    def _generate(self, requests: Sequence[Generate]) -> list[dict]:
+        t0 = time.perf_counter()
+        out: dict[int, dict] = {}
         for params, idx in group_by(requests, lambda r: (r.max_tokens, r.stop, r.temperature)).items():
             greedy = [i for i in idx if requests[i].temperature == 0]
             sampled = [i for i in idx if requests[i].temperature > 0]
             if greedy:
                 prompts = [self._encode(self._prompt_text(requests[i])) for i in greedy]
-                texts = self._greedy(prompts, params[0], params[1])
-                out.update(zip(greedy, texts))
+                out.update(zip(greedy, self._greedy(prompts, params[0], params[1])))
             for i in sampled:  # one at a time: the seed must fix the sample whatever the batch
                 out[i] = self._sample(requests[i])
-        return [out[i] for i in range(len(requests))]
+        return usage.share_time([out[i] for i in range(len(requests))], time.perf_counter() - t0)
 
     def _check_length(self, n_prompt: int, n_new: int) -> None:
         if n_prompt + n_new > self.max_length:
             raise ConfigError(f"prompt of {n_prompt} tokens plus {n_new} new tokens exceeds the model's context of "
                               f"{self.max_length}; shorten the prompt (fewer shots) or lower max_tokens.")
 
-    def _greedy(self, prompts: list[list[int]], max_tokens: int, stop: tuple[str, ...]) -> list[str]:
+    def _stopping(self, stop: tuple[str, ...], width: int, rows: int) -> Any:
+        """A StopOnText (imported here: transformers loads only when a model does)."""
+        from .hf_stopping import StopOnText
+
+        eos = self.model.generation_config.eos_token_id
+        eos_ids = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+        return StopOnText(self.tok, stop, width, eos_ids, rows)
+
+    def _greedy(self, prompts: list[list[int]], max_tokens: int, stop: tuple[str, ...]) -> list[dict]:
         for p in prompts:
             self._check_length(len(p), max_tokens)
-        input_ids, mask, cache = self.prefixes.prepare(prompts, self.tok.pad_token_id)
+        input_ids, mask, cache, reused = self.prefixes.prepare(prompts, self.tok.pad_token_id)
+        ends = self._stopping(stop, input_ids.shape[1], len(prompts))
         kwargs: dict[str, Any] = dict(input_ids=input_ids, attention_mask=mask, max_new_tokens=max_tokens,
                                       do_sample=False, temperature=None, top_p=None, top_k=None,
-                                      pad_token_id=self.tok.pad_token_id, **self._suppress)
+                                      pad_token_id=self.tok.pad_token_id, stopping_criteria=[ends],
+                                      **self._suppress)
         if cache is not None:
             kwargs["past_key_values"] = cache
-        if stop:
-            kwargs.update(stop_strings=list(stop), tokenizer=self.tok)
         seqs = self.model.generate(**kwargs)
-        new = seqs[:, input_ids.shape[1]:]
-        return [truncate_at_stop(t, stop) for t in self.tok.batch_decode(new, skip_special_tokens=True)]
+        texts = self.tok.batch_decode(seqs[:, input_ids.shape[1]:], skip_special_tokens=True)
+        return [with_usage(truncate_at_stop(t, stop), Usage(len(p), r, n))
+                for t, p, r, n in zip(texts, prompts, reused, ends.generated(max_tokens))]
 
-    def _sample(self, r: Generate) -> str:
+    def _sample(self, r: Generate) -> dict:
         ids = self._encode(self._prompt_text(r))
         self._check_length(len(ids), r.max_tokens)
+        ends = self._stopping(r.stop, len(ids), 1)
         state = self.torch.random.get_rng_state()
         self.torch.manual_seed(r.seed)
         try:
             seqs = self.model.generate(input_ids=self.torch.tensor([ids], device=self.model.device), do_sample=True,
                                        temperature=r.temperature, top_p=1.0, top_k=0, max_new_tokens=r.max_tokens,
-                                       pad_token_id=self.tok.pad_token_id, **self._suppress,
-                                       **({"stop_strings": list(r.stop), "tokenizer": self.tok} if r.stop else {}))
+                                       pad_token_id=self.tok.pad_token_id, stopping_criteria=[ends],
+                                       **self._suppress)
         finally:
             self.torch.random.set_rng_state(state)
-        return truncate_at_stop(self.tok.decode(seqs[0, len(ids):], skip_special_tokens=True), r.stop)
+        text = truncate_at_stop(self.tok.decode(seqs[0, len(ids):], skip_special_tokens=True), r.stop)
+        return with_usage(text, Usage(len(ids), 0, ends.generated(r.max_tokens)[0]))
 
     def _loglikelihood(self, requests: Sequence[LogLikelihood]) -> list[dict]:
         """lm-eval semantics: continuation tokens = tokens of (context + continuation) after the context's."""

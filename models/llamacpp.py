@@ -18,6 +18,7 @@ types) with the gguf package; the llama.cpp context is opened by load().
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +26,17 @@ from typing import Any
 
 import numpy as np
 
+from harness import usage
 from harness.errors import ConfigError
 from harness.hashing import sha256_file_cached
 from harness.model import ModelAdapter, option
 from harness.requests import Generate, LogLikelihood, Request
+from harness.usage import Usage, with_usage
 
 from . import control_tokens, gguf_metadata
 from .cpu_cores import physical_cores
+from .llamacpp_batch import DECODER, BatchedGreedy
+from .prefix_cache import common_prefix_length
 from .text import move_trailing_spaces, truncate_at_stop
 
 
@@ -52,14 +57,6 @@ def cpu_features() -> str:
     return " | ".join(flags)
 
 
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
-
-
 class LlamaCppAdapter(ModelAdapter):
     kinds = frozenset({"generate", "loglikelihood"})
 
@@ -70,12 +67,15 @@ class LlamaCppAdapter(ModelAdapter):
         threads: int | None = option(None, fingerprint=False,
                                      doc="CPU threads for prompt and generation (default: this process's physical cores)")
         n_batch: int = option(512, fingerprint=False, doc="prompt tokens evaluated per llama.cpp batch")
+        parallel: int = option(16, fingerprint=False, doc="greedy completions decoded together in one multi-sequence batch")
         suppress_control_tokens: bool = option(True, doc="forbid non-text control tokens at generation (control_tokens.py)")
 
     def __init__(self, options: Options, spec, label=None):
         super().__init__(options, spec, label)
         if options.threads is not None and options.threads < 1:
             raise ConfigError(f"llamacpp: threads must be a positive integer, got {options.threads}.")
+        if options.parallel < 1:
+            raise ConfigError(f"llamacpp: parallel must be a positive integer, got {options.parallel}.")
         if not Path(options.path).is_file():
             raise ConfigError(f"llamacpp: GGUF file {options.path!r} does not exist.")
         self._llama_cls = _import_llama()
@@ -85,6 +85,7 @@ class LlamaCppAdapter(ModelAdapter):
         self._bias = {"logit_bias": {i: float("-inf") for i in self.forbidden}} if self.forbidden else {}
         self.llm = None  # the generation context, opened by load()
         self._scorer = None  # a second context with logits for every position, opened on first loglikelihood
+        self._batched = None  # the multi-sequence context for greedy completions, opened on first use
 
     def load(self) -> None:
         self.llm = self._open(logits_all=False)
@@ -106,15 +107,38 @@ class LlamaCppAdapter(ModelAdapter):
         ident["cpu_features"] = cpu_features()
         if self.forbidden:
             ident["suppressed_tokens"] = control_tokens.describe(self.forbidden)
+        ident["greedy_decoder"] = DECODER
         return ident
 
     def serve(self, kind: str, requests: Sequence[Request]) -> list[Any]:
+        if kind == "generate":
+            return self._generate_all(requests)  # type: ignore[arg-type]
         order = sorted(range(len(requests)), key=lambda i: self._text(requests[i]))  # neighbours share prefixes
-        out: dict[int, Any] = {}
-        for i in order:
-            r = requests[i]
-            out[i] = self._generate(r) if kind == "generate" else self._loglikelihood(r)  # type: ignore[arg-type]
+        out = {i: self._loglikelihood(requests[i]) for i in order}  # type: ignore[arg-type]
         return [out[i] for i in range(len(requests))]
+
+    def _generate_all(self, requests: Sequence[Generate]) -> list[dict]:
+        """Greedy completions together (llamacpp_batch.py); chat and sampled requests one at a time."""
+        t0 = time.perf_counter()
+        together = [i for i, r in enumerate(requests) if r.temperature == 0 and not r.chat]
+        out = dict(zip(together, self._greedy([requests[i] for i in together]))) if together else {}
+        alone = sorted(set(range(len(requests))) - set(together), key=lambda i: requests[i].prompt)
+        out.update((i, self._generate(requests[i])) for i in alone)
+        return usage.share_time([out[i] for i in range(len(requests))], time.perf_counter() - t0)
+
+    def _greedy(self, requests: Sequence[Generate]) -> list[dict]:
+        if self._batched is None:
+            self._batched = BatchedGreedy(self.llm, self.options.parallel, 4 * self.options.n_ctx, sorted(self.forbidden))
+        prompts = [self._batched.tokenize(r.prompt) for r in requests]
+        for r, p in zip(requests, prompts):
+            self._check_length(len(p), r.max_tokens)
+        done = self._batched.generate(prompts, [r.max_tokens for r in requests], [r.stop for r in requests])
+        return [with_usage(truncate_at_stop(text, r.stop), use) for r, (text, use) in zip(requests, done)]
+
+    def _check_length(self, n_prompt: int, max_tokens: int) -> None:
+        if n_prompt + max_tokens > self.options.n_ctx:
+            raise ConfigError(f"llamacpp: prompt of {n_prompt} tokens plus {max_tokens} new tokens exceeds n_ctx="
+                              f"{self.options.n_ctx}; raise n_ctx in the model spec or shorten the prompt.")
 
     def sort_key(self, request: Request) -> Any:
         return self._text(request)  # neighbours share prefixes, across batches too
@@ -126,11 +150,10 @@ class LlamaCppAdapter(ModelAdapter):
     def _tokens(self, text: str, bos: bool = True) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=bos, special=False)
 
-    def _generate(self, r: Generate) -> str:
-        n_prompt = len(self._tokens(r.prompt))
-        if n_prompt + r.max_tokens > self.options.n_ctx:
-            raise ConfigError(f"llamacpp: prompt of {n_prompt} tokens plus {r.max_tokens} new tokens exceeds n_ctx="
-                              f"{self.options.n_ctx}; raise n_ctx in the model spec or shorten the prompt.")
+    def _generate(self, r: Generate) -> dict:
+        """One request through create_completion (or create_chat_completion for chat prompts)."""
+        self._check_length(len(self._tokens(r.prompt)), r.max_tokens)
+        before = self.llm.input_ids[:self.llm.n_tokens].tolist()
         sampling = dict(temperature=r.temperature, top_p=1.0, top_k=0, min_p=0.0, seed=r.seed) if r.temperature > 0 \
             else dict(temperature=0.0, top_k=1)
         if r.chat:
@@ -141,7 +164,9 @@ class LlamaCppAdapter(ModelAdapter):
             res = self.llm.create_completion(r.prompt, max_tokens=r.max_tokens, stop=list(r.stop) or None,
                                              repeat_penalty=1.0, **sampling, **self._bias)
             text = res["choices"][0]["text"]
-        return truncate_at_stop(text, r.stop)
+        n_prompt = res["usage"]["prompt_tokens"]
+        reused = common_prefix_length([before, self.llm.input_ids[:n_prompt - 1].tolist()])  # llama-cpp-python's reuse rule
+        return with_usage(truncate_at_stop(text, r.stop), Usage(n_prompt, reused, res["usage"]["completion_tokens"]))
 
     def _loglikelihood(self, r: LogLikelihood) -> dict:
         """lm-eval semantics: continuation tokens = tokens of (context + continuation) after the context's."""
@@ -158,7 +183,7 @@ class LlamaCppAdapter(ModelAdapter):
         if len(tokens) > self.options.n_ctx:
             raise ConfigError(f"llamacpp: {len(tokens)} tokens exceed n_ctx={self.options.n_ctx}; raise n_ctx in the model spec.")
         # Evaluate only what follows the prefix already in the KV cache.
-        keep = min(_common_prefix(llm.input_ids[:llm.n_tokens].tolist(), tokens), len(tokens) - 1)
+        keep = min(common_prefix_length([llm.input_ids[:llm.n_tokens].tolist(), tokens]), len(tokens) - 1)
         llm.n_tokens = keep
         llm.eval(tokens[keep:])
         logits = np.asarray(llm.scores[len(ctx) - 1:len(tokens) - 1], dtype=np.float64)
@@ -167,6 +192,6 @@ class LlamaCppAdapter(ModelAdapter):
         return {"logprob": float(picked.sum()), "is_greedy": bool((logits.argmax(-1) == np.asarray(cont)).all())}
 
     def close(self) -> None:
-        for llm in (self.llm, self._scorer):
-            if llm is not None:
-                llm.close()
+        for ctx in (self._batched, self.llm, self._scorer):  # the batched context lives on self.llm's model
+            if ctx is not None:
+                ctx.close()

@@ -36,11 +36,12 @@ class PrefixCache:
         self._memo: OrderedDict[tuple[int, ...], Any] = OrderedDict()
         self.hits = self.misses = 0
 
-    def _prefix_kv(self, prefix: tuple[int, ...]) -> Any:
+    def _prefix_kv(self, prefix: tuple[int, ...]) -> tuple[Any, bool]:
+        """The prefix's cache, and whether it was remembered rather than computed now."""
         if prefix in self._memo:
             self._memo.move_to_end(prefix)
             self.hits += 1
-            return self._memo[prefix]
+            return self._memo[prefix], True
         import torch
 
         self.misses += 1
@@ -49,10 +50,12 @@ class PrefixCache:
         self._memo[prefix] = kv
         if len(self._memo) > _MEMO_SIZE:
             self._memo.popitem(last=False)
-        return kv
+        return kv, False
 
-    def prepare(self, prompts: list[list[int]], pad_id: int) -> tuple[Any, Any, Any]:
-        """input_ids, attention_mask and (if a prefix is shared) a filled cache for generate()."""
+    def prepare(self, prompts: list[list[int]], pad_id: int) -> tuple[Any, Any, Any, list[int]]:
+        """input_ids, attention_mask, (if a prefix is shared) a filled cache for generate(), and the
+        prompt tokens each prompt reused: a prefix computed for this batch counts as new for the
+        first prompt and reused for the others, so the batch's new tokens are the work done."""
         import torch
 
         device = self.model.device
@@ -61,13 +64,17 @@ class PrefixCache:
             width = max(len(p) for p in prompts)
             ids = [[pad_id] * (width - len(p)) + p for p in prompts]
             mask = [[0] * (width - len(p)) + [1] * len(p) for p in prompts]
-            return torch.tensor(ids, device=device), torch.tensor(mask, device=device), None
+            return torch.tensor(ids, device=device), torch.tensor(mask, device=device), None, [0] * len(prompts)
         prefix = tuple(prompts[0][:shared])
         suffixes = [p[shared:] for p in prompts]
         width = max(len(s) for s in suffixes)
         ids = [list(prefix) + [pad_id] * (width - len(s)) + s for s in suffixes]
         mask = [[1] * shared + [0] * (width - len(s)) + [1] * len(s) for s in suffixes]
-        kv = copy.deepcopy(self._prefix_kv(prefix))
+        kv, remembered = self._prefix_kv(prefix)
+        kv = copy.deepcopy(kv)
         if len(prompts) > 1:
             kv.batch_repeat_interleave(len(prompts))
-        return torch.tensor(ids, device=device), torch.tensor(mask, device=device), kv
+        reused = [shared] * len(prompts)
+        if not remembered:
+            reused[0] = 0
+        return torch.tensor(ids, device=device), torch.tensor(mask, device=device), kv, reused

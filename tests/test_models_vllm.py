@@ -2,7 +2,7 @@
 import importlib.util
 
 import pytest
-from lm_fixtures import PROMPTS, model, require
+from lm_fixtures import PROMPTS, model, require, texts
 
 from harness.requests import Generate, LogLikelihood
 
@@ -21,7 +21,7 @@ def test_vllm_greedy_generate_and_loglikelihood_match_hf():
     hf = model("smollm2-135m")
     llm = model(f"vllm:path={hf.options.path},dtype=float32,gpu_memory_utilization=0.3")
     gens = [Generate(p, max_tokens=10, stop=("\n",)) for p in PROMPTS[:8]]
-    assert llm.serve("generate", gens) == hf.serve("generate", gens)
+    assert texts(llm.serve("generate", gens)) == texts(hf.serve("generate", gens))
     lls = [LogLikelihood("The capital of France is", " Paris"), LogLikelihood("Break a", " leg")]
     for a, b in zip(llm.serve("loglikelihood", lls), hf.serve("loglikelihood", lls)):
         assert a["logprob"] == pytest.approx(b["logprob"], abs=0.05) and a["is_greedy"] == b["is_greedy"]

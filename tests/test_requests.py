@@ -65,6 +65,15 @@ def test_response_shapes_are_checked(req, good, bad):
         req.check_response(bad)
 
 
+def test_generate_responses_may_carry_a_well_formed_usage_record():
+    use = {"prompt_tokens": 10, "reused_prompt_tokens": 8, "generated_tokens": 3, "seconds": 0.01}
+    Generate("p").check_response({"text": "x", "usage": use})
+    for bad in ({**use, "reused_prompt_tokens": 11}, {**use, "seconds": -1}, {**use, "generated_tokens": 1.5},
+                {k: v for k, v in use.items() if k != "seconds"}, {**use, "extra": 1}):
+        with pytest.raises(AdapterError, match="usage"):
+            Generate("p").check_response({"text": "x", "usage": bad})
+
+
 def test_bad_request_fields_are_clear_errors():
     with pytest.raises(ConfigError, match="max_tokens"):
         Generate("p", max_tokens=0)
