@@ -60,6 +60,11 @@ def _print_result(r: results.RunResult) -> None:
     print(f"  rows {r.counts['rows']}, scored {r.counts['scored']}, unscored {r.counts['unscored']}; "
           f"requests {req['total']}: {req['total'] - req['unique']} deduplicated, {req['cached']} cached, {req['new']} new; "
           f"{r.timings['total_s']:.2f}s")
+    tok = r.counts.get("tokens")
+    if tok:
+        print(f"  tokens: {tok['prompt_tokens']} prompt ({tok['reused_prompt_tokens']} reused, {tok['new_prompt_tokens']} "
+              f"evaluated), {tok['generated_tokens']} generated ({tok['generated_tokens'] / max(r.counts['rows'], 1):.1f} "
+              f"per row), {tok['seconds']:.1f}s of model time")
     for name, why in r.counts["unscored_reasons"].items():
         print(f"  unscored x{why}: {name}")
     rows = []

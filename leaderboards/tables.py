@@ -18,6 +18,8 @@ from reports.formatting import description, fmt, fmt_ci, unit_of
 
 from .entries import Entry, as_number, spec_of
 
+COST = "generated tokens / row"
+
 
 @dataclass
 class Cell:
@@ -69,7 +71,9 @@ def build(entries: list[Entry]) -> list[Table]:
         group.sort(key=lambda e: (e.model_label, [float(e.task_options.get(k, "-inf")) for k in settings]))
         metrics = shown_metrics(group)
         condition = next((c[0] for c in map(Entry.comparable_on, group) if c), None)
-        columns = ["model", *settings, "parameters", "n", *metrics] + ([condition] if condition else [])
+        cost = any(e.result.counts.get("tokens") for e in group)
+        columns = (["model", *settings, "parameters", "n"] + ([COST] if cost else []) + metrics
+                   + ([condition] if condition else []))
         definitions = {name: description(m) for e in group for name, m in e.result.metrics.items()
                        if name in metrics and description(m)}
         table = Table(key, group[0].task_name, columns, metrics, entries=group, definitions=definitions)
@@ -81,6 +85,9 @@ def build(entries: list[Entry]) -> list[Table]:
                 row.append(Cell(value or "-", float(value) if value else None))
             n = _n(e)
             row += [Cell(f"{params / 1e6:.0f}M" if params else "-", params), Cell(str(n), n)]
+            if cost:
+                per_row = generated_per_row(e)
+                row.append(Cell("-" if per_row is None else f"{per_row:.1f}", per_row))
             for name in metrics:
                 m = e.metric(name)
                 if m is None or m["value"] is None:
@@ -93,6 +100,14 @@ def build(entries: list[Entry]) -> list[Table]:
             table.rows.append(row)
         tables.append(table)
     return tables
+
+
+def generated_per_row(e: Entry) -> float | None:
+    """Tokens the model generated per dataset row (all of a row's requests; harness/usage.py), where
+    the run's backend counted them: the cost by which the self-ask paper compares methods."""
+    tokens = e.result.counts.get("tokens")
+    rows = e.result.counts["rows"]
+    return tokens["generated_tokens"] / rows if tokens and rows else None
 
 
 def _condition_text(condition: tuple[str, dict] | None) -> str:
@@ -121,14 +136,15 @@ def to_csv(table: Table) -> str:
     """Raw numbers: value, CI bounds and n per metric, one row per model."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    header = ["task", "model", "parameters", "n"]
+    header = ["task", "model", "parameters", "n", "generated_tokens_per_row"]
     for name in table.metrics:
         header += [name, f"{name}_ci_low", f"{name}_ci_high"]
     conditions = [e.comparable_on() for e in table.entries]
     keys = list(dict.fromkeys(f"{c[0]}_{k}" for c in conditions if c for k in c[1]))
     w.writerow([markdown.csv_cell(h) for h in header + keys])
     for e, condition in zip(table.entries, conditions):
-        row = [e.task_spec, e.model_label, e.parameters or "", _n(e)]
+        per_row = generated_per_row(e)
+        row = [e.task_spec, e.model_label, e.parameters or "", _n(e), "" if per_row is None else round(per_row, 3)]
         for name in table.metrics:
             m = e.metric(name) or {"value": None, "ci": None}
             ci = m["ci"] or ["", ""]
