@@ -64,7 +64,7 @@ def _print_result(r: results.RunResult) -> None:
     if tok:
         print(f"  tokens: {tok['prompt_tokens']} prompt ({tok['reused_prompt_tokens']} reused, {tok['new_prompt_tokens']} "
               f"evaluated), {tok['generated_tokens']} generated ({tok['generated_tokens'] / max(r.counts['rows'], 1):.1f} "
-              f"per row), {tok['seconds']:.1f}s of model time")
+              f"per row), {tok['seconds']:.1f}s of model time when computed")
     for name, why in r.counts["unscored_reasons"].items():
         print(f"  unscored x{why}: {name}")
     rows = []

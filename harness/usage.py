@@ -67,7 +67,8 @@ def split(response: Any) -> tuple[Any, dict | None]:
 
 class Totals:
     """Sums over the requests a task asked (a repeated request counts for each asker: the cost of
-    the method per question, whatever dedup and the cache saved)."""
+    the method per question, whatever dedup and the cache saved). `seconds` is likewise what the
+    asked requests took when computed; the run's own model time is its `timings.model_s`."""
 
     def __init__(self) -> None:
         self.requests = self.without_usage = 0

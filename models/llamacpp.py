@@ -67,7 +67,9 @@ class LlamaCppAdapter(ModelAdapter):
         threads: int | None = option(None, fingerprint=False,
                                      doc="CPU threads for prompt and generation (default: this process's physical cores)")
         n_batch: int = option(512, fingerprint=False, doc="prompt tokens evaluated per llama.cpp batch")
-        parallel: int = option(16, fingerprint=False, doc="greedy completions decoded together in one multi-sequence batch")
+        parallel: int = option(16, fingerprint=False,
+                               doc="greedy completions decoded together in one multi-sequence batch; 1: one request at a "
+                                   "time through create_completion, whose outputs do not depend on the batch (the identity says which)")
         suppress_control_tokens: bool = option(True, doc="forbid non-text control tokens at generation (control_tokens.py)")
 
     def __init__(self, options: Options, spec, label=None):
@@ -107,7 +109,7 @@ class LlamaCppAdapter(ModelAdapter):
         ident["cpu_features"] = cpu_features()
         if self.forbidden:
             ident["suppressed_tokens"] = control_tokens.describe(self.forbidden)
-        ident["greedy_decoder"] = DECODER
+        ident["greedy_decoder"] = DECODER if self.options.parallel > 1 else "create_completion, one request at a time"
         return ident
 
     def serve(self, kind: str, requests: Sequence[Request]) -> list[Any]:
@@ -118,9 +120,10 @@ class LlamaCppAdapter(ModelAdapter):
         return [out[i] for i in range(len(requests))]
 
     def _generate_all(self, requests: Sequence[Generate]) -> list[dict]:
-        """Greedy completions together (llamacpp_batch.py); chat and sampled requests one at a time."""
+        """Greedy completions together (llamacpp_batch.py); chat and sampled requests one at a time,
+        and all of them with parallel=1."""
         t0 = time.perf_counter()
-        together = [i for i, r in enumerate(requests) if r.temperature == 0 and not r.chat]
+        together = [i for i, r in enumerate(requests) if r.temperature == 0 and not r.chat and self.options.parallel > 1]
         out = dict(zip(together, self._greedy([requests[i] for i in together]))) if together else {}
         alone = sorted(set(range(len(requests))) - set(together), key=lambda i: requests[i].prompt)
         out.update((i, self._generate(requests[i])) for i in alone)

@@ -1,19 +1,23 @@
 """Greedy generation of many prompts at once on one llama.cpp context (multi-sequence batches).
 
-On a CPU, a decoding step costs about the same for one sequence as for sixteen: the time goes
-into reading the weights. So the prompts of a batch decode together, one llama_decode per step
-for all of them, each row leaving as soon as it produces an end-of-generation token, meets a
-stop string or reaches max_tokens. Their shared prefix (few-shot exemplars) is evaluated once
-into sequence 0, kept for the next batch, and copied into each row's own sequence (in a unified
-KV cache the copy shares cells, it computes nothing); then every row's own suffix is evaluated in
-one batch.
+One request at a time, llama.cpp pays a whole decoding step (9 ms for SmolLM2-135M on 2 cores)
+per generated token; sixteen sequences step together for 58 ms, 3.6 ms each. So the prompts of
+a batch decode together, one llama_decode per step for all of them, each row leaving as soon as
+it produces an end-of-generation token, meets a stop string or reaches max_tokens. Before that,
+every distinct prefix of the batch's prompts is evaluated once: a trie over the prompts, each
+node one batch entry carrying the sequence ids of all prompts through it (few-shot exemplars are
+computed once for all). The previous batch's last prompt stays in sequence 0, and what a new
+prompt shares with it is copied (in a unified KV cache the copy shares cells, it computes nothing).
 
 Greedy means what llama-cpp-python's create_completion does at temperature 0: the prompt is
 BOS + the text tokenized with special tokens parsed, the next token is the argmax of the logits
 with the suppressed control tokens at -inf, and the text is the detokenized completion cut at the
-first stop string. A batch's rows see the same logits they would alone up to floating-point
-rounding in llama.cpp's batched kernels, which can flip a near-tie; the fingerprint therefore
-names this decoder, so its outputs never mix with the one-request-at-a-time path's in a cache.
+first stop string. A row's logits equal those it would get alone up to floating-point rounding,
+which depends on where its tokens sit in the shared KV cache (interleaved with other rows', or
+copied from sequence 0), and llama.cpp's 8-bit activations amplify it, so a near-tie can flip
+with the batch's composition (measurements in docs/models.md, "Prefix reuse"). The identity names
+this decoder, so its outputs never share cache entries with the one-request-at-a-time path
+(`parallel=1`), whose outputs do not depend on the batch.
 """
 from __future__ import annotations
 

@@ -86,8 +86,9 @@ def test_tables_markdown_and_csv_hold_every_committed_number():
     md = tables.to_markdown(cc)
     smol = entries.load([COMMITTED_RESULTS / "compositional_celebrities" / "smollm2-135m"])[0].result
     em, gap = smol.metrics["exact_match"], smol.metrics["compositionality_gap"]
-    # "-": the full set, no sample size; the EM cell is the result's value and CI in percent
-    assert f"| smollm2-135m | - | 135M | {em['n']} | {100 * em['value']:.1f}% [{100 * em['ci'][0]:.1f}%, {100 * em['ci'][1]:.1f}%]" in md
+    # "-": the full set, no sample size, no token counts (run before they existed); the EM cell is
+    # the result's value and CI in percent
+    assert f"| smollm2-135m | - | 135M | {em['n']} | - | {100 * em['value']:.1f}% [{100 * em['ci'][0]:.1f}%, {100 * em['ci'][1]:.1f}%]" in md
     assert "| gemma3-270m:backend=llamacpp | 1200 | 268M | 1200 |" in md  # the seeded sample: a row, not a table
     assert f"{100 * gap['value']:.1f}% [{100 * gap['ci'][0]:.1f}%, {100 * gap['ci'][1]:.1f}%]" in md  # the gap with its CI
     rows = list(csv.DictReader(io.StringIO(tables.to_csv(cc))))
@@ -98,6 +99,23 @@ def test_tables_markdown_and_csv_hold_every_committed_number():
     fid = next(t for spec, t in by_spec.items() if spec.startswith("fid:") and "[0:2500]" in spec)
     assert "network" in fid.columns
     assert "default sha256:7ff4a85c3a63 clean" in tables.to_markdown(fid)  # the network: name, hash, resize mode
+
+
+def test_tables_show_generated_tokens_per_row_where_runs_counted_them():
+    by_spec = {t.task_spec: t for t in tables.build(entries.load([COMMITTED_RESULTS]))}
+    per_method = {}
+    for spec in ("compositional_celebrities", "compositional_celebrities:method=chain_of_thought",
+                 "compositional_celebrities:method=self_ask"):
+        table = by_spec[spec]
+        col = table.columns.index(tables.COST)
+        e = next(e for e in table.entries if e.model_label == "smollm2-135m:backend=llamacpp")
+        tok = e.result.counts["tokens"]
+        per_method[spec] = tok["generated_tokens"] / e.result.counts["rows"]
+        assert table.rows[table.entries.index(e)][col].text == f"{per_method[spec]:.1f}"
+        assert tok["requests"] == e.result.counts["requests"]["total"]  # every asked request counted
+    # the elicitive methods write their reasoning out: more tokens per question than a direct answer
+    direct = per_method.pop("compositional_celebrities")
+    assert all(direct < elicitive for elicitive in per_method.values())
 
 
 def test_leaderboard_site_pages_link_every_value_to_an_existing_report(committed_site):

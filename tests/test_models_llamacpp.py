@@ -48,6 +48,14 @@ def test_batched_greedy_agrees_with_create_completion_and_counts_the_work(smol_c
     assert again["usage"]["reused_prompt_tokens"] == len(prompts[last]) - 1 and again["text"] == together[last]["text"]
 
 
+def test_parallel_1_serves_one_request_at_a_time_whatever_the_batch(smol_cpp):
+    one = preset("smollm2-135m:backend=llamacpp,parallel=1", SMOLLM2, LLAMA_CPP)
+    reqs = [Generate(p, max_tokens=12, stop=("\n",)) for p in PROMPTS[:6]]
+    assert texts(one.serve("generate", reqs)) == [texts(one.serve("generate", [r]))[0] for r in reqs]
+    assert one._batched is None  # create_completion served them all
+    assert one.fingerprint() != smol_cpp.fingerprint()  # the two decoders never share cache entries
+
+
 def test_loglikelihood_with_prefix_reuse_matches_a_fresh_context(smol_cpp):
     reqs = [LogLikelihood(PROMPTS[0], " Lima"), LogLikelihood(PROMPTS[0], " Paris"), LogLikelihood("", "Hello world")]
     warm = smol_cpp.serve("loglikelihood", reqs)
