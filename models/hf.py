@@ -25,7 +25,7 @@ from harness.usage import Usage, with_usage
 from . import control_tokens
 from .hf_loading import load_causal_lm, load_tokenizer, resolve_source, weights_identity
 from .prefix_cache import PrefixCache
-from .text import apply_chat, group_by, move_trailing_spaces, truncate_at_stop
+from .text import CHAT_ENCODING, LOGLIKELIHOOD_SPLIT, apply_chat, bos_or_eos, group_by, loglikelihood_pair, truncate_at_stop
 
 
 class HFAdapter(ModelAdapter):
@@ -81,6 +81,7 @@ class HFAdapter(ModelAdapter):
         ident["transformers"] = transformers.__version__
         if self.forbidden:
             ident["suppressed_tokens"] = control_tokens.describe(self.forbidden)
+        ident["loglikelihood_split"], ident["chat_encoding"] = LOGLIKELIHOOD_SPLIT, CHAT_ENCODING
         return ident
 
     def sort_key(self, request: Request) -> Any:
@@ -101,8 +102,9 @@ class HFAdapter(ModelAdapter):
     def _encode(self, text: str, special: bool = True) -> list[int]:
         return self.tok(text, add_special_tokens=special)["input_ids"]
 
-    def _prompt_text(self, r: Generate) -> str:
-        return apply_chat(self.tok, r.prompt) if r.chat else r.prompt
+    def _prompt_ids(self, r: Generate) -> list[int]:
+        """The prompt's tokens; a chat prompt's template text gets no added special tokens (text.apply_chat)."""
+        return self._encode(apply_chat(self.tok, r.prompt), special=False) if r.chat else self._encode(r.prompt)
 
     def _generate(self, requests: Sequence[Generate]) -> list[dict]:
         t0 = time.perf_counter()
@@ -111,7 +113,7 @@ class HFAdapter(ModelAdapter):
             greedy = [i for i in idx if requests[i].temperature == 0]
             sampled = [i for i in idx if requests[i].temperature > 0]
             if greedy:
-                prompts = [self._encode(self._prompt_text(requests[i])) for i in greedy]
+                prompts = [self._prompt_ids(requests[i]) for i in greedy]
                 out.update(zip(greedy, self._greedy(prompts, params[0], params[1])))
             for i in sampled:  # one at a time: the seed must fix the sample whatever the batch
                 out[i] = self._sample(requests[i])
@@ -147,7 +149,7 @@ class HFAdapter(ModelAdapter):
                 for t, p, r, n in zip(texts, prompts, reused, ends.generated(max_tokens))]
 
     def _sample(self, r: Generate) -> dict:
-        ids = self._encode(self._prompt_text(r))
+        ids = self._prompt_ids(r)
         self._check_length(len(ids), r.max_tokens)
         ends = self._stopping(r.stop, len(ids), 1)
         state = self.torch.random.get_rng_state()
@@ -182,13 +184,7 @@ class HFAdapter(ModelAdapter):
         return out
 
     def _split(self, r: LogLikelihood) -> tuple[list[int], list[int]]:
-        context, continuation = move_trailing_spaces(r.context, r.continuation)
-        if not context:
-            bos = self.tok.bos_token_id if self.tok.bos_token_id is not None else self.tok.eos_token_id
-            return [bos], self._encode(continuation, special=False)
-        whole = self._encode(context + continuation)
-        ctx = self._encode(context)
-        return whole[:len(ctx)], whole[len(ctx):]
+        return loglikelihood_pair(self._encode, bos_or_eos(self.tok), r.context, r.continuation)
 
     def _token_lens(self, requests: Sequence[TokenLens]) -> list[dict]:
         from .logit_lens import lens_batch

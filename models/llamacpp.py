@@ -37,7 +37,7 @@ from . import control_tokens, gguf_metadata
 from .cpu_cores import physical_cores
 from .llamacpp_batch import DECODER, BatchedGreedy
 from .prefix_cache import common_prefix_length
-from .text import move_trailing_spaces, truncate_at_stop
+from .text import LOGLIKELIHOOD_SPLIT, loglikelihood_pair, truncate_at_stop
 
 
 def _import_llama():
@@ -109,6 +109,7 @@ class LlamaCppAdapter(ModelAdapter):
         ident["cpu_features"] = cpu_features()
         if self.forbidden:
             ident["suppressed_tokens"] = control_tokens.describe(self.forbidden)
+        ident["loglikelihood_split"] = LOGLIKELIHOOD_SPLIT
         ident["greedy_decoder"] = DECODER if self.options.parallel > 1 else "create_completion, one request at a time"
         return ident
 
@@ -176,12 +177,8 @@ class LlamaCppAdapter(ModelAdapter):
         if self._scorer is None:
             self._scorer = self._open(logits_all=True)
         llm = self._scorer
-        context, continuation = move_trailing_spaces(r.context, r.continuation)
-        if context:
-            whole, ctx = self._tokens(context + continuation), self._tokens(context)
-            ctx, cont = whole[:len(ctx)], whole[len(ctx):]
-        else:
-            ctx, cont = [llm.token_bos()], self._tokens(continuation, bos=False)
+        ctx, cont = loglikelihood_pair(lambda text, special: self._tokens(text, bos=special), llm.token_bos(),
+                                       r.context, r.continuation)
         tokens = ctx + cont
         if len(tokens) > self.options.n_ctx:
             raise ConfigError(f"llamacpp: {len(tokens)} tokens exceed n_ctx={self.options.n_ctx}; raise n_ctx in the model spec.")

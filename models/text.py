@@ -23,14 +23,40 @@ def truncate_at_stop(text: str, stop: Sequence[str]) -> str:
     return text[:cut]
 
 
-def move_trailing_spaces(context: str, continuation: str) -> tuple[str, str]:
-    """lm-eval's convention: trailing spaces of the context belong to the continuation's first token."""
-    n = len(context) - len(context.rstrip(" "))
+# Named in the identities of the backends that follow them, so outputs made under an earlier
+# convention (only spaces moved; chat text encoded with added special tokens) never share a cache key.
+LOGLIKELIHOOD_SPLIT = "lm-eval: context.rstrip() joins the continuation"
+CHAT_ENCODING = "template text, no added special tokens"
+
+
+def move_trailing_whitespace(context: str, continuation: str) -> tuple[str, str]:
+    """lm-eval's convention (`context.rstrip()`): the context's trailing whitespace, newlines and tabs
+    included, belongs to the continuation's first token."""
+    n = len(context) - len(context.rstrip())
     return (context[:-n], context[-n:] + continuation) if n else (context, continuation)
 
 
+def loglikelihood_pair(encode: Callable[[str, bool], list[int]], bos_id: int, context: str,
+                       continuation: str) -> tuple[list[int], list[int]]:
+    """lm-eval's split into (context tokens, continuation tokens): the continuation's tokens are those
+    of context + continuation after the context's; an empty context is scored after `bos_id`.
+    `encode(text, add_special_tokens)` is the backend's tokenizer."""
+    context, continuation = move_trailing_whitespace(context, continuation)
+    if not context:
+        return [bos_id], encode(continuation, False)
+    whole, n = encode(context + continuation, True), len(encode(context, True))
+    return whole[:n], whole[n:]
+
+
+def bos_or_eos(tokenizer: Any) -> int:
+    """The token an empty context is scored after: BOS, or EOS for tokenizers without one (an id of 0 is an id)."""
+    return tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+
+
 def apply_chat(tokenizer: Any, prompt: str) -> str:
-    """The prompt as one user turn in the model's chat template, ready for the assistant's reply."""
+    """The prompt as one user turn in the model's chat template, ready for the assistant's reply.
+    Encode the result without adding special tokens: the template writes BOS where the model
+    wants one (vLLM's chat() does the same), so adding it again would double it."""
     if not getattr(tokenizer, "chat_template", None):
         raise ConfigError("the task asks for a chat prompt but this model's tokenizer has no chat template; "
                           "use an instruction-tuned model or a task method without chat.")

@@ -2,7 +2,7 @@
 import os
 
 import pytest
-from lm_fixtures import PROMPTS, SMOLLM2, TRANSFORMERS, preset, require, texts
+from lm_fixtures import GEMMA3, PROMPTS, SMOLLM2, TRANSFORMERS, preset, require, texts
 
 from harness.errors import ConfigError
 from harness.model import load_model
@@ -51,7 +51,7 @@ def test_matches_lm_eval_hflm_on_the_same_model(smol):
 
     lm = HFLM(pretrained=smol.model, tokenizer=smol.tok, batch_size=4, device="cpu")
     pairs = [("The capital of France is", " Paris"), ("The capital of France is ", "Paris"), ("", "Hello world"),
-             ("Q: 2+2?\nA:", " 4"), ("Break a", " leg and an arm")]
+             ("Q: 2+2?\nA:", " 4"), ("Break a", " leg and an arm"), ("Q: 2+2?\nA:\n", "4"), ("Name:\t", "Ada\n")]
     ref = lm.loglikelihood([Instance("loglikelihood", {}, p, i) for i, p in enumerate(pairs)])
     ours = smol.serve("loglikelihood", [LogLikelihood(c, x) for c, x in pairs])
     for (lp, greedy), o in zip(ref, ours):
@@ -84,6 +84,17 @@ def test_token_lens_final_layer_agrees_with_loglikelihood(smol):
     import math
     assert lens["probs"][-1] == pytest.approx(math.exp(ll["logprob"]), rel=1e-4)
     assert lens["ranks"][0] > 100  # the embedding layer's lens is far from the answer
+
+
+def test_chat_prompts_are_the_template_text_without_added_special_tokens():
+    for module, pip_name in (GEMMA3, TRANSFORMERS):
+        require(module, pip_name)
+    gemma = load_model("gemma3-270m")  # tokenizer only; it adds BOS, and Gemma's chat format writes one too
+    gemma.tok.chat_template = ("{{ bos_token }}{% for m in messages %}<start_of_turn>user\n{{ m['content'] }}<end_of_turn>\n"
+                               "{% endfor %}<start_of_turn>model\n")  # the GGUF carries no template for transformers
+    ids = gemma._prompt_ids(Generate("Hi", chat=True))
+    assert ids[0] == gemma.tok.bos_token_id and ids.count(gemma.tok.bos_token_id) == 1
+    assert gemma._prompt_ids(Generate("Hi"))[0] == gemma.tok.bos_token_id  # plain prompts keep theirs
 
 
 def test_chat_template_is_applied_and_fingerprinted(smol):
