@@ -93,7 +93,7 @@ def _score(task: Task, indices: list[int], ids: list[str], rows: list[dict], his
         for i, ((r, resp), use) in enumerate(zip(hist, uses)):
             asked.append({"request": r.canonical(), "response": store.take(resp, f"r{idx}.{i}")})
             if use is not None:
-                asked[-1]["usage"] = use
+                asked[-1]["usage"] = usage.counts_only(use)
         record: dict[str, Any] = {"id": sid, "index": idx, "row": row, "requests": asked}
         try:
             sample = task.hooks.process(row, hist)

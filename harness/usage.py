@@ -47,6 +47,12 @@ def share_time(responses: list[dict], seconds: float) -> list[dict]:
     return responses
 
 
+def counts_only(usage: dict) -> dict:
+    """The record without its seconds, for samples.jsonl: the log of a rerun stays byte-identical
+    (its sha256 is how runs are compared); times are in the cache and in results.json's totals."""
+    return {f: usage[f] for f in FIELDS[:3]}
+
+
 def valid(usage: Any) -> bool:
     if not isinstance(usage, dict) or set(usage) != set(FIELDS):
         return False

@@ -6,8 +6,10 @@ a batch decode together, one llama_decode per step for all of them, each row lea
 it produces an end-of-generation token, meets a stop string or reaches max_tokens. Before that,
 every distinct prefix of the batch's prompts is evaluated once: a trie over the prompts, each
 node one batch entry carrying the sequence ids of all prompts through it (few-shot exemplars are
-computed once for all). The previous batch's last prompt stays in sequence 0, and what a new
-prompt shares with it is copied (in a unified KV cache the copy shares cells, it computes nothing).
+computed once for all). A call with more prompts than `rows` runs in waves: the previous wave's
+last prompt stays in sequence 0, and what the next wave shares with it is copied (in a unified KV
+cache the copy shares cells, it computes nothing). Each call starts from an empty cache, so its
+outputs depend on its own prompts only, not on what the context served before.
 
 Greedy means what llama-cpp-python's create_completion does at temperature 0: the prompt is
 BOS + the text tokenized with special tokens parsed, the next token is the argmax of the logits
@@ -32,12 +34,12 @@ from harness.usage import Usage
 
 from .prefix_cache import common_prefix_length
 
-DECODER = "multi-sequence greedy v1"  # part of the adapter's identity
+DECODER = "multi-sequence greedy v2 (each batch from an empty cache)"  # part of the adapter's identity
 
 
 @dataclass
 class _Row:
-    seq: int                    # llama.cpp sequence id (0 holds the previous batch's last prompt)
+    seq: int                    # llama.cpp sequence id (0 holds the previous wave's last prompt)
     prompt: list[int]
     max_tokens: int
     stop: list[bytes]
@@ -87,7 +89,11 @@ class BatchedGreedy:
         return bos + self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     def generate(self, prompts: list[list[int]], max_tokens: list[int], stops: list[Sequence[str]]) -> list[tuple[str, Usage]]:
-        """Greedy continuations of tokenized prompts, each with its usage (seconds left to the caller)."""
+        """Greedy continuations of tokenized prompts, each with its usage (seconds left to the caller).
+        Each call starts from an empty cache: what an earlier call left would change the rounding,
+        and then the outputs would depend on which batches a worker served before (executors)."""
+        self.cpp.llama_memory_clear(self.ctx.memory, False)
+        self.prefix = []
         order = sorted(range(len(prompts)), key=lambda i: prompts[i])  # neighbours share the most
         out: dict[int, tuple[str, Usage]] = {}
         while order:
@@ -98,8 +104,9 @@ class BatchedGreedy:
         return [out[i] for i in range(len(prompts))]
 
     def _wave(self, order: list[int], prompts: list[list[int]], max_tokens: list[int]) -> list[int]:
-        """The next rows that fit: at most `rows`, and their tokens within the KV room."""
-        wave, need = [], 0
+        """The next rows that fit: at most `rows`, and their tokens, beside what sequence 0 keeps, within
+        the KV room (counted as if nothing were shared: the room never runs out mid-batch)."""
+        wave, need = [], len(self.prefix)
         for i in order:
             cost = len(prompts[i]) + max_tokens[i]
             if wave and (len(wave) == self.rows or need + cost > self.kv_tokens):
@@ -153,7 +160,7 @@ class BatchedGreedy:
         return [e for e in entries if e is not None]
 
     def _remember(self, row: _Row) -> None:
-        """Keep `row`'s prompt in sequence 0 for the next batch (sorted prompts: its neighbour)."""
+        """Keep `row`'s prompt in sequence 0 for the next wave (sorted prompts: its neighbour)."""
         keep = common_prefix_length([self.prefix, row.prompt])
         self.cpp.llama_memory_seq_rm(self.ctx.memory, 0, keep, -1)
         self.cpp.llama_memory_seq_cp(self.ctx.memory, row.seq, 0, keep, len(row.prompt))

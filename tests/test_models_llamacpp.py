@@ -42,10 +42,23 @@ def test_batched_greedy_agrees_with_create_completion_and_counts_the_work(smol_c
     assert sum(t["usage"]["prompt_tokens"] - t["usage"]["reused_prompt_tokens"] for t in together) == len(nodes)
     for t in together:
         assert 1 <= t["usage"]["generated_tokens"] < 12 and "\n" not in t["text"]
-    # the next batch starts from the batch's last prompt in token order, kept in sequence 0
-    last = prompts.index(max(prompts))
-    [again] = smol_cpp.serve("generate", [reqs[last]])
-    assert again["usage"]["reused_prompt_tokens"] == len(prompts[last]) - 1 and again["text"] == together[last]["text"]
+    # each call starts from an empty cache: after other work, the same batch gives the same answers
+    # and the same counts, whichever worker of an executor serves it
+    smol_cpp.serve("generate", [Generate("Once upon a time", max_tokens=4)])
+    again = smol_cpp.serve("generate", reqs)
+    assert [(a["text"], {**a["usage"], "seconds": 0}) for a in again] == [
+        (t["text"], {**t["usage"], "seconds": 0}) for t in together]
+
+
+def test_batches_larger_than_parallel_run_in_waves_sharing_what_they_can():
+    four = preset("smollm2-135m:backend=llamacpp,parallel=4", SMOLLM2, LLAMA_CPP)
+    reqs = [Generate(p, max_tokens=6, stop=("\n",)) for p in PROMPTS[:10]]
+    out = four.serve("generate", reqs)
+    prompts = [four._batched.tokenize(r.prompt) for r in reqs]
+    nodes = {tuple(p[:k + 1]) for p in prompts for k in range(len(p))}
+    # three waves; each starts from the previous wave's last prompt, so still every prefix once
+    assert sum(o["usage"]["prompt_tokens"] - o["usage"]["reused_prompt_tokens"] for o in out) == len(nodes)
+    assert all(o["text"].strip() for o in out)
 
 
 def test_parallel_1_serves_one_request_at_a_time_whatever_the_batch(smol_cpp):
