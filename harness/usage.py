@@ -48,9 +48,11 @@ def share_time(responses: list[dict], seconds: float) -> list[dict]:
 
 
 def counts_only(usage: dict) -> dict:
-    """The record without its seconds, for samples.jsonl: the log of a rerun stays byte-identical
-    (its sha256 is how runs are compared); times are in the cache and in results.json's totals."""
-    return {f: usage[f] for f in FIELDS[:3]}
+    """What samples.jsonl keeps of a record: the prompt and generated tokens, which the request and
+    its answer fix. How much of the prompt was reused and the seconds depend on what ran before
+    (batch neighbours, a backend's remembered prefix, the machine), so they stay in the cache and
+    results.json's totals, and the log of a rerun, on any executor, stays byte-identical."""
+    return {"prompt_tokens": usage["prompt_tokens"], "generated_tokens": usage["generated_tokens"]}
 
 
 def valid(usage: Any) -> bool:

@@ -6,10 +6,13 @@ a batch decode together, one llama_decode per step for all of them, each row lea
 it produces an end-of-generation token, meets a stop string or reaches max_tokens. Before that,
 every distinct prefix of the batch's prompts is evaluated once: a trie over the prompts, each
 node one batch entry carrying the sequence ids of all prompts through it (few-shot exemplars are
-computed once for all). A call with more prompts than `rows` runs in waves: the previous wave's
-last prompt stays in sequence 0, and what the next wave shares with it is copied (in a unified KV
-cache the copy shares cells, it computes nothing). Each call starts from an empty cache, so its
-outputs depend on its own prompts only, not on what the context served before.
+computed once for all). The prefix all of a batch's prompts share is evaluated first, into
+sequence 0 at cells 0..n-1, and stays there for the next batch, which keeps it when its own
+common prefix extends it (the cells hold what an empty cache would compute: tested bit for bit)
+and otherwise starts from an empty cache; rows copy it (in a unified KV cache the copy shares
+cells, it computes nothing). Keeping instead the previous batch's last prompt, as a first version
+did, saved more tokens but made answers depend on what the context had served before, and two
+Ray workers disagreed. A batch with more prompts than `rows` runs in waves.
 
 Greedy means what llama-cpp-python's create_completion does at temperature 0: the prompt is
 BOS + the text tokenized with special tokens parsed, the next token is the argmax of the logits
@@ -34,12 +37,12 @@ from harness.usage import Usage
 
 from .prefix_cache import common_prefix_length
 
-DECODER = "multi-sequence greedy v2 (each batch from an empty cache)"  # part of the adapter's identity
+DECODER = "multi-sequence greedy v2 (a batch's answers independent of earlier batches)"  # part of the adapter's identity
 
 
 @dataclass
 class _Row:
-    seq: int                    # llama.cpp sequence id (0 holds the previous wave's last prompt)
+    seq: int                    # llama.cpp sequence id (0 holds the prefix all prompts share)
     prompt: list[int]
     max_tokens: int
     stop: list[bytes]
@@ -90,17 +93,19 @@ class BatchedGreedy:
 
     def generate(self, prompts: list[list[int]], max_tokens: list[int], stops: list[Sequence[str]]) -> list[tuple[str, Usage]]:
         """Greedy continuations of tokenized prompts, each with its usage (seconds left to the caller).
-        Each call starts from an empty cache: what an earlier call left would change the rounding,
-        and then the outputs would depend on which batches a worker served before (executors)."""
-        self.cpp.llama_memory_clear(self.ctx.memory, False)
-        self.prefix = []
+        The prompts' common prefix is kept in sequence 0 exactly as an empty cache would hold it
+        (`_keep_prefix`), so the answers depend on the prompts only, not on which batches the
+        context served before (an executor's workers serve different ones)."""
+        shared = min(common_prefix_length(prompts), min(len(p) for p in prompts) - 1)  # each keeps >= 1 token
+        fresh = self._keep_prefix(prompts[0][:shared])
         order = sorted(range(len(prompts)), key=lambda i: prompts[i])  # neighbours share the most
         out: dict[int, tuple[str, Usage]] = {}
         while order:
             wave = self._wave(order, prompts, max_tokens)
             order = order[len(wave):]
             out.update(zip(wave, self._run([prompts[i] for i in wave], [max_tokens[i] for i in wave],
-                                           [stops[i] for i in wave])))
+                                           [stops[i] for i in wave], fresh)))
+            fresh = 0
         return [out[i] for i in range(len(prompts))]
 
     def _wave(self, order: list[int], prompts: list[list[int]], max_tokens: list[int]) -> list[int]:
@@ -115,13 +120,16 @@ class BatchedGreedy:
             need += cost
         return wave
 
-    def _run(self, prompts: list[list[int]], max_tokens: list[int], stops: list[Sequence[str]]) -> list[tuple[str, Usage]]:
+    def _run(self, prompts: list[list[int]], max_tokens: list[int], stops: list[Sequence[str]],
+             fresh: int) -> list[tuple[str, Usage]]:
+        """One wave; `fresh` prefix tokens were evaluated for it, counted as the first row's work."""
         rows = [_Row(k + 1, p, m, [s.encode("utf-8") for s in stop if s])
                 for k, (p, m, stop) in enumerate(zip(prompts, max_tokens, stops))]
         mem = self.ctx.memory
         try:
-            self._decode(self._prompt_entries(rows))
-            self._remember(rows[-1])
+            entries = self._prompt_entries(rows)
+            rows[0].reused -= fresh
+            self._decode(entries)
         finally:
             for row in rows:
                 self.cpp.llama_memory_seq_rm(mem, row.seq, -1, -1)
@@ -159,12 +167,23 @@ class BatchedGreedy:
                 self.cpp.llama_memory_seq_cp(self.ctx.memory, 0, row.seq, 0, copied)
         return [e for e in entries if e is not None]
 
-    def _remember(self, row: _Row) -> None:
-        """Keep `row`'s prompt in sequence 0 for the next wave (sorted prompts: its neighbour)."""
-        keep = common_prefix_length([self.prefix, row.prompt])
-        self.cpp.llama_memory_seq_rm(self.ctx.memory, 0, keep, -1)
-        self.cpp.llama_memory_seq_cp(self.ctx.memory, row.seq, 0, keep, len(row.prompt))
-        self.prefix = list(row.prompt)
+    def _keep_prefix(self, prefix: list[int]) -> None:
+        """Make sequence 0 hold `prefix` in cells 0..len-1, as a computation from an empty cache would:
+        kept from the previous batch when it extends what is there (those cells hold the same values),
+        else recomputed from an empty cache. Either way a batch's answers do not depend on history.
+        The number of tokens evaluated."""
+        mem = self.ctx.memory
+        if self.prefix[:len(prefix)] == prefix:  # a shorter prefix: drop the tail
+            self.cpp.llama_memory_seq_rm(mem, 0, len(prefix), -1)
+            self.prefix = self.prefix[:len(prefix)]
+        elif prefix[:len(self.prefix)] != self.prefix:  # another prefix: start over
+            self.cpp.llama_memory_clear(mem, False)
+            self.prefix = []
+        kept = len(self.prefix)
+        for start in range(kept, len(prefix), self.n_batch):
+            self._submit([_Entry([0], pos, prefix[pos]) for pos in range(start, min(start + self.n_batch, len(prefix)))])
+        self.prefix = list(prefix)
+        return len(prefix) - kept
 
     def _decode(self, pending: list[_Entry]) -> None:
         """Evaluate `pending`, then step every unfinished row, all rows in one batch, until all are done."""
