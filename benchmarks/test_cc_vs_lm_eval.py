@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from harness import evaluate
-from harness.task import load_task
+from claimbench.harness import evaluate
+from claimbench.harness.task import load_task
 
 SPEC, BATCH = "compositional_celebrities:sample=300", 16
 
@@ -35,7 +35,7 @@ def test_cc_direct_300_side_by_side(benchmark, tmp_path):
     t0 = time.perf_counter()
     [ours] = evaluate("smollm2-135m", [SPEC], batch_size=BATCH, cache=":memory:", output=tmp_path)
     t_ours = time.perf_counter() - t0
-    from harness.model import load_model
+    from claimbench.harness.model import load_model
     gguf = load_model("smollm2-135m").options.path
     lm = HFLM(pretrained=os.path.dirname(gguf), gguf_file=os.path.basename(gguf), dtype="float32", batch_size=BATCH,
               device="cpu")

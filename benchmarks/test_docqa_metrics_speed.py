@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness.metrics.anls import anls
+from claimbench.harness.metrics.anls import anls
 
 N = 50_000
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.metrics.frechet import GaussianStats, frechet_distance
+from claimbench.harness.metrics.frechet import GaussianStats, frechet_distance
 
 MNIST_N = 128
 
@@ -50,8 +50,8 @@ def test_feature_extraction_vs_clean_fid(benchmark, tmp_path):
     from cleanfid import fid as cleanfid
     from PIL import Image
 
-    from harness.metrics.feature_network import load_network
-    from harness.image_sources import load_images
+    from claimbench.harness.image_sources import load_images
+    from claimbench.harness.metrics.feature_network import load_network
 
     mnist = Path(os.environ.get("CLAIMBENCH_DATA", "../shared/data")) / "mnist" / "t10k-images-idx3-ubyte.gz"
     if not mnist.is_file():

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import evaluate, usage
-from harness.cache import Cache
-from harness.dispatch import Dispatcher, RequestCounts
-from harness.model import load_model
-from harness.requests import Generate
-from harness.task import load_task
+from claimbench.harness import evaluate, usage
+from claimbench.harness.cache import Cache
+from claimbench.harness.dispatch import Dispatcher, RequestCounts
+from claimbench.harness.model import load_model
+from claimbench.harness.requests import Generate
+from claimbench.harness.task import load_task
 
 BATCH = 16
 SHOTS = [

@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from harness import evaluate
-from harness.executors import load_executor
+from claimbench.harness import evaluate
+from claimbench.harness.executors import load_executor
 
 ray = pytest.importorskip("ray")
 

@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from harness import evaluate
+from claimbench.harness import evaluate
 
 N = 100_000
 

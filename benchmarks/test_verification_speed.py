@@ -11,9 +11,8 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pytest
 
-from harness.metrics.verification import THRESHOLDS, kfold_accuracy
+from claimbench.harness.metrics.verification import THRESHOLDS, kfold_accuracy
 
 N = 6000
 

@@ -27,7 +27,7 @@ from diffusers import DDIMPipeline, DDIMScheduler, DDPMScheduler, UNet2DModel
 from diffusers.training_utils import EMAModel
 from tqdm import tqdm
 
-from harness.image_sources import load_images
+from claimbench.harness.image_sources import load_images
 
 TIMESTEPS = 1000
 

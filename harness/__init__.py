@@ -7,4 +7,3 @@ from .results import RunResult
 from .runner import evaluate
 
 __all__ = ["ClaimBenchError", "RunResult", "evaluate"]
-__version__ = "0.1.0"

@@ -69,7 +69,8 @@ class Cache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise ConfigError(f"cannot create the folder of cache file {self._name!r} ({e.strerror}); pass a --cache path in a folder you can write.") from None
+            raise ConfigError(f"cannot create the folder of cache file {self._name!r} ({e.strerror}); "
+                              "pass a --cache path in a folder you can write.") from None
 
     def _check_writable(self) -> None:
         """Fail at open, not after the first batch: SQLite opens a read-only WAL file and fails only on INSERT."""

@@ -2,8 +2,8 @@
 
 Exit codes: 0 success; 2 a problem with the input (the message says what to fix);
 3 the model backend failed mid-run (a server went away...); 4 `compare
---fail-on-regression` found a significant regression; 1 an unexpected internal error
-(with traceback); 130 interrupted. After 3 or 130, rerun the same command: it resumes
+--fail-on-regression` found a significant regression; 5 `claims --fail-on-contradicted` found
+a contradicted claim; 1 an unexpected internal error (with traceback); 130 interrupted. After 3 or 130, rerun the same command: it resumes
 from the cache.
 """
 from __future__ import annotations
@@ -80,10 +80,12 @@ def _print_result(r: results.RunResult) -> None:
         print(f"  {name:<{width}}  {_fmt(m['value']):>8}  {_fmt(m['stderr']):>8}  {ci:>19}  {m['n']:>6} {arrow}")
 
 
+LISTINGS = {r.listing: r for r in (registry.tasks, registry.models, registry.metrics, registry.search, registry.executors,
+                                   registry.readers, registry.quantities, registry.hooks, registry.factories)}
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    reg = {"tasks": registry.tasks, "models": registry.models, "metrics": registry.metrics,
-           "search": registry.search, "executors": registry.executors, "readers": registry.readers,
-           "quantities": registry.quantities}[args.what]
+    reg = LISTINGS[args.what]
     names = reg.names()
     for name in names:
         print(_task_line(name) if args.what == "tasks" else f"{name:<28} {reg.source(name)}")
@@ -129,7 +131,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from leaderboards.publish import publish
+    from claimbench.leaderboards.publish import publish
 
     for f in results.find_required(args.run_dir):
         print(f"published {publish(f.parent, args.dest)}")
@@ -137,7 +139,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from reports.report import write_reports
+    from claimbench.reports.report import write_reports
 
     for path in write_reports(args.run_dir, args.out):
         print(f"report: {path}")
@@ -145,7 +147,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from leaderboards import claims, entries, site
+    from claimbench.leaderboards import claims, entries, site
 
     runs = entries.load(args.results)
     index = site.build(runs, claims.load_all(args.claims), args.out, progress=not args.no_progress)
@@ -158,7 +160,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
-    from leaderboards import claims, entries, verdict_views, verdicts
+    from claimbench.leaderboards import claims, entries, verdict_views, verdicts
 
     runs = entries.load(args.results)
     tested = [verdicts.evaluate(r, runs, seed=args.seed) for r in claims.relations(args.claims)]
@@ -180,7 +182,7 @@ def _step_summary(text: str) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from leaderboards import compare
+    from claimbench.leaderboards import compare
 
     rows = compare.compare(args.base, args.new, args.tolerance, seed=args.seed, across_versions=args.across_versions)
     text = compare.markdown(rows, args.base, args.new)
@@ -189,14 +191,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 4 if args.fail_on_regression and any(r.regression for r in rows) else 0
 
 
+def _version() -> str:
+    from claimbench import __version__
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="claimbench", description="Evaluate models on the tasks behind published claims, "
                                 "with one registry of tasks, model adapters and metrics.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"claimbench {_version()}")
     sub = p.add_subparsers(dest="command", required=True, metavar="{list,run,show,publish,report,leaderboard,claims,compare}")
 
     ls = sub.add_parser("list", help="list registered tasks, models, metrics or search engines")
-    ls.add_argument("what", choices=["tasks", "models", "metrics", "search", "executors", "readers", "quantities"])
+    ls.add_argument("what", choices=list(LISTINGS))
     ls.set_defaults(func=cmd_list)
 
     run = sub.add_parser("run", help="evaluate a model on tasks", epilog=EPILOG,
@@ -278,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nclaimbench: interrupted; finished responses are cached, rerun the same command to resume.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `claimbench list tasks | head -1`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes stdout
+        return 0
 
 
 if __name__ == "__main__":

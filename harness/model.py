@@ -68,11 +68,13 @@ class ModelAdapter(ABC):
         return {}
 
     def fingerprint(self) -> str:
+        """sha256 of the adapter's registry name, identity and output-changing options: never its
+        module path, so moving code changes no cache key and no recorded result."""
         cached = self.__dict__.get("_fingerprint")
         if cached is None:
             opts = {f.name: getattr(self.options, f.name) for f in dataclasses.fields(self.options)
                     if f.metadata.get("fingerprint", True)}
-            blob = canonical_json({"adapter": f"{type(self).__module__}.{type(self).__qualname__}",
+            blob = canonical_json({"adapter": self.spec.name,
                                    "identity": self.identity(), "options": _jsonable(opts)})
             cached = hashlib.sha256(blob.encode()).hexdigest()
             self._fingerprint = cached

@@ -135,3 +135,24 @@ search: Registry = Registry("search engine", "claimbench.search", listing="searc
 executors: Registry = Registry("executor", "claimbench.executors")
 readers: Registry = Registry("dataset reader", "claimbench.readers", listing="readers")  # dataset.format -> read(path, cfg)
 quantities: Registry = Registry("derived quantity", "claimbench.quantities", listing="quantities")  # claims: a number from samples
+hooks: Registry = Registry("task hooks", "claimbench.hooks", listing="hooks")  # a task YAML's `hooks:` by name
+factories: Registry = Registry("network factory", "claimbench.factories", listing="factories")  # torch-module `factory=`
+
+
+def named_or_code(group: Registry, ref: object, what: str) -> object:
+    """What a task's `hooks:` or torch-module's `factory=` names: a registered name (what ClaimBench's
+    own configs use, so their identity never depends on where the code lives) or a
+    `package.module:name` reference to a user's own code."""
+    if isinstance(ref, str) and ":" not in ref:
+        if ref not in group:
+            raise ConfigError(f"{what} {ref!r} is neither a registered name (`claimbench list {group.listing}`) nor a "
+                              f"'package.module:name' reference; nothing was imported.{did_you_mean(ref, group.names())}")
+        return group.get(ref)
+    return import_code(ref, what)
+
+
+def code_reference(group: Registry, ref: str) -> str:
+    """The `package.module:name` behind a registered name (itself if it already is one)."""
+    if ":" in ref:
+        return ref
+    return group.source(ref).split(" ")[0]

@@ -113,7 +113,7 @@ def _score(task: Task, indices: list[int], ids: list[str], rows: list[dict], his
 
 def _model_info(adapter: ModelAdapter) -> dict:
     return {"spec": adapter.spec.text, "label": adapter.label, "fingerprint": adapter.fingerprint(),
-            "identity": adapter.identity(), "adapter": f"{type(adapter).__module__}.{type(adapter).__qualname__}",
+            "identity": adapter.identity(), "adapter": adapter.spec.name,
             "testing_only": adapter.testing_only}
 
 

@@ -44,10 +44,12 @@ def inside(root: str | Path, *parts: str | Path) -> Path:
 
 
 def writable_folder(path: str | Path, what: str) -> Path:
-    """Create `path` and prove a file can be written in it, so a bad output place fails before the model work."""
+    """Prove a file can be written in `path`, so a bad output place fails before the model work; the
+    folders made for the proof are removed again, so a run refused later leaves no empty folder."""
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise ConfigError(f"{what} {str(p)!r} is a file, not a folder; pass a folder path.")
+    made = [q for q in (p, *p.parents) if not q.exists()]
     try:
         p.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=p, prefix=".claimbench-probe-")
@@ -55,4 +57,10 @@ def writable_folder(path: str | Path, what: str) -> Path:
         os.unlink(probe)
     except OSError as e:
         raise ConfigError(f"cannot write to {what} {str(p)!r} ({e.strerror or e}); pass a folder you can write to.") from None
+    finally:
+        for q in made:  # deepest first
+            try:
+                q.rmdir()
+            except OSError:
+                break
     return p

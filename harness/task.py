@@ -27,7 +27,6 @@ from .data import Dataset, DatasetConfig, load
 from .errors import ClaimBenchError, ConfigError, did_you_mean
 from .metrics import Metric, make_metric
 from .options import build, display_name, parse_spec
-from .registry import import_code
 from .requests import KINDS, Request, canonical_json
 
 History = list[tuple[Request, Any]]
@@ -41,7 +40,7 @@ class Unscorable(ClaimBenchError):
 class TaskConfig:
     task: str
     version: str
-    hooks: str                                  # "module:TaskHooksSubclass"
+    hooks: str                                  # a `claimbench.hooks` name, or "module:TaskHooksSubclass"
     dataset: DatasetConfig | None               # None: the hooks' rows() make the rows (e.g. generation chunks)
     metrics: tuple[str, ...]
     description: str = ""
@@ -191,7 +190,7 @@ def _recorded(value: Any) -> Any:
 
 
 def _load_hooks(ref: str, where: str) -> type[TaskHooks]:
-    obj = import_code(ref, f"task {where}: hooks")
+    obj = registry.named_or_code(registry.hooks, ref, f"task {where}: hooks")
     if not (isinstance(obj, type) and issubclass(obj, TaskHooks)):
         raise ConfigError(f"task {where}: hooks {ref!r} is not a TaskHooks subclass.")
     return obj

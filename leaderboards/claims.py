@@ -17,7 +17,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from harness.errors import ConfigError
+from claimbench.harness.errors import ConfigError
 
 from .entries import Entry
 from .evidence import Side

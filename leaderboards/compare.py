@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import results, stats
-from harness.errors import ConfigError
-from reports import markdown as md
-from reports import samples as sample_logs
-from reports.formatting import fmt, is_rate, unit_of
+from claimbench.harness import results, stats
+from claimbench.harness.errors import ConfigError
+from claimbench.reports import markdown as md
+from claimbench.reports import samples as sample_logs
+from claimbench.reports.formatting import fmt, is_rate, unit_of
 
 
 @dataclass

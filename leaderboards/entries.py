@@ -11,9 +11,9 @@ from pathlib import Path
 
 import yaml
 
-from harness import results, safe_paths
-from harness.errors import ConfigError
-from harness.options import Spec, parse_spec
+from claimbench.harness import results, safe_paths
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.options import Spec, parse_spec
 
 MODELS_FILE = Path(__file__).with_name("models.yaml")
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import ConfigError
-from harness.metrics import Metric, make_metric
-from harness.quantities import make_quantity
-from harness.task import metric_specs
-from reports import samples as sample_logs
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.metrics import Metric, make_metric
+from claimbench.harness.quantities import make_quantity
+from claimbench.harness.task import metric_specs
+from claimbench.reports import samples as sample_logs
 
 from .entries import Entry, spec_of, without
 

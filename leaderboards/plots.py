@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from reports.formatting import display_name
-from reports.plots import curves, new_figure, to_data_uri
-from reports.views import series
+from claimbench.reports.formatting import display_name
+from claimbench.reports.plots import curves, new_figure, to_data_uri
+from claimbench.reports.views import series
 
 from .entries import Entry, as_number, spec_of, without
 
@@ -116,9 +116,9 @@ def vs_setting(entries: list[Entry], name: str, view: dict) -> str | None:
     if not axes:
         return None
     fig, panels = new_figure(8.0 * len(axes), 4.4, ncols=len(axes))
-    for ax, (axis, series) in zip(panels, sorted(axes.items())):
-        xs = sorted({x for points in series.values() for x, _ in points})
-        for label, points in sorted(series.items()):
+    for ax, (axis, lines) in zip(panels, sorted(axes.items())):
+        xs = sorted({x for points in lines.values() for x, _ in points})
+        for label, points in sorted(lines.items()):
             ax.plot([x for x, _ in points], [y for _, y in points], "o-", label=label)
         if xs[0] > 0 and xs[-1] / xs[0] >= 10:  # sampling steps 1..50: a log axis spreads the few-step end
             ax.set_xscale("log")

@@ -11,8 +11,8 @@ import io
 import shutil
 from pathlib import Path
 
-from harness import atomic, large_responses, results, safe_paths
-from harness.errors import ConfigError
+from claimbench.harness import atomic, large_responses, results, safe_paths
+from claimbench.harness.errors import ConfigError
 
 MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_ROOT = Path("leaderboards") / "results"

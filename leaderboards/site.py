@@ -13,11 +13,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from harness import atomic, safe_paths
-from harness.errors import ConfigError
-from reports import markdown, report
-from reports.formatting import fmt, fmt_ci, unit_of
-from reports.html import environment
+from claimbench.harness import atomic, safe_paths
+from claimbench.harness.errors import ConfigError
+from claimbench.reports import markdown, report
+from claimbench.reports.formatting import fmt, fmt_ci, unit_of
+from claimbench.reports.html import environment
 
 from . import claims as claims_mod
 from . import plots, tables, verdict_views, verdicts

@@ -12,9 +12,9 @@ import io
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from harness.options import Spec
-from reports import markdown
-from reports.formatting import description, fmt, fmt_ci, unit_of
+from claimbench.harness.options import Spec
+from claimbench.reports import markdown
+from claimbench.reports.formatting import description, fmt, fmt_ci, unit_of
 
 from .entries import Entry, as_number, spec_of
 

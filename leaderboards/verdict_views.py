@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import textwrap
 
-from reports import markdown as md
-from reports.plots import new_figure, to_data_uri
+from claimbench.reports import markdown as md
+from claimbench.reports.plots import new_figure, to_data_uri
 
 from .verdicts import Test, Verdict, axis_value
 

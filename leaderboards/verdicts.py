@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.errors import ConfigError
-from reports.formatting import fmt, fmt_ci
+from claimbench.harness.errors import ConfigError
+from claimbench.reports.formatting import fmt, fmt_ci
 
 from .entries import Entry, as_number, spec_of, without
 from .evidence import Side, Statistic, measure

@@ -19,10 +19,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from harness.errors import ConfigError
-from harness.hashing import sha256_file_cached
-from harness.model import ModelAdapter, option
-from harness.requests import SampleImages
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.hashing import sha256_file_cached
+from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.requests import SampleImages
 
 from .image_generators import save_images
 

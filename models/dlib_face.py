@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError, RequestRejected
-from harness.hashing import sha256_file_cached
-from harness.model import ModelAdapter, option
-from harness.requests import EmbedImage
+from claimbench.harness.errors import ConfigError, RequestRejected
+from claimbench.harness.hashing import sha256_file_cached
+from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.requests import EmbedImage
 
 from .image_preprocessing import open_rgb
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.errors import ConfigError
+from claimbench.harness.errors import ConfigError
 
 
 def lite0() -> Any:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
+from claimbench.harness.errors import ConfigError
 
 
 def read(path: str | Path) -> Mapping[str, Any]:

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from harness import usage
-from harness.errors import ConfigError
-from harness.model import ModelAdapter, option
-from harness.requests import Generate, LogLikelihood, Request, TokenLens
-from harness.usage import Usage, with_usage
+from claimbench.harness import usage
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.requests import Generate, LogLikelihood, Request, TokenLens
+from claimbench.harness.usage import Usage, with_usage
 
 from . import control_tokens
 from .hf_loading import load_causal_lm, load_tokenizer, resolve_source, weights_identity

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
-from harness.hashing import sha256_file_cached
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.hashing import sha256_file_cached
 
 _WEIGHT_GLOBS = ("*.safetensors", "*.bin", "*.gguf", "config.json", "tokenizer*.json", "tokenizer.model")
 

@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from harness import atomic
-from harness.errors import AdapterError, ConfigError
-from harness.image_sources import as_nhwc, load_images
-from harness.model import ModelAdapter, option
-from harness.paths import cache_dir
-from harness.registry import import_code
-from harness.requests import SampleImages
+from claimbench.harness import atomic
+from claimbench.harness.errors import AdapterError, ConfigError
+from claimbench.harness.image_sources import as_nhwc, load_images
+from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.paths import cache_dir
+from claimbench.harness.registry import import_code
+from claimbench.harness.requests import SampleImages
 
 
 def save_images(images: np.ndarray) -> list[dict]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import AdapterError
+from claimbench.harness.errors import AdapterError
 
 KINDS = frozenset({"embed_image", "classify_image"})
 

@@ -20,9 +20,9 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from harness.errors import ConfigError
-from harness.model import option
-from harness.requests import ImageRef
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.model import option
+from claimbench.harness.requests import ImageRef
 
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming")
 

@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from harness import usage
-from harness.errors import ConfigError
-from harness.hashing import sha256_file_cached
-from harness.model import ModelAdapter, option
-from harness.requests import Generate, LogLikelihood, Request
-from harness.usage import Usage, with_usage
+from claimbench.harness import usage
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.hashing import sha256_file_cached
+from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.requests import Generate, LogLikelihood, Request
+from claimbench.harness.usage import Usage, with_usage
 
 from . import control_tokens, gguf_metadata
 from .cpu_cores import physical_cores

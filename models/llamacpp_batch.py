@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.usage import Usage
+from claimbench.harness.usage import Usage
 
 from .prefix_cache import common_prefix_length
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.errors import ConfigError
-from harness.model import ModelAdapter, option
-from harness.requests import Generate, LogLikelihood, Request
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.requests import Generate, LogLikelihood, Request
 
 from .text import group_by, truncate_at_stop
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.errors import ConfigError
+from claimbench.harness.errors import ConfigError
 
 _NORM_PATHS = ("model.norm", "model.language_model.norm", "transformer.ln_f", "gpt_neox.final_layer_norm",
                "model.decoder.final_layer_norm")

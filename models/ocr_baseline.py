@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import AdapterError, ConfigError
-from harness.hashing import sha256_file_cached
-from harness.model import ModelAdapter, option
-from harness.requests import AnswerImageQuestion
+from claimbench.harness.errors import AdapterError, ConfigError
+from claimbench.harness.hashing import sha256_file_cached
+from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.requests import AnswerImageQuestion
 
 from . import answer_picker
 from .answer_picker import Word, pick

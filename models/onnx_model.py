@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.errors import ConfigError, did_you_mean
-from harness.hashing import sha256_file_cached
-from harness.model import ModelAdapter, option
-from harness.requests import ClassifyImage, EmbedImage
+from claimbench.harness.errors import ConfigError, did_you_mean
+from claimbench.harness.hashing import sha256_file_cached
+from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.requests import ClassifyImage, EmbedImage
 
 from . import image_outputs
 from .image_preprocessing import PreprocessOptions

@@ -46,9 +46,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.errors import BackendError, ConfigError, RequestRejected
-from harness.model import ModelAdapter, option
-from harness.requests import AnswerImageQuestion, Generate, LogLikelihood, Request
+from claimbench.harness.errors import BackendError, ConfigError, RequestRejected
+from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.requests import AnswerImageQuestion, Generate, LogLikelihood, Request
 
 from .text import truncate_at_stop
 

@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
-from harness.errors import ConfigError
-from harness.hashing import sha256_file_cached
-from harness.model import ModelAdapter, option
-from harness.requests import AnswerImageQuestion
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.hashing import sha256_file_cached
+from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.requests import AnswerImageQuestion
 
 from .hf_loading import Source, resolve_source, weights_identity
 from .image_preprocessing import open_rgb

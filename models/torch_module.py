@@ -1,14 +1,14 @@
 """`torch-module`: an image embedder or classifier that is a torch module, as TorchScript or as Python code.
 
-Two forms: `path=model.pt`, a TorchScript file (`torch.jit.save`), or `factory=package.module:function`,
-a function that returns the `nn.Module`, with optional `weights=state_dict.pt` loaded into it
-(strictly, `weights_only=True`). The module runs in eval mode under `torch.inference_mode`, fp32
-on CPU; the output tensor's rows, flattened, are the raw embeddings or a classifier's logits
-(image_outputs.py). Images run one by one unless
-`batch=true`: torch's CPU kernels round a batch differently from a single image (~1e-7), and a
+Two forms: `path=model.pt`, a TorchScript file (`torch.jit.save`), or `factory=NAME` (registered in
+the `claimbench.factories` group) or `factory=package.module:function`: a function that returns the
+`nn.Module`, with optional `weights=state_dict.pt` loaded into it (strictly, `weights_only=True`).
+The module runs in eval mode under `torch.inference_mode`, fp32 on CPU; the output tensor's rows,
+flattened, are the raw embeddings or a classifier's logits (image_outputs.py). Images run one by
+one unless `batch=true`: torch's CPU kernels round a batch differently from a single image (~1e-7), and a
 response must not depend on the batch size (ONNX Runtime matched exactly, so `onnx` batches).
 Preprocessing is shared with the onnx adapter (models/image_preprocessing.py). The identity holds
-the files' sha256, the factory reference and the sha256 of the factory's source file (found
+the files' sha256, the factory's name and the sha256 of the factory's source file (found
 without running it), so editing the factory's code is a new model for the cache.
 """
 from __future__ import annotations
@@ -20,16 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.errors import AdapterError, ConfigError
-from harness.hashing import sha256_file_cached
-from harness.model import ModelAdapter, option
-from harness.registry import import_code
-from harness.requests import ClassifyImage, EmbedImage
+from claimbench.harness import registry
+from claimbench.harness.errors import AdapterError, ConfigError
+from claimbench.harness.hashing import sha256_file_cached
+from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.requests import ClassifyImage, EmbedImage
 
 from . import image_outputs
 from .image_preprocessing import PreprocessOptions
 
-_REF = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")  # import_code checks it again
+_REF = re.compile(r"[A-Za-z_][\w.-]*|[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")  # a name or a reference
 
 
 class TorchImageModel(ModelAdapter):
@@ -39,7 +39,8 @@ class TorchImageModel(ModelAdapter):
     class Options(PreprocessOptions):
         adapter: ClassVar[str] = "torch-module"
         path: str | None = option(None, fingerprint=False, doc="a TorchScript file (identified by its sha256)")
-        factory: str | None = option(None, doc="package.module:function returning the nn.Module")
+        factory: str | None = option(None, doc="a registered factory name (`claimbench list factories`) or "
+                                                   "package.module:function returning the nn.Module")
         weights: str | None = option(None, fingerprint=False, doc="a state_dict file loaded into the factory's "
                                                                   "module (identified by its sha256)")
         threads: int | None = option(None, fingerprint=False, doc="torch CPU threads")
@@ -51,9 +52,9 @@ class TorchImageModel(ModelAdapter):
             super().__post_init__()
             if (self.path is None) == (self.factory is None):
                 raise ConfigError("torch-module: give exactly one of path=MODEL.pt (TorchScript) or "
-                                  "factory=package.module:function (with optional weights=STATE_DICT.pt).")
+                                  "factory=NAME or factory=package.module:function (with optional weights=STATE_DICT.pt).")
             if self.factory is not None and not _REF.fullmatch(self.factory):
-                raise ConfigError(f"torch-module: option 'factory' must be a 'package.module:function' reference, "
+                raise ConfigError(f"torch-module: option 'factory' must be a registered name or a 'package.module:function' reference, "
                                   f"got {self.factory!r}; nothing was imported.")
             if self.weights is not None and self.factory is None:
                 raise ConfigError("torch-module: option 'weights' goes with factory=; a TorchScript path= holds its weights.")
@@ -87,7 +88,7 @@ class TorchImageModel(ModelAdapter):
                                   "save one with torch.jit.save(torch.jit.script(model), ...), or pass "
                                   "factory=package.module:function with weights=STATE_DICT.pt.") from None
         else:
-            module = import_code(o.factory, "torch-module: option 'factory'")()
+            module = registry.named_or_code(registry.factories, o.factory, "torch-module: option 'factory'")()
             if not isinstance(module, torch.nn.Module):
                 raise ConfigError(f"torch-module: factory={o.factory!r} returned {type(module).__name__}, not a torch.nn.Module.")
             if o.weights is not None:
@@ -133,7 +134,7 @@ def _file(name: str, value: str) -> Path:
 def _source_hash(ref: str) -> str | None:
     """sha256 of the factory module's source file, located without running the module itself
     (its parent packages are imported, as Python must to find it); None if it has no file."""
-    module = ref.partition(":")[0]
+    module = registry.code_reference(registry.factories, ref).partition(":")[0]
     try:
         spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):

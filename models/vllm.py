@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from harness.errors import ConfigError, RequestRejected
-from harness.model import ModelAdapter, option
-from harness.requests import Generate, LogLikelihood, Request
+from claimbench.harness.errors import ConfigError, RequestRejected
+from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.requests import Generate, LogLikelihood, Request
 
 from .text import CHAT_ENCODING, LOGLIKELIHOOD_SPLIT, apply_chat, bos_or_eos, loglikelihood_pair, truncate_at_stop
 
@@ -102,7 +102,7 @@ class VLLMAdapter(ModelAdapter):
     def identity(self) -> dict[str, Any]:
         import vllm
 
-        from harness.hashing import sha256_file_cached
+        from claimbench.harness.hashing import sha256_file_cached
         ident: dict[str, Any] = {"vllm": vllm.__version__, "loglikelihood_split": LOGLIKELIHOOD_SPLIT,
                                  "chat_encoding": CHAT_ENCODING}
         if self.options.path.endswith(".gguf"):

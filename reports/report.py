@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from harness import atomic, results, safe_paths
+from claimbench.harness import atomic, results, safe_paths
 
 from . import samples, views
 from .html import environment

@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from harness.errors import ConfigError
+from claimbench.harness.errors import ConfigError
 
 
 def read(task_dir: Path) -> list[dict]:

@@ -1,4 +1,9 @@
-"""Shared fixtures: every test gets its own cache dir, so nothing touches ~/.cache."""
+"""Shared fixtures: every test gets its own cache dir, so nothing touches ~/.cache.
+
+Test data follows one rule: `$CLAIMBENCH_DATA` (CI sets it to ../shared/data), made absolute here
+so that every subprocess a test starts, from any folder, reads the same data the test's skip
+condition looked at. Without it, data tests skip and say why; with CLAIMBENCH_REQUIRE_DATA=1 (CI) a
+data test that would skip fails instead."""
 from __future__ import annotations
 
 import os
@@ -9,7 +14,24 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("CLAIMBENCH_DATA", REPO.parent / "shared" / "data"))
+SHARED_DATA: Path | None = None
+if os.environ.get("CLAIMBENCH_DATA"):
+    SHARED_DATA = Path(os.environ["CLAIMBENCH_DATA"]).resolve()
+    os.environ["CLAIMBENCH_DATA"] = str(SHARED_DATA)
+
+
+def require_data(*parts: str) -> Path:
+    """The file or folder `parts` under $CLAIMBENCH_DATA; skips the test when it is not there."""
+    if SHARED_DATA is None:
+        why = "CLAIMBENCH_DATA is not set (CI sets it to ../shared/data)"
+    else:
+        path = SHARED_DATA.joinpath(*parts)
+        if path.exists():
+            return path
+        why = f"{path} not found under CLAIMBENCH_DATA"
+    if os.environ.get("CLAIMBENCH_REQUIRE_DATA"):
+        pytest.fail(f"CLAIMBENCH_REQUIRE_DATA is set but {why}")
+    pytest.skip(why)
 
 
 @pytest.fixture(autouse=True)
@@ -20,8 +42,14 @@ def _isolated_cache(tmp_path, monkeypatch):
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run `claimbench ARGS` in a real subprocess with this interpreter."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "claimbench", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture
+def mnist_path() -> Path:
+    """MNIST's test images (IDX, gzip) under $CLAIMBENCH_DATA."""
+    return require_data("mnist", "t10k-images-idx3-ubyte.gz")
 
 
 COMMITTED_RESULTS = REPO / "leaderboards" / "results"

@@ -5,8 +5,8 @@ import importlib.util
 
 import pytest
 
-from harness import usage
-from harness.model import load_model
+from claimbench.harness import usage
+from claimbench.harness.model import load_model
 
 
 def require(module: str, pip_name: str) -> None:

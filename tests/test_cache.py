@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.cache import APPLICATION_ID, Cache
-from harness.cli import main
-from harness.errors import ConfigError
+from claimbench.harness.cache import APPLICATION_ID, Cache
+from claimbench.harness.cli import main
+from claimbench.harness.errors import ConfigError
 
 
 def test_hit_miss_and_first_writer_wins(tmp_path):

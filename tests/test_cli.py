@@ -2,7 +2,7 @@ import json
 
 from conftest import run_cli
 
-from harness.safe_paths import folder_name
+from claimbench.harness.safe_paths import folder_name
 
 
 def test_help_is_there_for_a_newcomer():

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from conftest import COMMITTED_RESULTS, REPO, run_cli
 
-from harness import results, stats
-from harness.errors import ConfigError
-from harness.safe_paths import folder_name
-from leaderboards import compare
+from claimbench.harness import results, stats
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.safe_paths import folder_name
+from claimbench.leaderboards import compare
 
 TASK = "demo_arithmetic"
 

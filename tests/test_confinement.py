@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import COMMITTED_RESULTS, REPO, run_cli
 
-from harness.errors import ConfigError
-from harness.safe_paths import folder_name, inside
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.safe_paths import folder_name, inside
 
 ONE_RESULT = COMMITTED_RESULTS / "bamboogle" / "smollm2-135m"
 

@@ -6,8 +6,8 @@ from functools import partial
 
 import pytest
 
-from harness.data import DatasetConfig, load
-from harness.errors import DataError
+from claimbench.harness.data import DatasetConfig, load
+from claimbench.harness.errors import DataError
 
 ROWS = b'{"q": "a", "a": 1}\n{"q": "b", "a": 2}\n'
 

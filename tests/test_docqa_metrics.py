@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from harness.metrics import make_metric
-from harness.metrics.anls import anls, similarity
-from harness.metrics.relaxed_accuracy import correct
+from claimbench.harness.metrics import make_metric
+from claimbench.harness.metrics.anls import anls, similarity
+from claimbench.harness.metrics.relaxed_accuracy import correct
 
 # google-research/pix2struct, pix2struct/metrics_test.py (commit 945f27e): predictions and
 # targets of test_pix2struct_metrics, expecting exact_match 12.5, anls 47.5, relaxed_accuracy 62.5

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.data import DatasetConfig, load
-from harness.requests import ImageRef
-from tasks.docqa import synthetic_charts as charts
-from tasks.docqa import synthetic_documents as documents
-from tasks.docqa.synthetic import write_charts, write_documents
+from claimbench.harness.data import DatasetConfig, load
+from claimbench.harness.requests import ImageRef
+from claimbench.tasks.docqa import synthetic_charts as charts
+from claimbench.tasks.docqa import synthetic_documents as documents
+from claimbench.tasks.docqa.synthetic import write_charts, write_documents
 
 REPO = Path(__file__).resolve().parents[1]
 N_CHARTS, N_DOCS = 12, 8
@@ -161,7 +161,7 @@ def test_document_answers_are_printed_on_the_page():
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tasks.docqa.synthetic", *args], cwd=REPO, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "claimbench.tasks.docqa.synthetic", *args], cwd=REPO, capture_output=True,
                           text=True, timeout=300, env={**os.environ, **(env or {})})
 
 

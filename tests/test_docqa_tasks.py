@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import evaluate
-from harness.errors import ConfigError, DataError
+from claimbench.harness import evaluate
+from claimbench.harness.errors import ConfigError, DataError
 
 Image = pytest.importorskip("PIL.Image")
 

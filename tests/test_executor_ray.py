@@ -15,9 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import require_data
 
-from harness import evaluate
-from harness.errors import ConfigError
+from claimbench.harness import evaluate
+from claimbench.harness.errors import ConfigError
 
 ray = pytest.importorskip("ray")
 psutil = pytest.importorskip("psutil")
@@ -57,9 +58,7 @@ def test_a_real_model_gives_the_same_greedy_answers_on_two_workers(tmp_path):
     require(*LLAMA_CPP)
     require(*SMOLLM2)
     model = "smollm2-135m:backend=llamacpp,threads=1"
-    data = os.environ.get("CLAIMBENCH_DATA")
-    if not data or not (Path(data) / "bamboogle").is_dir():
-        pytest.skip("bamboogle not found under $CLAIMBENCH_DATA")
+    require_data("bamboogle")
     serial = run(model, "serial", tmp_path, "serial", tasks=["bamboogle"], limit=12)
     spread = run(model, "ray:workers=2", tmp_path, "ray", tasks=["bamboogle"], limit=12)
     assert outcome(spread) == outcome(serial)
@@ -112,7 +111,7 @@ def cached_rows(path: Path) -> int:
 
 def test_a_killed_coordinator_resumes_on_another_worker_count_without_recomputing(tmp_path):
     cache, served = tmp_path / "c.sqlite", tmp_path / "served.jsonl"
-    cmd = [sys.executable, "-m", "harness.cli", "run", "--model", f"scripted:delay=0.05,log={served}",
+    cmd = [sys.executable, "-m", "claimbench", "run", "--model", f"scripted:delay=0.05,log={served}",
            "--tasks", ",".join(TASKS), "--cache", str(cache), "--output", str(tmp_path / "out"), "--batch-size", "4",
            "--no-progress"]
     first = subprocess.Popen([*cmd, "--executor", "ray:workers=2,cpus_per_worker=0.5"], stdout=subprocess.PIPE,
@@ -140,7 +139,7 @@ def test_a_killed_coordinator_resumes_on_another_worker_count_without_recomputin
 
 
 def test_a_worker_error_keeps_its_type_and_message_and_unpicklable_adapters_are_rebuilt(tmp_path):
-    from harness.errors import BackendError
+    from claimbench.harness.errors import BackendError
 
     # the openai adapter holds an HTTP client (not picklable): the worker rebuilds it from its spec
     model = "openai:model=x,base_url=http://127.0.0.1:9/v1,max_retries=0,timeout=2"

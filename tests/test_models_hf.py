@@ -4,9 +4,9 @@ import os
 import pytest
 from lm_fixtures import GEMMA3, PROMPTS, SMOLLM2, TRANSFORMERS, preset, require, texts
 
-from harness.errors import ConfigError
-from harness.model import load_model
-from harness.requests import Generate, LogLikelihood, TokenLens
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.model import load_model
+from claimbench.harness.requests import Generate, LogLikelihood, TokenLens
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ torch = pytest.importorskip("torch")
 Image = pytest.importorskip("PIL.Image")
 from PIL import ImageEnhance  # noqa: E402
 
-from harness.errors import ConfigError  # noqa: E402
-from harness.model import load_model  # noqa: E402
-from harness.requests import EmbedImage, ImageRef  # noqa: E402
-from models.image_preprocessing import PreprocessOptions  # noqa: E402
+from claimbench.harness.errors import ConfigError  # noqa: E402
+from claimbench.harness.model import load_model  # noqa: E402
+from claimbench.harness.requests import EmbedImage, ImageRef  # noqa: E402
+from claimbench.models.image_preprocessing import PreprocessOptions  # noqa: E402
 
 SIZE = 32
 

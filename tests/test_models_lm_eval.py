@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 from lm_fixtures import PROMPTS, model, require, texts
 
-from harness.errors import ConfigError
-from harness.model import load_model
-from harness.requests import Generate, LogLikelihood
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.model import load_model
+from claimbench.harness.requests import Generate, LogLikelihood
 
 
 @pytest.fixture(scope="module")

@@ -30,12 +30,12 @@ import pytest
 from conftest import REPO
 from lm_fixtures import require
 
-from harness import evaluate
-from harness.cache import Cache
-from harness.cli import main
-from harness.errors import BackendError, ConfigError, IncompatibleError
-from harness.model import load_model
-from harness.requests import AnswerImageQuestion, Generate, ImageRef
+from claimbench.harness import evaluate
+from claimbench.harness.cache import Cache
+from claimbench.harness.cli import main
+from claimbench.harness.errors import BackendError, ConfigError, IncompatibleError
+from claimbench.harness.model import load_model
+from claimbench.harness.requests import AnswerImageQuestion, Generate, ImageRef
 
 EXTRA = "extra_body='{\"repeat_penalty\": 1.0}'"  # llama-cpp-python's server penalises repeats by default
 

@@ -18,10 +18,10 @@ font_manager = pytest.importorskip("matplotlib.font_manager")
 
 from test_media import image_task  # noqa: E402
 
-from harness import evaluate  # noqa: E402
-from harness.errors import ConfigError  # noqa: E402
-from harness.model import load_model  # noqa: E402
-from harness.requests import AnswerImageQuestion, ImageRef  # noqa: E402
+from claimbench.harness import evaluate  # noqa: E402
+from claimbench.harness.errors import ConfigError  # noqa: E402
+from claimbench.harness.model import load_model  # noqa: E402
+from claimbench.harness.requests import AnswerImageQuestion, ImageRef  # noqa: E402
 
 DEJAVU = str(font_manager.findfont("DejaVu Sans", fallback_to_default=False))
 SERIF = str(Path(DEJAVU).with_name("DejaVuSerif.ttf"))

@@ -5,10 +5,10 @@ import importlib.util
 import pytest
 from lm_fixtures import PROMPTS, SMOLLM2, TRANSFORMERS, model, preset, require, texts
 
-from harness.errors import ConfigError, RequestRejected
-from harness.requests import Generate, LogLikelihood
-from models.text import bos_or_eos, loglikelihood_pair
-from models.vllm import check_gguf_support, fit_from_left
+from claimbench.harness.errors import ConfigError, RequestRejected
+from claimbench.harness.requests import Generate, LogLikelihood
+from claimbench.models.text import bos_or_eos, loglikelihood_pair
+from claimbench.models.vllm import check_gguf_support, fit_from_left
 
 
 def test_gguf_files_need_the_plugin_from_vllm_0_24():

@@ -3,18 +3,16 @@ import json
 
 import pytest
 import yaml
-from conftest import SHARED_DATA
+from conftest import require_data
 
-from harness import evaluate
-from harness.task import load_task
-from tasks.multihop import parse, prompts
+from claimbench.harness import evaluate
+from claimbench.harness.task import load_task
+from claimbench.tasks.multihop import parse, prompts
 
 
 @pytest.fixture(autouse=True)
-def data(monkeypatch):
-    if not (SHARED_DATA / "compositional_celebrities").is_dir():
-        pytest.skip(f"real data not found at {SHARED_DATA}; set CLAIMBENCH_DATA (CI sets ../shared/data)")
-    monkeypatch.setenv("CLAIMBENCH_DATA", str(SHARED_DATA))
+def data():
+    require_data("compositional_celebrities")
 
 
 def test_prompt_formats():
@@ -45,7 +43,7 @@ def test_follow_ups_are_extracted():
 
 
 def _cc_rows() -> list[dict]:
-    return json.loads((SHARED_DATA / "compositional_celebrities" / "compositional_celebrities.json").read_text())["data"]
+    return json.loads(require_data("compositional_celebrities", "compositional_celebrities.json").read_text())["data"]
 
 
 def test_cc_exemplars_are_removed_and_subquestions_deduplicated(tmp_path):
@@ -72,7 +70,7 @@ def test_cc_exemplars_are_seeded_per_category_with_distinct_answers():
     """The source is sorted by answer: its first two rows of a category share their answers. The
     seeded draw gives each category two people whose Q1, Q2 and two-hop answers all differ, and
     every question of a row is asked with its own category's exemplars."""
-    from harness.metrics.qa import exact_match
+    from claimbench.harness.metrics.qa import exact_match
     rows = _cc_rows()
     task = load_task("compositional_celebrities")
     evaluable = task.hooks.prepare(rows)
@@ -143,8 +141,8 @@ def test_multihop_tasks_load_their_real_files(tmp_path):
 
 
 def test_bamboogle_decompositions_file_has_the_canonical_questions_and_answers():
-    canonical = [json.loads(x)["extra_info"] for x in (SHARED_DATA / "bamboogle" / "bamboogle.jsonl").read_text().splitlines()]
-    with_decomp = json.loads((SHARED_DATA / "bamboogle" / "bamboogle_with_decompositions.json").read_text())
+    canonical = [json.loads(x)["extra_info"] for x in require_data("bamboogle", "bamboogle.jsonl").read_text().splitlines()]
+    with_decomp = json.loads(require_data("bamboogle", "bamboogle_with_decompositions.json").read_text())
     assert [(c["question"], c["answer"]) for c in canonical] == [(d["Question"], d["Answer"]) for d in with_decomp]
 
 

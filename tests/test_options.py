@@ -3,9 +3,9 @@ from typing import Literal
 
 import pytest
 
-from harness.errors import ConfigError, UnknownNameError
-from harness.model import load_model
-from harness.options import build, parse_spec
+from claimbench.harness.errors import ConfigError, UnknownNameError
+from claimbench.harness.model import load_model
+from claimbench.harness.options import build, parse_spec
 
 
 def test_parse_spec_forms():
@@ -54,7 +54,7 @@ def test_load_model_spec_and_fingerprint_ignores_speed_options():
 
 
 def test_display_names_drop_the_machine_part_of_paths():
-    from harness.options import display_name
+    from claimbench.harness.options import display_name
     assert display_name('fid:reference="/usr/share/datasets/mnist/t10k.gz[0:1000]",num_samples=1000') == \
         "fid:reference=mnist/t10k.gz[0:1000],num_samples=1000"
     assert display_name("diffusers:path=runs/fashion-unet/pipeline") == "diffusers:path=fashion-unet/pipeline"
@@ -63,7 +63,7 @@ def test_display_names_drop_the_machine_part_of_paths():
 
 
 def test_name_option_names_a_model_without_changing_its_fingerprint():
-    from harness.model import load_model
+    from claimbench.harness.model import load_model
 
     plain, named = load_model("scripted:generate=echo"), load_model("scripted:generate=echo,name=echo-bot")
     assert plain.label == "scripted:generate=echo" and named.label == "echo-bot"

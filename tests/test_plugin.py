@@ -34,7 +34,7 @@ def test_plugin_task_and_model_run_through_the_cli(plugin_site, tmp_path):
     assert res.returncode == 0, res.stderr
     result = json.loads((tmp_path / "plugin_words" / "results.json").read_text())
     assert result["metrics"]["exact_match"]["value"] == 1.0  # "FOX" vs "fox" after normalisation
-    assert result["model"]["adapter"] == "claimbench_plugin_echo.LastWordModel"
+    assert result["model"]["adapter"] == "last-word"  # its registry name, never its module
     assert "plugin_words (v1) on last-word:shout=true" in res.stdout
 
 

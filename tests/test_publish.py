@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from harness import evaluate
-from harness.errors import ConfigError
-from leaderboards.publish import publish
+from claimbench.harness import evaluate
+from claimbench.harness.errors import ConfigError
+from claimbench.leaderboards.publish import publish
 
 
 def test_testing_adapter_results_are_never_published(tmp_path):

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from tasks.multihop.compositionality import CompositionalityGap, gap_counts
-from harness.metrics import make_metric
-from harness.metrics.qa import copies_shown_answer, cover_match, exact_match, normalize_answer, parse_number, token_f1
-from harness.stats import ratio_bootstrap_ci
+from claimbench.harness.metrics import make_metric
+from claimbench.harness.metrics.qa import copies_shown_answer, cover_match, exact_match, normalize_answer, parse_number, token_f1
+from claimbench.harness.stats import ratio_bootstrap_ci
+from claimbench.tasks.multihop.compositionality import CompositionalityGap, gap_counts
 
 
 @pytest.mark.parametrize("pred,golds,em", [

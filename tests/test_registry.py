@@ -1,8 +1,8 @@
 import pytest
 
-from harness import registry
-from harness.errors import RegistryCollisionError, UnknownNameError
-from harness.registry import Registry
+from claimbench.harness import registry
+from claimbench.harness.errors import RegistryCollisionError, UnknownNameError
+from claimbench.harness.registry import Registry
 
 
 def test_register_get_and_lazy_import():
@@ -47,5 +47,5 @@ def test_entry_points_of_this_distribution_are_discovered():
     assert {"demo_arithmetic", "demo_choice"} <= set(registry.tasks.names())
     assert "scripted" in registry.models.names()
     assert {"exact_match", "accuracy", "mean"} <= set(registry.metrics.names())
-    from models.scripted import ScriptedAdapter
+    from claimbench.models.scripted import ScriptedAdapter
     assert registry.models.get("scripted") is ScriptedAdapter

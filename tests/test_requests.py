@@ -2,8 +2,8 @@ import dataclasses
 
 import pytest
 
-from harness.errors import AdapterError, ConfigError
-from harness.requests import (
+from claimbench.harness.errors import AdapterError, ConfigError
+from claimbench.harness.requests import (
     KINDS,
     AnswerImageQuestion,
     ClassifyImage,

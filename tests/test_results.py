@@ -1,11 +1,12 @@
 import json
 import os
+import typing
 
 import jsonschema
 import pytest
 
-from harness import atomic, evaluate, results
-from harness.errors import ConfigError
+from claimbench.harness import atomic, evaluate, results
+from claimbench.harness.errors import ConfigError
 
 
 def test_written_results_validate_against_the_schema_file(tmp_path):
@@ -105,7 +106,7 @@ def test_typed_records_and_the_schema_name_the_same_keys(tmp_path):
     checked against) list the same fields, and a real run's files fit both."""
     import typing
 
-    from harness import records
+    from claimbench.harness import records
 
     def required(typed) -> set[str]:
         hints = typing.get_type_hints(typed, include_extras=True)

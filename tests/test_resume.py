@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.cache import Cache
-from harness.model import load_model
+from claimbench.harness.cache import Cache
+from claimbench.harness.model import load_model
 
 TASKS = "demo_arithmetic:method=decompose,demo_choice"
 
 
 def _command(tmp: Path, name: str, log: Path) -> list[str]:
-    return [sys.executable, "-m", "harness.cli", "run", "--model", f"scripted:delay=0.01,log={log}",
+    return [sys.executable, "-m", "claimbench", "run", "--model", f"scripted:delay=0.01,log={log}",
             "--tasks", TASKS, "--batch-size", "4", "--cache", str(tmp / f"{name}.sqlite"),
             "--output", str(tmp / name), "--no-progress"]
 

@@ -3,11 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import evaluate
-from harness.errors import IncompatibleError
-from harness.model import load_model
-from harness.task import load_task
-from models.scripted import ScriptedAdapter
+from claimbench.harness import evaluate
+from claimbench.harness.errors import IncompatibleError
+from claimbench.harness.model import load_model
+from claimbench.harness.task import load_task
+from claimbench.models.scripted import ScriptedAdapter
 
 
 def _served(log: Path) -> list[str]:

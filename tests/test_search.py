@@ -5,13 +5,13 @@ import threading
 
 import pytest
 import yaml
-from conftest import SHARED_DATA
+from conftest import require_data
 from lm_fixtures import require
 
-from harness import evaluate
-from harness.errors import ConfigError
-from tasks.multihop.search import load_search
-from tasks.multihop import prompts
+from claimbench.harness import evaluate
+from claimbench.harness.errors import ConfigError
+from claimbench.tasks.multihop import prompts
+from claimbench.tasks.multihop.search import load_search
 
 ROW = {"Q1": "What is the birthplace (country only) of Rumi?", "A1": ["Afghanistan"],
        "Q2": "What is the capital of Afghanistan?", "A2": ["Kabul"]}
@@ -73,11 +73,9 @@ def test_http_engine(answer_server):
 
 def test_self_ask_search_rounds_insert_search_answers(tmp_path, answer_server, monkeypatch):
     """A scripted model asks two follow-ups; the HTTP engine answers one, the model answers the other."""
-    monkeypatch.setenv("CLAIMBENCH_DATA", str(SHARED_DATA))
-    if not (SHARED_DATA / "bamboogle").is_dir():
-        pytest.skip(f"real data not found at {SHARED_DATA}")
+    bamboogle = require_data("bamboogle")
     url, seen = answer_server
-    question = json.loads((SHARED_DATA / "bamboogle" / "bamboogle_with_decompositions.json").read_text())[0]["Question"]
+    question = json.loads((bamboogle / "bamboogle_with_decompositions.json").read_text())[0]["Question"]
     p0 = prompts.self_ask(question)
     r0 = " Yes.\nFollow up: What is the capital of Afghanistan?"
     p1 = p0 + r0 + "\nIntermediate answer: Kabul.\n"
@@ -97,7 +95,7 @@ def test_self_ask_search_rounds_insert_search_answers(tmp_path, answer_server, m
     assert sample["fields"]["search_engine"].startswith("http:")
 
 
-def test_self_ask_search_without_an_engine_is_refused(monkeypatch):
-    monkeypatch.setenv("CLAIMBENCH_DATA", str(SHARED_DATA))
+def test_self_ask_search_without_an_engine_is_refused():
+    require_data("musique")
     with pytest.raises(ConfigError, match="needs a search engine"):
         evaluate("scripted", ["musique:method=self_ask_search"], cache=":memory:")

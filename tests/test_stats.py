@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from harness.errors import ConfigError
-from harness.stats import bootstrap_ci, estimate, mean_stderr, paired_bootstrap
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.stats import bootstrap_ci, estimate, mean_stderr, paired_bootstrap
 
 
 def test_mean_and_stderr_match_scipy():

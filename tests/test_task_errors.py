@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-from harness.errors import ConfigError, DataError, UnknownNameError
-from harness.task import load_task
+from claimbench.harness.errors import ConfigError, DataError, UnknownNameError
+from claimbench.harness.task import load_task
 
 DEMO = Path(__file__).resolve().parents[1] / "tasks" / "demo"
 
@@ -100,7 +100,7 @@ def test_malformed_hooks_value_is_refused_before_any_import(hooks, tmp_path, mon
     (tmp_path / "marker_mod.py").write_text(f"open({str(marker)!r}, 'w').close()\nclass Hooks: pass\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ConfigError, match="nothing was imported"):
-        load_task(str(_yaml(tmp_path, GOOD.replace("hooks: tasks.demo.hooks:Choice", f"hooks: {json.dumps(hooks)}"))))
+        load_task(str(_yaml(tmp_path, GOOD.replace("hooks: demo_choice", f"hooks: {json.dumps(hooks)}"))))
     assert not marker.exists()
 
 

@@ -10,12 +10,12 @@ import pytest
 import yaml
 from conftest import COMMITTED_RESULTS, run_cli
 
-from harness import results
-from harness.errors import ConfigError
-from harness.safe_paths import folder_name
-from leaderboards import claims, entries, verdicts
-from leaderboards.entries import Entry
-from leaderboards.evidence import Side, measure
+from claimbench.harness import results
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.safe_paths import folder_name
+from claimbench.leaderboards import claims, entries, verdicts
+from claimbench.leaderboards.entries import Entry
+from claimbench.leaderboards.evidence import Side, measure
 
 PAPER = {"id": "mine", "title": "T", "authors": "Us", "year": 2026}
 

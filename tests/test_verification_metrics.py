@@ -8,9 +8,9 @@ import pytest
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import KFold
 
-from harness.errors import ConfigError
-from harness.metrics import make_metric
-from harness.metrics.verification import THRESHOLDS, equal_error_rate, kfold_accuracy, tar_at_far
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.metrics import make_metric
+from claimbench.harness.metrics.verification import THRESHOLDS, equal_error_rate, kfold_accuracy, tar_at_far
 
 
 def oracle(dist: np.ndarray, same: np.ndarray, folds: int = 10) -> tuple[np.ndarray, np.ndarray]:

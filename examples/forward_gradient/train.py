@@ -36,8 +36,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from harness.errors import DataError
-from harness.image_sources import read_idx, read_idx_labels
+from claimbench.harness.errors import DataError
+from claimbench.harness.image_sources import read_idx, read_idx_labels
 
 from .estimators import ESTIMATORS
 from .localmixer import MNIST_MEAN, MNIST_STD, SIZES, LocalMixer, LogitsOnly, config_for

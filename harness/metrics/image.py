@@ -19,12 +19,12 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..image_sources import load_images
+from .base import Metric, MetricValue
 from .feature_network import FeatureNetwork, load_network
 from .frechet import GaussianStats, frechet_distance, load_npz_stats
-from ..image_sources import load_images
 from .inception_score import inception_score
 from .kernel_distance import kernel_distance
-from .base import Metric, MetricValue
 from .metadata import Column, View
 
 

@@ -19,9 +19,9 @@ import re
 import string
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 from .base import PerSampleMetric, references
-from typing import Any
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 _STRAIGHT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",

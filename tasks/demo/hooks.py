@@ -1,8 +1,8 @@
 """Hooks of the demo tasks: prompts, rounds, and what counts as the prediction."""
 from __future__ import annotations
 
-from harness.requests import Generate, LogLikelihood
-from harness.task import History, TaskHooks
+from claimbench.harness.requests import Generate, LogLikelihood
+from claimbench.harness.task import History, TaskHooks
 
 
 def _few_shot(config, question: str) -> str:

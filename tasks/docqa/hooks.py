@@ -8,8 +8,8 @@ image (Pix2Struct) does so itself. `type_labels` names the values of the breakdo
 """
 from __future__ import annotations
 
-from harness.requests import AnswerImageQuestion
-from harness.task import History, TaskHooks, Unscorable
+from claimbench.harness.requests import AnswerImageQuestion
+from claimbench.harness.task import History, TaskHooks, Unscorable
 
 
 class ImageQuestions(TaskHooks):

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness.paths import cache_dir
+from claimbench.harness.paths import cache_dir
 
 from .synthetic_charts import write_charts
 from .synthetic_documents import write_documents

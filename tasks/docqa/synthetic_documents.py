@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from harness import atomic
+from claimbench.harness import atomic
 
 from .synthetic_set import render_set
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from harness import safe_pickle
-from harness.errors import DataError
+from claimbench.harness import safe_pickle
+from claimbench.harness.errors import DataError
 
 _WHAT = "an InsightFace verification .bin"
 

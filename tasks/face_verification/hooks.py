@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.errors import ConfigError
-from harness.options import convert
-from harness.requests import EmbedImage
-from harness.task import History, TaskHooks, Unscorable
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.options import convert
+from claimbench.harness.requests import EmbedImage
+from claimbench.harness.task import History, TaskHooks, Unscorable
 
 DISTANCES = ("squared_l2", "cosine")
 

@@ -27,7 +27,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from harness.errors import DataError
+from claimbench.harness.errors import DataError
 
 from .binfile import load_bin
 

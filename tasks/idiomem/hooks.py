@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.options import convert
-from harness.requests import Generate, TokenLens
-from harness.task import History, TaskHooks
+from claimbench.harness.options import convert
+from claimbench.harness.requests import Generate, TokenLens
+from claimbench.harness.task import History, TaskHooks
 
 from .split import memorized, predicted_word, split_idiom
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.errors import ConfigError
-from harness.metrics import Metric, MetricValue
-from harness.metrics.metadata import Column, View
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.metrics import Metric, MetricValue
+from claimbench.harness.metrics.metadata import Column, View
 
 
 def first_median_top1_layer(ranks: np.ndarray) -> int | None:

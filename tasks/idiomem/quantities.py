@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.errors import ConfigError
-from harness.quantities import Quantity
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.quantities import Quantity
 
 from .lens_curves import first_median_top1_layer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from harness.errors import DataError
+from claimbench.harness.errors import DataError
 
 
 def split_idiom(idiom: str) -> tuple[str, str]:

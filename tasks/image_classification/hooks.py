@@ -6,9 +6,9 @@ per-class breakdowns.
 """
 from __future__ import annotations
 
-from harness.options import convert
-from harness.requests import ClassifyImage
-from harness.task import History, TaskHooks, Unscorable
+from claimbench.harness.options import convert
+from claimbench.harness.requests import ClassifyImage
+from claimbench.harness.task import History, TaskHooks, Unscorable
 
 
 class ImageLabels(TaskHooks):

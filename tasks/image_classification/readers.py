@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from harness import safe_pickle
-from harness.errors import DataError
-from harness.image_sources import read_idx, read_idx_labels
+from claimbench.harness import safe_pickle
+from claimbench.harness.errors import DataError
+from claimbench.harness.image_sources import read_idx, read_idx_labels
 
 IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
 

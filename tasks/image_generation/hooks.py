@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import math
 
-from harness.errors import ConfigError
-from harness.options import convert
-from harness.requests import SampleImages
-from harness.task import History, TaskHooks
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.options import convert
+from claimbench.harness.requests import SampleImages
+from claimbench.harness.task import History, TaskHooks
 
 
 class GeneratedImages(TaskHooks):

@@ -22,10 +22,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from harness.metrics import qa
-from harness.errors import ConfigError
-from harness.requests import Generate
-from harness.task import History, TaskHooks
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.metrics import qa
+from claimbench.harness.requests import Generate
+from claimbench.harness.task import History, TaskHooks
 
 from . import parse, prompts
 from .hooks import MATCHERS, MultiHopQA, answers

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.errors import ConfigError
-from harness.metrics import Metric, MetricValue
-from harness.metrics.metadata import Column, MetricMetadata, View
-from harness.stats import ratio_bootstrap_ci
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.metrics import Metric, MetricValue
+from claimbench.harness.metrics.metadata import Column, MetricMetadata, View
+from claimbench.harness.stats import ratio_bootstrap_ci
 
 FIELDS = ("q1_correct", "q2_correct", "hop_correct")  # per-sample fields a task's process() sets
 

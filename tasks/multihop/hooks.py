@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.metrics import qa
-from harness.errors import ConfigError
-from harness.requests import Generate
-from harness.task import History, TaskHooks
+from claimbench.harness.errors import ConfigError
+from claimbench.harness.metrics import qa
+from claimbench.harness.requests import Generate
+from claimbench.harness.task import History, TaskHooks
 
 from . import parse, prompts
 

@@ -13,8 +13,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from harness import registry
-from harness.options import Spec, build, parse_spec
+from claimbench.harness import registry
+from claimbench.harness.options import Spec, build, parse_spec
 
 
 class SearchEngine(ABC):

@@ -7,7 +7,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import BackendError, ConfigError
+from claimbench.harness.errors import BackendError, ConfigError
+
 from .search import SearchEngine
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.executors import Executor
-from harness.metrics import PerSampleMetric
-from harness.metrics.metadata import Column, MetricMetadata, View
-from harness.model import ModelAdapter, option
-from harness.requests import Generate
-from harness.task import TaskFile, TaskHooks
+from claimbench.harness.executors import Executor
+from claimbench.harness.metrics import PerSampleMetric
+from claimbench.harness.metrics.metadata import Column, MetricMetadata, View
+from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.requests import Generate
+from claimbench.harness.task import TaskFile, TaskHooks
 
 words_task = TaskFile(Path(__file__).with_name("words.yaml"))
 arrows_task = TaskFile(Path(__file__).with_name("arrows.yaml"))
