@@ -26,7 +26,8 @@ from .requests import KINDS, Request, canonical_json
 
 
 def option(default: Any = dataclasses.MISSING, *, fingerprint: bool = True, doc: str = "") -> Any:
-    """A field of an adapter's Options; `fingerprint=False` for speed-only knobs."""
+    """A field of an adapter's Options; `fingerprint=False` for speed-only knobs, and for where a file
+    lies when identity() holds its content's hash (a model's identity never depends on its place)."""
     meta = {"fingerprint": fingerprint, "doc": doc}
     if default is dataclasses.MISSING:
         return dataclasses.field(metadata=meta)

@@ -48,7 +48,7 @@ class DiffusersGenerator(ModelAdapter):
 
     @dataclass(frozen=True)
     class Options:
-        path: str = option(doc="a saved DiffusionPipeline folder (save_pretrained)")
+        path: str = option(fingerprint=False, doc="a saved DiffusionPipeline folder (save_pretrained; identified by its files)")
         dtype: Literal["float32", "bfloat16", "float16"] = option("float32")
         device: str = option("cpu")
 

@@ -33,7 +33,8 @@ class HFAdapter(ModelAdapter):
 
     @dataclass(frozen=True)
     class Options:
-        path: str = option(doc="local model folder, hub id, or .gguf file (transformers dequantizes it)")
+        path: str = option(fingerprint=False, doc="local model folder, hub id, or .gguf file (transformers dequantizes "
+                                                  "it); identified by its files' sha256 or the hub id and commit")
         gguf_file: str | None = option(None, doc="GGUF file name inside `path` when path is a folder or hub id")
         revision: str | None = option(None, doc="hub revision (branch, tag or commit)")
         tokenizer: str | None = option(None, doc="tokenizer folder or hub id, if not the model's")

@@ -54,7 +54,8 @@ class ImageSetGenerator(ModelAdapter):
 
     @dataclass(frozen=True)
     class Options:
-        source: str = option(doc="image source: folder, .npy/.npz, IDX file (optionally [start:stop]), or hf:NAME")
+        source: str = option(fingerprint=False, doc="image source (identified by its content): "
+                                                    "folder, .npy/.npz, IDX file (optionally [start:stop]), or hf:NAME")
         noise: float = option(0.0, doc="Gaussian pixel noise, std as a fraction of 255")
         noise_seed: int = option(0)
 

@@ -62,7 +62,7 @@ class LlamaCppAdapter(ModelAdapter):
 
     @dataclass(frozen=True)
     class Options:
-        path: str = option(doc="GGUF file")
+        path: str = option(fingerprint=False, doc="GGUF file (identified by its sha256)")
         n_ctx: int = option(2048, doc="context window in tokens")
         threads: int | None = option(None, fingerprint=False,
                                      doc="CPU threads for prompt and generation (default: this process's physical cores)")

@@ -66,7 +66,8 @@ class ScriptedAdapter(ModelAdapter):
 
     @dataclass(frozen=True)
     class Options:
-        table: str | None = option(None, doc="JSON/YAML file: {kind: {key: response}}; keys are the prompt "
+        table: str | None = option(None, fingerprint=False, doc="JSON/YAML file (identified by its sha256): "
+                                                                "{kind: {key: response}}; keys are the prompt "
                                              "(generate, token_lens), context + continuation (loglikelihood), "
                                              "question (answer_image_question) or image sha256")
         generate: Literal["calc", "echo"] = option("calc", doc="rule for generate requests not in the table")

@@ -119,7 +119,7 @@ def test_missing_data_names_files_places_and_how_to_get_them(monkeypatch):
         evaluate("scripted", ["chartqa"], cache=":memory:")
     text = str(e.value)
     assert "chartqa/test/test_human.json" in text and "test_augmented.json" in text and "vis-nlp/ChartQA" in text
-    with pytest.raises(DataError, match="python -m tasks.docqa.synthetic"):
+    with pytest.raises(DataError, match="python -m claimbench.tasks.docqa.synthetic"):
         evaluate("scripted", ["synthetic_docvqa"], cache=":memory:")
 
 

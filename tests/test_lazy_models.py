@@ -3,7 +3,6 @@ and looks up the cache while workers hold loaded models), with the fingerprints 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from conftest import COMMITTED_RESULTS
@@ -11,11 +10,11 @@ from lm_fixtures import GEMMA3, LLAMA_CPP, SMOLLM2, TRANSFORMERS, model, require
 
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.model import load_model
-from claimbench.harness.options import parse_spec
 
 PRESETS = {"smollm2-135m": (SMOLLM2, TRANSFORMERS), "smollm2-135m:backend=llamacpp": (SMOLLM2, LLAMA_CPP),
            "gemma3-270m": (GEMMA3, TRANSFORMERS), "gemma3-270m:backend=llamacpp": (GEMMA3, LLAMA_CPP)}
 WEIGHTS_ATTRIBUTE = {"hf": "model", "llamacpp": "llm"}
+WEIGHTS = ("files", "gguf_sha256")  # identity entries naming the weights' content
 ENVIRONMENT = ("transformers", "llama_cpp_python", "cpu_features")  # identity entries naming this machine's build
 # identity entries naming a convention of the adapter (models/text.py, the llama.cpp decoder): a result
 # recorded under another one, or before it was named, has another fingerprint by design
@@ -42,13 +41,13 @@ def _holds_weights(adapter) -> bool:
 
 
 def _committed(label: str) -> list[dict]:
-    """The distinct `model` records of committed results run on `label` whose weights file exists here."""
+    """The distinct `model` records of committed results run on `label`."""
     records = {}
     for path in sorted(COMMITTED_RESULTS.glob("*/*/results.json")):
         record = json.loads(path.read_text(encoding="utf-8"))["model"]
         if record["label"] == label:
             records[record["fingerprint"]] = record
-    return [r for r in records.values() if Path(dict(parse_spec(r["spec"]).options)["path"]).is_file()]
+    return list(records.values())
 
 
 @pytest.mark.parametrize("label", PRESETS)
@@ -65,16 +64,16 @@ def test_building_loads_nothing_and_loading_keeps_the_fingerprint(label):
 def test_unloaded_fingerprint_equals_the_committed_results(label):
     _requires(label)
     checked = 0
+    adapter = load_model(label)  # the preset's weights as installed here, wherever that is
+    identity = adapter.identity()
     for record in _committed(label):
-        adapter = load_model(record["spec"])
-        identity = adapter.identity()
-        if any(record["identity"].get(k) != identity[k] for k in ENVIRONMENT + CONVENTIONS if k in identity):
-            continue  # another library version, CPU build or convention: another fingerprint by design
+        if any(record["identity"].get(k) != identity[k] for k in WEIGHTS + ENVIRONMENT + CONVENTIONS if k in identity):
+            continue  # other weights, library version, CPU build or convention: another fingerprint by design
         assert not _holds_weights(adapter)
         assert (adapter.fingerprint(), identity) == (record["fingerprint"], record["identity"])
         checked += 1
     if not checked:
-        pytest.skip(f"no committed result on {label} was run with this machine's weights file, build and conventions")
+        pytest.skip(f"no committed result on {label} was run with these weights, this build and these conventions")
 
 
 def test_hub_model_is_identified_from_its_config_without_loading(tmp_path, monkeypatch):

@@ -92,8 +92,13 @@ class _GeneratedFeatures(Metric):
             raise ConfigError(f"metric {name!r} needs reference=IMAGES (a folder, .npy/.npz, IDX file[start:stop] or hf:NAME); "
                               "for the fid task: fid:reference=...")
         self._net_args = (options.network, options.mode, options.network_sha256)
-        self.net = _network(*self._net_args)
         self.parts: list[np.ndarray] = []
+
+    @functools.cached_property
+    def net(self) -> FeatureNetwork:
+        """Loaded when features are first needed: reading a finished run's results (a leaderboard,
+        claims) rebuilds the metric without torch or the network's weights."""
+        return _network(*self._net_args)
 
     def update(self, sample: dict) -> None:
         refs = sample.get("fields", {}).get("images")

@@ -1,7 +1,7 @@
 """Write the project-made chart and document QA sets (synthetic_charts.py, synthetic_documents.py)
 where the data layer looks for them, so the synthetic tasks run offline with no setup:
 
-    python -m tasks.docqa.synthetic [--out DIR] [--charts N] [--documents N] [--seed S]
+    python -m claimbench.tasks.docqa.synthetic [--out DIR] [--charts N] [--documents N] [--seed S]
 
 The default DIR is the cache's data folder (~/.cache/claimbench/data, or $CLAIMBENCH_CACHE_DIR/data),
 which holds claimbench_charts/test/test_synthetic.json and claimbench_docs/val/val_v1.0.json after
@@ -35,7 +35,7 @@ def _count(text: str, minimum: int) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tasks.docqa.synthetic", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m claimbench.tasks.docqa.synthetic", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=None, help="folder for the two datasets (default: the cache's data folder)")
     parser.add_argument("--charts", type=lambda s: _count(s, 1), default=500, help="number of charts (2 questions each)")
     parser.add_argument("--documents", type=lambda s: _count(s, 1), default=300, help="number of pages (2-3 questions each)")
