@@ -1,4 +1,4 @@
-"""The `claimbench` command: list, run, show, publish, report, leaderboard, claims, compare.
+"""The `claimbench` command: list, data, run, show, publish, report, leaderboard, claims, compare.
 
 Exit codes: 0 success; 2 a problem with the input (the message says what to fix);
 3 the model backend failed mid-run (a server went away...); 4 `compare
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from . import registry, results, safe_paths, sweep
-from .errors import BackendError, ClaimBenchError
+from .errors import BackendError, ClaimBenchError, ConfigError
 from .runner import DEFAULT_BATCH_SIZE, DEFAULT_SEED, default_cache_path, evaluate
 
 EPILOG = """\
@@ -102,6 +102,33 @@ def _task_line(name: str) -> str:
     methods = f" [methods: {', '.join(config.methods)}]" if config.methods else ""
     text = " ".join(config.description.split())
     return f"{name:<28} {text[:150] + ('…' if len(text) > 150 else '')}{methods}"
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from . import data_catalog
+
+    found = data_catalog.entries(_split_tasks(args.tasks) if args.tasks else None)
+    if args.action == "list":
+        rows = data_catalog.table(found)
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+        for r in rows:
+            print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+        return 0
+    if args.action == "fetch":
+        if not args.tasks:
+            raise ConfigError("claimbench data fetch needs the tasks whose data to fetch, e.g. `claimbench data fetch bamboogle`.")
+        for e in found:
+            print(f"{e.task}: {data_catalog.fetch(e)}")
+        return 0
+    bad = 0
+    for e in found:
+        outcome = data_catalog.verify(e)
+        if outcome is not None:
+            print(f"{e.task}: {outcome}")
+            bad += outcome != "ok"
+    if bad:
+        print(f"{bad} dataset(s) differ from their pinned sha256: delete them and run `claimbench data fetch`.", file=sys.stderr)
+    return 2 if bad else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -201,11 +228,18 @@ def build_parser() -> argparse.ArgumentParser:
                                 "with one registry of tasks, model adapters and metrics.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"claimbench {_version()}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{list,run,show,publish,report,leaderboard,claims,compare}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{list,data,run,show,publish,report,leaderboard,claims,compare}")
 
     ls = sub.add_parser("list", help="list registered tasks, models, metrics or search engines")
     ls.add_argument("what", choices=list(LISTINGS))
     ls.set_defaults(func=cmd_list)
+
+    data = sub.add_parser("data", help="where each task's data comes from, its license, whether it is here; fetch; verify")
+    data.add_argument("action", choices=["list", "fetch", "verify"],
+                      help="list: every task's dataset, source, license and local copy; fetch: download TASKS' data into "
+                           "the cache; verify: re-check local copies against their pinned sha256")
+    data.add_argument("tasks", nargs="*", help="task names (default: every registered task; fetch needs at least one)")
+    data.set_defaults(func=cmd_data)
 
     run = sub.add_parser("run", help="evaluate a model on tasks", epilog=EPILOG,
                          formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -8,8 +8,10 @@ the files needed and every place that was looked at.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import hashlib
+import http.client
 import json
 import os
 import tempfile
@@ -25,6 +27,21 @@ from .hashing import sha256_file
 from .paths import cache_dir
 
 DATA_ENV = "CLAIMBENCH_DATA"
+OFFLINE_ENV = "CLAIMBENCH_OFFLINE"  # set (to anything but 0): never download; what is local still resolves
+
+
+def offline() -> bool:
+    return os.environ.get(OFFLINE_ENV, "0") not in ("", "0")
+
+
+def _local(url: str) -> bool:
+    return url.startswith(("http://127.0.0.1", "http://localhost"))
+
+
+# Where a dataset comes from and under which terms, not which data a task evaluates (its bytes are
+# the dataset fingerprint): recorded with the config but left out of its hash, so a new mirror,
+# a pinned revision or a license line is not a new protocol.
+_WHERE = {"provenance": True}
 
 
 @dataclass(frozen=True)
@@ -34,10 +51,10 @@ class DatasetConfig:
     name: str
     file: str | None = None          # file inside $CLAIMBENCH_DATA/<name>/ (or the download's name)
     path: str | None = None          # explicit file; wins over everything else
-    url: str | None = None           # canonical HTTPS source ...
-    sha256: str | None = None        # ... pinned by content hash
-    hf: str | None = None            # `datasets` hub id, used through datasets.load_dataset
-    hf_config: str | None = None
+    url: str | None = field(default=None, metadata=_WHERE)      # canonical HTTPS source ...
+    sha256: str | None = field(default=None, metadata=_WHERE)   # ... pinned by content hash
+    hf: str | None = field(default=None, metadata=_WHERE)       # `datasets` hub id, used through datasets.load_dataset
+    hf_config: str | None = field(default=None, metadata=_WHERE)
     split: str = "test"
     format: str | None = None        # jsonl | json | csv; default from the file suffix
     records: str | None = None       # key of the row list inside a JSON object ("data")
@@ -50,7 +67,13 @@ class DatasetConfig:
     hf_filter: dict[str, Any] = field(default_factory=dict, metadata={"since": "0.3"})   # keep rows with field == value
     extra_files: tuple[str, ...] = field(default=(), metadata={"since": "0.3"})  # beside the file, rows appended
     source_field: str = field(default="", metadata={"since": "0.3"})  # set each file row's field to its file's stem
-    instructions: str = field(default="", metadata={"since": "0.3"})  # how to get the data, shown when it is missing
+    instructions: str = field(default="", metadata={"since": "0.3", **_WHERE})  # how to get the data, shown when missing
+    revision: str | None = field(default=None, metadata={"since": "0.4", **_WHERE})  # the hub dataset's pinned commit
+    license: str = field(default="", metadata={"since": "0.4", **_WHERE})   # the data's license, as its authors state it
+    citation: str = field(default="", metadata={"since": "0.4", **_WHERE})  # one line: who made it, where published
+
+
+PROVENANCE = frozenset(f.name for f in dataclasses.fields(DatasetConfig) if f.metadata.get("provenance"))
 
 
 @dataclass(frozen=True)
@@ -60,38 +83,52 @@ class Dataset:
     source: str           # where it was read from
 
 
-def resolve(cfg: DatasetConfig, base_dir: Path | None = None) -> tuple[str, Path | None]:
-    """('file', path) for a local or downloaded file, or ('hf', None) for a hub dataset."""
+def resolve(cfg: DatasetConfig, base_dir: Path | None = None) -> tuple[str, Path | None, str]:
+    """('file', path, shown) for a local or downloaded file, or ('hf', None, shown) for a hub dataset;
+    `shown` is what results record: the path as the user gave it, or relative to the data root or
+    the download cache, never a folder of the machine the run was made on."""
     tried: list[str] = []
     if cfg.path:
-        p = Path(os.path.expanduser(cfg.path))
-        if not p.is_absolute() and base_dir is not None:
-            p = base_dir / p
+        p = explicit_path(cfg, base_dir)
         if p.is_file():
-            return "file", p
+            return "file", p, cfg.path
         raise DataError(f"dataset {cfg.name!r}: the explicit path {str(p)!r} is not a file. Fix the path, or drop it to use ${DATA_ENV}.")
     if cfg.file:
         root = os.environ.get(DATA_ENV)
         if root:
             p = Path(root) / cfg.name / cfg.file
             if p.is_file():
-                return "file", p
+                return "file", p, f"${DATA_ENV}/{cfg.name}/{cfg.file}"
             tried.append(f"{p} (from ${DATA_ENV})")
         else:
             tried.append(f"${DATA_ENV}/{cfg.name}/{cfg.file} (${DATA_ENV} is not set)")
-        cached = cache_dir() / "data" / cfg.name / cfg.file
+        cached = cache_path(cfg)
+        shown = f"download cache: {cfg.name}/{cfg.file}"
         if cached.is_file() and (not cfg.sha256 or sha256_file(cached) == cfg.sha256):
-            return "file", cached
-        if cfg.url:
+            return "file", cached, shown
+        if cfg.url and offline() and not _local(cfg.url):
+            tried.append(f"{cfg.url} (not downloaded: ${OFFLINE_ENV} is set)")
+        elif cfg.url:
             try:
-                return "file", download(cfg.url, cached, cfg.sha256)
+                return "file", download(cfg.url, cached, cfg.sha256), shown
             except DataError as e:
                 tried.append(f"{cfg.url} ({e})")
     if cfg.hf:
-        return "hf", None
+        return "hf", None, f"hf:{cfg.hf}/{cfg.split}"
     needed = cfg.file or "(no file named in the task config)"
     raise DataError(f"dataset {cfg.name!r} not found: it needs {needed}. Looked in: " + "; ".join(tried or ["nowhere"])
                     + f". {_where_to_put(cfg)}")
+
+
+def explicit_path(cfg: DatasetConfig, base_dir: Path | None) -> Path:
+    """The file `path=` names (relative to the task's YAML file)."""
+    p = Path(os.path.expanduser(cfg.path or ""))
+    return base_dir / p if not p.is_absolute() and base_dir is not None else p
+
+
+def cache_path(cfg: DatasetConfig) -> Path:
+    """Where a download of the dataset's file is kept."""
+    return cache_dir() / "data" / cfg.name / (cfg.file or "")
 
 
 def _where_to_put(cfg: DatasetConfig) -> str:
@@ -102,9 +139,22 @@ def _where_to_put(cfg: DatasetConfig) -> str:
             f"with the task option path=..." + (f" {cfg.instructions}" if cfg.instructions else ""))
 
 
+class _HttpsRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to another HTTPS source (mirrors, release assets): never down to plain
+    HTTP; the pinned sha256 decides whatever host serves the bytes."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
+        if not (newurl.startswith("https://") or _local(newurl)):
+            raise urllib.error.URLError(f"redirected to {newurl!r}, which is not HTTPS; refused")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_HttpsRedirects)
+
+
 def download(url: str, dest: Path, sha256: str | None, timeout: float = 60.0) -> Path:
     """Fetch `url` to `dest` atomically, verifying the pinned sha256."""
-    if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+    if not (url.startswith("https://") or _local(url)):
         raise DataError(f"refusing to download {url!r}: only HTTPS sources (or a local test server) are allowed.")
     if not sha256:
         raise DataError(f"refusing to download {url!r} without a pinned sha256 in the task config.")
@@ -114,19 +164,23 @@ def download(url: str, dest: Path, sha256: str | None, timeout: float = 60.0) ->
     h = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".part-")
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp, os.fdopen(fd, "wb") as out:
+        with _OPENER.open(url, timeout=timeout) as resp, os.fdopen(fd, "wb") as out:
             total = int(resp.headers.get("Content-Length") or 0) or None
             with tqdm(total=total, unit="B", unit_scale=True, desc=f"download {dest.name}", leave=False) as bar:
+                got = 0
                 while block := resp.read(1 << 20):
                     h.update(block)
                     out.write(block)
                     bar.update(len(block))
+                    got += len(block)
+        if total is not None and got < total:
+            raise DataError(f"download of {url!r} was cut short ({got} of {total} bytes); nothing was kept, run it again.")
         if h.hexdigest() != sha256:
             raise DataError(f"download of {url!r} has sha256 {h.hexdigest()}, expected {sha256}; the source changed or is corrupt.")
         os.replace(tmp, dest)
         return dest
-    except (urllib.error.URLError, OSError) as e:
-        raise DataError(f"cannot download {url!r}: {e}") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as e:  # HTTPException: a cut-off transfer
+        raise DataError(f"cannot download {url!r}: {e!r}; nothing was kept, run it again or fetch the file by hand.") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -134,7 +188,7 @@ def download(url: str, dest: Path, sha256: str | None, timeout: float = 60.0) ->
 
 def load(cfg: DatasetConfig, base_dir: Path | None = None) -> Dataset:
     """Read all rows of the dataset and check that each has the required fields."""
-    how, path = resolve(cfg, base_dir)
+    how, path, shown = resolve(cfg, base_dir)
     if how == "hf":
         rows, fingerprint, source = _load_hf(cfg)
         if cfg.media:
@@ -152,18 +206,19 @@ def load(cfg: DatasetConfig, base_dir: Path | None = None) -> Dataset:
                 part_rows, part_print = _with_media(part_rows, part_print, cfg, part.parent / cfg.media_root, str(part))
             rows += part_rows
             prints.append(part_print)
-        source = str(path) + "".join(f" + {f}" for f in cfg.extra_files)
+        source = shown + "".join(f" + {f}" for f in cfg.extra_files)
         fingerprint = prints[0] if len(prints) == 1 else hashlib.sha256("|".join(prints).encode()).hexdigest()
+    where = str(path) if path is not None else source  # errors name the real file
     if not rows:
-        raise DataError(f"{source}: the dataset is empty (no rows{'' if how == 'hf' else ' in the file'}); "
+        raise DataError(f"{where}: the dataset is empty (no rows{'' if how == 'hf' else ' in the file'}); "
                         "point the task at the right file (path=...) or check its split/records.")
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
-            raise DataError(f"{source}: row {i} is a {type(row).__name__}, expected an object with fields {list(cfg.fields)}.")
+            raise DataError(f"{where}: row {i} is a {type(row).__name__}, expected an object with fields {list(cfg.fields)}.")
         missing = [f for f in cfg.fields if f not in row]
         if missing:
             rid = row.get(cfg.id_field) if cfg.id_field else None
-            raise DataError(f"{source}: row {i}{f' (id {rid!r})' if rid is not None else ''} is missing field {missing[0]!r}"
+            raise DataError(f"{where}: row {i}{f' (id {rid!r})' if rid is not None else ''} is missing field {missing[0]!r}"
                             f" (required: {', '.join(cfg.fields)}). Fix the data file or the task's dataset.fields.")
     return Dataset(rows, fingerprint, source)
 
@@ -242,7 +297,7 @@ def _load_hf(cfg: DatasetConfig) -> tuple[list[dict], str, str]:
         raise DataError(f"dataset {cfg.name!r} would come from the hub ({cfg.hf}) but `datasets` is not installed: "
                         "pip install datasets, or put the file under $CLAIMBENCH_DATA.") from None
     try:
-        ds = datasets.load_dataset(cfg.hf, cfg.hf_config, split=cfg.split)
+        ds = datasets.load_dataset(cfg.hf, cfg.hf_config, split=cfg.split, revision=cfg.revision)
     except Exception as e:  # network, auth, missing split: all user-fixable
         raise DataError(f"dataset {cfg.name!r}: datasets.load_dataset({cfg.hf!r}, split={cfg.split!r}) failed: {e}. "
                         + (f"Offline: {_where_to_put(cfg)}" if cfg.file else f"Offline, put the file under ${DATA_ENV}/{cfg.name}/.")) from None

@@ -25,6 +25,7 @@ from . import atomic
 from .errors import ConfigError
 from .hashing import sha256_file
 from .large_responses import ArrayStore
+from .paths import portable_refs
 from .records import Counts, DatasetInfo, MetricEntry, ModelInfo, SamplesInfo, TaskInfo, Timings
 
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "run_result.schema.json"
@@ -99,7 +100,7 @@ def write(run_dir: Path, result: RunResult, samples: list[dict], arrays: ArraySt
     """arrays.npz and samples.jsonl first, then results.json naming their sha256: a results.json
     always has its own samples (and their large arrays) beside it."""
     atomic.remove_orphans(run_dir)
-    text = "".join(json.dumps(s, ensure_ascii=False, default=_as_json) + "\n" for s in samples)
+    text = "".join(json.dumps(portable_refs(s), ensure_ascii=False, default=_as_json) + "\n" for s in samples)
     result.samples = {"file": "samples.jsonl", "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
                       "rows": len(samples)}
     stored = arrays.write(run_dir) if arrays is not None else None

@@ -21,6 +21,7 @@ from .errors import ConfigError, IncompatibleError, RequestRejected
 from .executors import Executor, load_executor
 from .large_responses import ArrayStore
 from .model import ModelAdapter, load_model
+from .options import display_name
 from .paths import cache_dir
 from .requests import Request
 from .task import History, Task, Unscorable, load_task
@@ -112,7 +113,7 @@ def _score(task: Task, indices: list[int], ids: list[str], rows: list[dict], his
 
 
 def _model_info(adapter: ModelAdapter) -> dict:
-    return {"spec": adapter.spec.text, "label": adapter.label, "fingerprint": adapter.fingerprint(),
+    return {"spec": display_name(adapter.spec.text), "label": adapter.label, "fingerprint": adapter.fingerprint(),
             "identity": adapter.identity(), "adapter": adapter.spec.name,
             "testing_only": adapter.testing_only}
 

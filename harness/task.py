@@ -23,7 +23,7 @@ import numpy as np
 import yaml
 
 from . import registry
-from .data import Dataset, DatasetConfig, load
+from .data import PROVENANCE, Dataset, DatasetConfig, load
 from .errors import ClaimBenchError, ConfigError, did_you_mean
 from .metrics import Metric, make_metric
 from .options import build, display_name, parse_spec
@@ -125,7 +125,7 @@ class Task:
         return _recorded(self.config)
 
     def config_hash(self) -> str:
-        return hashlib.sha256(canonical_json(self.config_json()).encode()).hexdigest()
+        return config_hash(self.config_json())
 
     def metric_specs(self) -> list[str]:
         return metric_specs(self.config.metrics, self.config.params, self.name)
@@ -159,6 +159,15 @@ class Task:
             seen[rid] += 1
             ids.append(rid if seen[rid] == 1 else f"{rid}#{seen[rid]}")
         return ids
+
+
+def config_hash(recorded: dict) -> str:
+    """sha256 of a recorded task config, without where its data is fetched from (URL, hub id,
+    license...: data.PROVENANCE): the same protocol on a new mirror keeps its hash."""
+    dataset = recorded.get("dataset")
+    if isinstance(dataset, dict):
+        recorded = {**recorded, "dataset": {k: v for k, v in dataset.items() if k not in PROVENANCE}}
+    return hashlib.sha256(canonical_json(recorded).encode()).hexdigest()
 
 
 def metric_specs(templates: list[str], params: dict, task: str) -> list[str]:

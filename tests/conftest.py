@@ -34,6 +34,9 @@ def require_data(*parts: str) -> Path:
     pytest.skip(why)
 
 
+os.environ["CLAIMBENCH_OFFLINE"] = "1"  # tests never download (a server on 127.0.0.1 still serves)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("CLAIMBENCH_CACHE_DIR", str(tmp_path / "cbcache"))

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from ..image_sources import load_images
+from ..paths import local
 from .base import Metric, MetricValue
 from .feature_network import FeatureNetwork, load_network
 from .frechet import GaussianStats, frechet_distance, load_npz_stats
@@ -41,9 +42,10 @@ def read_image_refs(refs: list) -> np.ndarray:
 
     arrays = []
     for ref in refs:
-        path = ref.get("path") if isinstance(ref, dict) else None
-        if not path:
+        recorded = ref.get("path") if isinstance(ref, dict) else None
+        if not recorded:
             raise DataError(f"image ref {ref!r} has no path to read.")
+        path = local(recorded)
         if sha256_file(path) != ref["sha256"]:
             raise DataError(f"image {path!r} changed since it was generated (sha256 differs); rerun without the cache entry.")
         with Image.open(path) as im:
