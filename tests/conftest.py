@@ -55,6 +55,23 @@ def mnist_path() -> Path:
     return require_data("mnist", "t10k-images-idx3-ubyte.gz")
 
 
+@pytest.fixture
+def static_server(tmp_path):
+    """A real HTTP server on 127.0.0.1 serving the files put in the folder it yields with its URL."""
+    import http.server
+    import threading
+    from functools import partial
+
+    folder = tmp_path / "srv"
+    folder.mkdir()
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *a: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", folder
+    httpd.shutdown()
+
+
 COMMITTED_RESULTS = REPO / "leaderboards" / "results"
 
 

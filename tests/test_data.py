@@ -2,7 +2,6 @@
 import hashlib
 import http.server
 import threading
-from functools import partial
 
 import pytest
 
@@ -32,15 +31,10 @@ def test_missing_dataset_names_files_and_places(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def server(tmp_path):
-    (tmp_path / "srv").mkdir()
-    (tmp_path / "srv" / "rows.jsonl").write_bytes(ROWS)
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "srv"))
-    handler.log_message = lambda *a: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+def server(static_server):
+    url, folder = static_server
+    (folder / "rows.jsonl").write_bytes(ROWS)
+    return url
 
 
 def test_download_with_pinned_sha256_then_cached(server, monkeypatch, tmp_path):

@@ -43,27 +43,15 @@ def test_verify_finds_a_changed_local_copy(tmp_path, monkeypatch):
     assert res.returncode == 2 and "MISMATCH" in res.stdout and "claimbench data fetch" in res.stderr
 
 
-def test_fetch_downloads_into_the_cache_once(tmp_path, monkeypatch):
-    import http.server
-    import threading
-    from functools import partial
-
-    (tmp_path / "srv").mkdir()
-    (tmp_path / "srv" / "rows.jsonl").write_bytes(ROWS)
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "srv"))
-    handler.log_message = lambda *a: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        monkeypatch.delenv("CLAIMBENCH_DATA", raising=False)
-        cfg = DatasetConfig(name="toy", file="rows.jsonl", url=f"http://127.0.0.1:{httpd.server_address[1]}/rows.jsonl",
-                            sha256=hashlib.sha256(ROWS).hexdigest())
-        entry = data_catalog.Entry("toy", cfg, None)
-        assert data_catalog.fetch(entry) == "fetched: download cache: toy/rows.jsonl"
-        assert data_catalog.fetch(entry).startswith("already here (cache:")
-        assert data_catalog.verify(entry) == "ok"
-    finally:
-        httpd.shutdown()
+def test_fetch_downloads_into_the_cache_once(static_server, monkeypatch):
+    url, folder = static_server
+    (folder / "rows.jsonl").write_bytes(ROWS)
+    monkeypatch.delenv("CLAIMBENCH_DATA", raising=False)
+    cfg = DatasetConfig(name="toy", file="rows.jsonl", url=f"{url}/rows.jsonl", sha256=hashlib.sha256(ROWS).hexdigest())
+    entry = data_catalog.Entry("toy", cfg, None)
+    assert data_catalog.fetch(entry) == "fetched: download cache: toy/rows.jsonl"
+    assert data_catalog.fetch(entry).startswith("already here (cache:")
+    assert data_catalog.verify(entry) == "ok"
 
 
 def test_fetch_of_a_set_without_a_download_says_how_to_get_it(monkeypatch):
