@@ -1,8 +1,8 @@
 """Finding and reading datasets (media fields: see media.py).
 
-Resolution order (DESIGN.md, "Data"): an explicit path; `$CLAIMBENCH_DATA/<name>/`;
-the canonical public source (an HTTPS URL with a pinned sha256, or a `datasets`
-hub id), cached under `~/.cache/claimbench`. When none works, one DataError names
+Resolution order (docs/design.md, "Data"): an explicit path; `$CLAIMBENCH_DATA/<name>/`; a
+copy bundled in the package (`data/<name>/` beside the task's YAML); the canonical public source
+(an HTTPS URL with a pinned sha256, or a `datasets` hub id), cached under `~/.cache/claimbench`. When none works, one DataError names
 the files needed and every place that was looked at.
 """
 from __future__ import annotations
@@ -102,6 +102,9 @@ def resolve(cfg: DatasetConfig, base_dir: Path | None = None) -> tuple[str, Path
             tried.append(f"{p} (from ${DATA_ENV})")
         else:
             tried.append(f"${DATA_ENV}/{cfg.name}/{cfg.file} (${DATA_ENV} is not set)")
+        bundled = bundled_path(cfg, base_dir)
+        if bundled is not None and bundled.is_file():
+            return "file", bundled, f"bundled: {cfg.name}/{cfg.file}"
         cached = cache_path(cfg)
         shown = f"download cache: {cfg.name}/{cfg.file}"
         if cached.is_file() and (not cfg.sha256 or sha256_file(cached) == cfg.sha256):
@@ -124,6 +127,12 @@ def explicit_path(cfg: DatasetConfig, base_dir: Path | None) -> Path:
     """The file `path=` names (relative to the task's YAML file)."""
     p = Path(os.path.expanduser(cfg.path or ""))
     return base_dir / p if not p.is_absolute() and base_dir is not None else p
+
+
+def bundled_path(cfg: DatasetConfig, base_dir: Path | None) -> Path | None:
+    """Where a copy shipped inside the package lies: `data/<name>/<file>` beside the task's YAML
+    (with its LICENSE and SOURCE.md), for sets whose license allows it."""
+    return base_dir / "data" / cfg.name / cfg.file if base_dir is not None and cfg.file else None
 
 
 def cache_path(cfg: DatasetConfig) -> Path:

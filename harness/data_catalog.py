@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import registry
-from .data import DATA_ENV, DatasetConfig, cache_path, explicit_path, load, resolve
+from .data import DATA_ENV, DatasetConfig, bundled_path, cache_path, explicit_path, load, resolve
 from .errors import ConfigError, DataError
 from .hashing import sha256_file
 from .task import TaskFile
@@ -29,6 +29,8 @@ class Entry:
             return "made by the task"
         if d.url:
             return d.url + (" (sha256 pinned)" if d.sha256 else "")
+        if bundled_path(d, self.base_dir) and bundled_path(d, self.base_dir).is_file():
+            return "shipped in the package (see its SOURCE.md)"
         if d.hf:
             return f"hf:{d.hf}" + (f"@{d.revision}" if d.revision else "") + f" ({d.split})"
         if d.path:
@@ -37,7 +39,7 @@ class Entry:
 
     def local(self) -> tuple[str, Path] | None:
         """(where, file) of a copy already here, without downloading: the explicit path,
-        $CLAIMBENCH_DATA, or the download cache (a cached copy must match its pinned sha256)."""
+        $CLAIMBENCH_DATA, the copy bundled in the package, or the download cache (a cached copy must match its pinned sha256)."""
         d = self.dataset
         if d is None:
             return None
@@ -49,6 +51,9 @@ class Entry:
         root = os.environ.get(DATA_ENV)
         if root and (Path(root) / d.name / d.file).is_file():
             return DATA_ENV, Path(root) / d.name / d.file
+        bundled = bundled_path(d, self.base_dir)
+        if bundled is not None and bundled.is_file():
+            return "bundled", bundled
         cached = cache_path(d)
         if cached.is_file() and (not d.sha256 or sha256_file(cached) == d.sha256):
             return "cache", cached

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 
 import pytest
@@ -56,6 +57,26 @@ def test_fetch_downloads_into_the_cache_once(static_server, monkeypatch):
 
 def test_fetch_of_a_set_without_a_download_says_how_to_get_it(monkeypatch):
     monkeypatch.delenv("CLAIMBENCH_DATA", raising=False)
-    [entry] = data_catalog.entries(["musique"])
-    with pytest.raises(DataError, match="no download source.*MuSiQue-Ans dev"):
+    [entry] = data_catalog.entries(["lfw"])
+    with pytest.raises(DataError, match="no download source.*pairs.txt"):
         data_catalog.fetch(entry)
+
+
+def test_bundled_sets_carry_their_license_source_and_pinned_bytes(monkeypatch):
+    monkeypatch.delenv("CLAIMBENCH_DATA", raising=False)
+    bundled = [e for e in data_catalog.entries() if (e.local() or ("",))[0] == "bundled"]
+    assert {e.task for e in bundled} >= {"2wikimultihopqa", "musique"}
+    for e in bundled:
+        _, path = e.local()
+        assert (path.parent / "LICENSE").is_file() and (path.parent / "SOURCE.md").is_file(), e.task
+        assert e.dataset.sha256 and e.dataset.sha256 in (path.parent / "SOURCE.md").read_text(), e.task
+        assert data_catalog.verify(e) == "ok", e.task
+
+
+def test_a_bundled_task_runs_with_no_data_folder_and_records_where_its_rows_came_from(tmp_path):
+    res = run_cli("run", "--model", "scripted", "--tasks", "2wikimultihopqa", "--limit", "5", "--output", str(tmp_path),
+                  "--cache", ":memory:", "--no-progress", env={"CLAIMBENCH_DATA": ""})
+    assert res.returncode == 0, res.stderr
+    result = json.loads((tmp_path / "2wikimultihopqa" / "results.json").read_text())
+    assert result["dataset"]["source"] == "bundled: 2wikimultihopqa/dev_first1000_with_aliases.json"
+    assert result["dataset"]["fingerprint"] == data_catalog.entries(["2wikimultihopqa"])[0].dataset.sha256
