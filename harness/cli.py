@@ -3,12 +3,15 @@
 Exit codes: 0 success; 2 a problem with the input (the message says what to fix);
 3 the model backend failed mid-run (a server went away...); 4 `compare
 --fail-on-regression` found a significant regression; 5 `claims --fail-on-contradicted` found
-a contradicted claim; 1 an unexpected internal error (with traceback); 130 interrupted. After 3 or 130, rerun the same command: it resumes
-from the cache.
+a contradicted claim; 6 `compare --fail-on-regression`: the runs differ in what they evaluated
+(a task, rows, the model) without an --allow flag; 7 `compare --max-flips N`: more samples got
+worse; 1 an unexpected internal error (with traceback); 130 interrupted. After 3 or 130, rerun
+the same command: it resumes from the cache.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -211,11 +214,19 @@ def _step_summary(text: str) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from claimbench.leaderboards import compare
 
-    rows = compare.compare(args.base, args.new, args.tolerance, seed=args.seed, across_versions=args.across_versions)
-    text = compare.markdown(rows, args.base, args.new)
+    allow = {name for name, on in (("missing-tasks", args.allow_missing_tasks), ("subset", args.allow_subset),
+                                   ("model-change", args.allow_model_change)) if on}
+    if args.max_flips is not None and args.max_flips < 0:
+        raise ConfigError(f"--max-flips must be 0 or more, got {args.max_flips}.")
+    result = compare.compare(args.base, args.new, args.tolerance, seed=args.seed, across_versions=args.across_versions,
+                             allow=allow)
+    text = compare.markdown(result)
     print(text)
     _step_summary(text)
-    return 4 if args.fail_on_regression and any(r.regression for r in rows) else 0
+    if args.json:
+        from .atomic import write_text
+        write_text(Path(args.json), json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+    return result.exit_code(args.fail_on_regression, args.max_flips)
 
 
 def _version() -> str:
@@ -298,7 +309,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="allowed worsening in the metric's units (0.01 = 1 point of a rate); repeatable, "
                           "METRIC=X for one metric (default 0)")
     cmp.add_argument("--fail-on-regression", action="store_true",
-                     help="exit with status 4 when a metric regresses significantly beyond its tolerance")
+                     help="exit with status 4 when a metric regresses significantly beyond its tolerance, and 6 when "
+                          "the runs differ in what they evaluated (a task, rows, the model) without an --allow flag")
+    cmp.add_argument("--allow-missing-tasks", action="store_true", help="a task in one run only does not fail the gate")
+    cmp.add_argument("--allow-subset", action="store_true",
+                     help="rows in one run only (e.g. a --limit run against a full one) do not fail the gate")
+    cmp.add_argument("--allow-model-change", action="store_true",
+                     help="another model fingerprint (new weights, options, library build) does not fail the gate")
+    cmp.add_argument("--max-flips", type=int, metavar="N",
+                     help="exit with status 7 when more than N samples' primary score got worse, even if no mean moved")
+    cmp.add_argument("--json", metavar="FILE", help="also write everything (metrics, findings, flipped samples) as JSON")
     cmp.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"bootstrap seed (default {DEFAULT_SEED})")
     cmp.add_argument("--across-versions", action="store_true",
                      help="compare runs whose task configs differ (e.g. a protocol fix); samples still pair by id, "

@@ -33,18 +33,20 @@ def test_identical_runs_pass_and_a_planted_regression_fails(tmp_path):
 
     bad = run_cli("compare", base, worse, "--fail-on-regression", env={"GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")})
     assert bad.returncode == 4, bad.stdout + bad.stderr
-    assert "**REGRESSION**" in bad.stdout
+    assert "**REGRESSION**" in bad.stdout and "**model changed**" in bad.stdout
     assert (tmp_path / "summary.md").read_text().strip() == bad.stdout.strip()
 
-    # The same regression is reported but does not fail without the flag, nor within a loose tolerance.
+    # The same regression is reported but does not fail without the flag, nor within a loose tolerance
+    # once the other model is accepted.
     assert run_cli("compare", base, worse).returncode == 0
-    assert run_cli("compare", base, worse, "--tolerance", "1.0", "--fail-on-regression").returncode == 0
+    assert run_cli("compare", base, worse, "--tolerance", "1.0", "--fail-on-regression").returncode == 6
+    assert run_cli("compare", base, worse, "--tolerance", "1.0", "--fail-on-regression", "--allow-model-change").returncode == 0
 
 
 def test_paired_difference_matches_the_per_sample_scores(tmp_path):
     base = _run(tmp_path, "base", "scripted")
     worse = _run(tmp_path, "worse", "scripted:generate=echo")
-    rows = {r.metric: r for r in compare.compare(base, worse)}
+    rows = {r.metric: r for r in compare.compare(base, worse).rows}
     em = rows["exact_match"]
     b = [s["scores"]["exact_match"] for s in _samples(base)]
     n = [s["scores"]["exact_match"] for s in _samples(worse)]
@@ -62,7 +64,7 @@ def _samples(run_dir: str) -> list[dict]:
 def test_corpus_metrics_compare_by_value_with_ci_overlap():
     cc = COMMITTED_RESULTS / "compositional_celebrities"
     rows = {r.metric: r for r in compare.compare(cc / folder_name("gemma3-270m:backend=llamacpp"), cc / "smollm2-135m",
-                                                   ["0.005"])}
+                                                   ["0.005"]).rows}
     base, new = (results.read(cc / m) for m in (folder_name("gemma3-270m:backend=llamacpp"), "smollm2-135m"))
     gap = rows["compositionality_gap"]
     assert not gap.paired and gap.ci is None
@@ -127,3 +129,38 @@ def test_compare_across_task_versions_needs_the_flag(tmp_path):
     ok = run_cli("compare", base, str(changed), "--across-versions")
     assert ok.returncode == 0, ok.stderr
     assert "(config changed)" in ok.stdout and "no significant change" in ok.stdout
+
+
+def test_the_gate_fails_on_a_dropped_task_dropped_rows_and_flipped_samples(tmp_path):
+    """A regression gate must not pass when the evaluation silently shrank."""
+    base = tmp_path / "base"
+    res = run_cli("run", "--model", "scripted", "--tasks", "demo_arithmetic,demo_choice", "--output", str(base),
+                  "--cache", ":memory:", "--no-progress")
+    assert res.returncode == 0, res.stderr
+    one_task = _run(tmp_path, "one", "scripted")  # demo_choice dropped
+    dropped = run_cli("compare", str(base), one_task, "--fail-on-regression")
+    assert dropped.returncode == 6, dropped.stdout + dropped.stderr
+    assert "**missing task** `demo_choice`" in dropped.stdout and "--allow-missing-tasks accepts it" in dropped.stdout
+    allowed = run_cli("compare", str(base), one_task, "--fail-on-regression", "--allow-missing-tasks")
+    assert allowed.returncode == 0 and "allowed by --allow-missing-tasks" in allowed.stdout
+
+    small = tmp_path / "small"
+    res = run_cli("run", "--model", "scripted", "--tasks", "demo_arithmetic", "--limit", "20", "--output", str(small),
+                  "--cache", ":memory:", "--no-progress")
+    assert res.returncode == 0, res.stderr
+    shrunk = run_cli("compare", one_task, str(small), "--fail-on-regression", "--json", str(tmp_path / "c.json"))
+    assert shrunk.returncode == 6 and "**dropped rows** `demo_arithmetic`: 40 of 60 rows are not in the new run" in shrunk.stdout
+    report = json.loads((tmp_path / "c.json").read_text())
+    em = next(r for r in report["rows"] if r["metric"] == "exact_match")
+    base_em = [s["scores"]["exact_match"] for s in _samples(one_task)][:20]
+    assert em["n"] == 20 and em["base"] == pytest.approx(np.mean(base_em))  # the shared rows' value, not the 60-row one
+    assert [f["kind"] for f in report["findings"]] == ["dropped rows"] and report["findings"][0]["flag"] == "--allow-subset"
+    assert run_cli("compare", one_task, str(small), "--fail-on-regression", "--allow-subset").returncode == 0
+
+    worse = _run(tmp_path, "worse", "scripted:generate=echo")
+    flips = run_cli("compare", one_task, worse, "--allow-model-change", "--max-flips", "0", "--json", str(tmp_path / "f.json"))
+    changed = json.loads((tmp_path / "f.json").read_text())["flips"]
+    right = sum(s["scores"]["exact_match"] for s in _samples(one_task))
+    assert flips.returncode == 7 and len(changed) == right and all(f["worse"] and f["after"] == 0 for f in changed)
+    assert f"{len(changed)} sample(s) changed their primary score ({len(changed)} worse, 0 better)" in flips.stdout
+    assert run_cli("compare", one_task, worse, "--allow-model-change", "--max-flips", str(len(changed))).returncode == 0
