@@ -14,6 +14,7 @@ import yaml
 from claimbench.harness import results, safe_paths
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.options import Spec, parse_spec
+from claimbench.reports import samples as sample_logs
 
 MODELS_FILE = Path(__file__).with_name("models.yaml")
 
@@ -65,6 +66,26 @@ class Entry:
     def metric(self, name: str) -> dict | None:
         return self.result.metrics.get(name)
 
+    @property
+    def protocol(self) -> str:
+        """How the run was made, in words, read from its own record (never written beside it):
+        method, the search engine its samples name, exemplar seed, sample size, rows, backend."""
+        config, parts = self.result.task["config"], []
+        if config.get("method"):
+            parts.append(f"method {config['method']}")
+        engines = sorted({str(s["fields"]["search_engine"]) for s in _samples(self.path.parent)
+                          if isinstance(s.get("fields"), dict) and s["fields"].get("search_engine")})
+        if engines:
+            parts.append(f"search engine {', '.join(engines)}")
+        seed = (config.get("params") or {}).get("exemplar_seed")
+        if seed is not None:
+            parts.append(f"exemplar seed {seed}")
+        if config.get("sample"):
+            parts.append(f"seeded sample of {config['sample']}")
+        parts.append(f"{self.result.dataset['rows_evaluated']} rows")
+        parts.append(f"backend {self.result.model['spec'].partition(':')[0]}")
+        return "; ".join(parts)
+
     def comparable_on(self) -> tuple[str, dict] | None:
         """What a metric's values compare only under (its metadata's comparable_on: FID's feature
         network), as (key, the run's value of it), or None when no metric asks."""
@@ -73,6 +94,11 @@ class Entry:
             if key and isinstance(m["extra"].get(key), dict):
                 return key, m["extra"][key]
         return None
+
+
+@cache
+def _samples(folder: Path) -> tuple[dict, ...]:
+    return tuple(sample_logs.read(folder))
 
 
 def as_number(value: str) -> float | None:
