@@ -88,6 +88,7 @@ class Relation:
     direction: str = ""
     log_x: bool = False
     note: str = ""
+    transfer: str = ""  # the test lies beyond the paper's scope (another dataset): say where
 
     @property
     def measures(self) -> str:

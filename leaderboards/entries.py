@@ -59,6 +59,17 @@ class Entry:
         return info["parameters"] if info else None
 
     @property
+    def family(self) -> str:
+        """The model family (models.yaml), else the model's own name: a family of one."""
+        info = model_facts().get(self.model_name)
+        return info["family"] if info else self.model_name
+
+    @property
+    def backend(self) -> str:
+        """The adapter that served the run (its recorded spec's registry name)."""
+        return self.result.model["spec"].partition(":")[0]
+
+    @property
     def report_path(self) -> str:
         """Where this run's report lives in a built site (relative to the site root)."""
         return f"runs/{safe_paths.folder_name(self.task_spec)}/{safe_paths.folder_name(self.model_label)}.html"
@@ -83,7 +94,7 @@ class Entry:
         if config.get("sample"):
             parts.append(f"seeded sample of {config['sample']}")
         parts.append(f"{self.result.dataset['rows_evaluated']} rows")
-        parts.append(f"backend {self.result.model['spec'].partition(':')[0]}")
+        parts.append(f"backend {self.backend}")
         return "; ".join(parts)
 
     def comparable_on(self) -> tuple[str, dict] | None:
@@ -126,8 +137,9 @@ def spec_of(label: str) -> Spec:
 def model_facts() -> dict[str, dict]:
     data = yaml.safe_load(MODELS_FILE.read_text(encoding="utf-8")) or {}
     for name, info in data.items():
-        if not isinstance(info, dict) or not isinstance(info.get("parameters"), int) or not info.get("source"):
-            raise ConfigError(f"{MODELS_FILE}: model {name!r} needs an integer 'parameters' and a 'source'.")
+        if not isinstance(info, dict) or not isinstance(info.get("parameters"), int) or not info.get("source") \
+                or not info.get("family"):
+            raise ConfigError(f"{MODELS_FILE}: model {name!r} needs a 'family', an integer 'parameters' and a 'source'.")
     return data
 
 

@@ -10,7 +10,12 @@ from claimbench.reports.plots import new_figure, to_data_uri
 
 from .verdicts import Test, Verdict, axis_value
 
-MARK = {"holds": "holds", "contradicted": "CONTRADICTED", "inconclusive": "inconclusive"}
+MARK = {"holds": "holds", "contradicted": "CONTRADICTED", "inconclusive": "inconclusive", "out of scope": "out of scope"}
+
+
+def mark(v: Verdict) -> str:
+    """The verdict as shown: a transfer test (beyond the paper's scope) says so."""
+    return MARK[v.status] + (" (transfer)" if v.transfer else "")
 
 
 def table(verdicts: list[Verdict], reasons: bool = True) -> str:
@@ -20,15 +25,21 @@ def table(verdicts: list[Verdict], reasons: bool = True) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for v in verdicts:
         r = v.claim
-        cells = [r.paper["id"], f"{r.id}: {r.statement}", r.kind, MARK[v.status], ", ".join(v.models) or "no run"]
+        scope = ", ".join(v.models) or "no run"
+        cells = [r.paper["id"], f"{r.id}: {r.statement}", r.kind, mark(v), scope + (f"; transfer: {v.transfer}" if v.transfer else "")]
         lines.append("| " + " | ".join(md.text(c) for c in cells + ([v.reason] if reasons else [])) + " |")
     return "\n".join(lines) + "\n"
 
 
 def counts(verdicts: list[Verdict]) -> str:
-    """'5 hold, 3 contradicted, 15 inconclusive' (in that order)."""
-    n = {s: sum(v.status == s for v in verdicts) for s in MARK}
-    return f"{n['holds']} hold, {n['contradicted']} contradicted, {n['inconclusive']} inconclusive"
+    """'5 hold, 3 contradicted, 15 inconclusive, 1 out of scope; transfer tests: 1 hold, ...': tests
+    beyond the papers' own scope are counted apart."""
+    def line(vs: list[Verdict]) -> str:
+        n = {s: sum(v.status == s for v in vs) for s in MARK}
+        return (f"{n['holds']} hold, {n['contradicted']} contradicted, {n['inconclusive']} inconclusive, "
+                f"{n['out of scope']} out of scope")
+    own, transfer = [v for v in verdicts if not v.transfer], [v for v in verdicts if v.transfer]
+    return line(own) + (f"; transfer tests (beyond the papers' scope): {line(transfer)}" if transfer else "")
 
 
 def plot(verdict: Verdict) -> str | None:

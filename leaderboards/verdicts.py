@@ -31,7 +31,7 @@ from .evidence import Side, Statistic, measure
 
 N_RESAMPLES = 2000
 CONFIDENCE = 0.95
-HOLDS, CONTRADICTED, INCONCLUSIVE = "holds", "contradicted", "inconclusive"
+HOLDS, CONTRADICTED, INCONCLUSIVE, OUT_OF_SCOPE = "holds", "contradicted", "inconclusive", "out of scope"
 
 
 @dataclass
@@ -65,6 +65,11 @@ class Verdict:
         """The scope of our verdict: the models whose runs were tested."""
         return sorted({e.model_label for t in self.tests for e in t.runs})
 
+    @property
+    def transfer(self) -> str:
+        """Where the claim is tested beyond the paper's own scope (another dataset), or ''."""
+        return getattr(self.claim, "transfer", "")
+
 
 def evaluate(relation, entries: list[Entry], seed: int = 0) -> Verdict:
     """The claim's tests on the runs present, and the overall verdict: contradicted if any test
@@ -72,8 +77,11 @@ def evaluate(relation, entries: list[Entry], seed: int = 0) -> Verdict:
     tests = _TESTS[relation.kind](relation, entries, seed)
     if not tests:
         return Verdict(relation, [], INCONCLUSIVE, "no run to test: " + _missing(relation, entries))
-    statuses = {t.status for t in tests}
-    status = CONTRADICTED if CONTRADICTED in statuses else HOLDS if statuses == {HOLDS} else INCONCLUSIVE
+    statuses = {t.status for t in tests if t.status != OUT_OF_SCOPE}
+    if not statuses:  # every run lies outside what the claim is about: never a contradiction
+        status = OUT_OF_SCOPE
+    else:
+        status = CONTRADICTED if CONTRADICTED in statuses else HOLDS if statuses == {HOLDS} else INCONCLUSIVE
     deciding = [t for t in tests if t.status == status]
     return Verdict(relation, tests, status, "; ".join(f"{t.scope}: {t.reason}" for t in deciding))
 
@@ -268,13 +276,22 @@ def trend(relation, entries: list[Entry], seed: int) -> list[Test]:
         x = axis_value(e, axis)
         if x is None or (relation.log_x and x <= 0):
             continue
-        key = e.task_spec if axis == "parameters" else f"{without(e.model, axis)} on {without(spec_of(e.task_spec), axis)}"
+        # a claim about models growing is about one family: sizes are compared within a family
+        # and a backend, never across them
+        key = (f"{e.task_spec}, {e.family} on {e.backend}" if axis == "parameters"
+               else f"{without(e.model, axis)} on {without(spec_of(e.task_spec), axis)}")
         series.setdefault(key, []).append((math.log10(x) if relation.log_x else x, e))
     tests = []
     for key, points in sorted(series.items()):
         points.sort(key=lambda p: p[0])
         if len({x for x, _ in points}) < 2:
-            tests.append(Test(key, [], reason=f"too few runs: {len(points)} point(s) along {axis}, 2 needed"))
+            if axis == "parameters":
+                tests.append(Test(key, [], status=OUT_OF_SCOPE,
+                                  reason=f"one size only ({', '.join(sorted({e.model_label for _, e in points}))}): the claim "
+                                         "is about models of one family growing, and runs of other families or backends "
+                                         "do not make a series"))
+            else:
+                tests.append(Test(key, [], reason=f"too few runs: {len(points)} point(s) along {axis}, 2 needed"))
             continue
         measured = _measured([side] * len(points), [e for _, e in points], key)
         if isinstance(measured, Test):

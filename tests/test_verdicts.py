@@ -13,7 +13,7 @@ from conftest import COMMITTED_RESULTS, run_cli
 from claimbench.harness import results
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.safe_paths import folder_name
-from claimbench.leaderboards import claims, entries, verdicts
+from claimbench.leaderboards import claims, entries, verdict_views, verdicts
 from claimbench.leaderboards.entries import Entry
 from claimbench.leaderboards.evidence import Side, measure
 
@@ -158,7 +158,7 @@ def _fid_trend(direction: str) -> claims.Relation:
                      sides={"runs": {"task": FID_SERIES, "model": "fashion-unet-ddim", "metric": "fid"}})
 
 
-def test_trend_on_committed_runs():
+def test_trend_on_committed_runs(monkeypatch):
     runs = entries.load([COMMITTED_RESULTS])
     falls = verdicts.evaluate(_fid_trend("decreasing"), runs)
     (test,) = falls.tests
@@ -168,6 +168,12 @@ def test_trend_on_committed_runs():
 
     gap = _relation("trend", axis="parameters", log_x=True, direction="non_decreasing", tolerance=0.05,
                     sides={"runs": {"task": "compositional_celebrities", "metric": "compositionality_gap"}})
+    v = verdicts.evaluate(gap, runs)  # two families on two backends: no series over size
+    assert v.status == "out of scope" and v.models == []
+    # were the two one family on one backend, they would make a series, tested by paired bootstrap
+    facts = {name: {**info, "family": "one"} for name, info in entries.model_facts().items()}
+    monkeypatch.setattr(entries, "model_facts", lambda: facts)
+    monkeypatch.setattr(entries.Entry, "backend", property(lambda self: "one"))
     v = verdicts.evaluate(gap, runs)
     assert v.status == "contradicted" and v.models == ["gemma3-270m:backend=llamacpp", "smollm2-135m"]
     assert "paired bootstrap over 8,271 rows" in v.tests[0].method
@@ -232,10 +238,10 @@ def test_every_seeded_relation_gets_a_verdict_on_the_committed_runs():
                                                   "pix2struct", "digiface"}
     runs = entries.load([COMMITTED_RESULTS])
     by_id = {f"{r.paper['id']}/{r.id}": verdicts.evaluate(r, runs) for r in relations}
-    assert all(v.status in ("holds", "contradicted", "inconclusive") and v.reason for v in by_id.values())
+    assert all(v.status in ("holds", "contradicted", "inconclusive", "out of scope") and v.reason for v in by_id.values())
     assert by_id["forward_gradient/t3.mnist.fg-a-below-fg-w"].status == "holds"
     assert by_id["self_ask/t1.2wiki.self-ask-over-direct"].status == "contradicted"
-    assert by_id["pix2struct/t2.docvqa.large-over-base"].reason.startswith("no run")
+    assert by_id["pix2struct/t1.docvqa.large-over-base"].reason.startswith("no run")
 
 
 def test_runs_of_different_protocol_versions_are_not_compared(tmp_path):
@@ -249,3 +255,17 @@ def test_runs_of_different_protocol_versions_are_not_compared(tmp_path):
     old.write_text(json.dumps(data))
     v = verdicts.evaluate(claims._relation(SELF_ASK_OVER_DIRECT, PAPER, tmp_path / "x.yaml"), entries.load([tmp_path]))
     assert v.status == "inconclusive" and "different versions of its protocol (2wikimultihopqa v1.0, 2wikimultihopqa v1.1)" in v.reason
+
+
+def test_verdicts_stay_in_the_claims_scope():
+    """A trend over model size is tested within one family and backend; runs outside it are 'out of
+    scope', never a contradiction; a claim tested on a dataset the paper did not use is a transfer test."""
+    runs = entries.load([COMMITTED_RESULTS])
+    by_id = {r.id: r for r in claims.relations()}
+    size = verdicts.evaluate(by_id["fig1.gap-vs-size"], runs)
+    assert size.status == verdicts.OUT_OF_SCOPE and "one family growing" in size.reason
+    assert {t.scope.split(", ")[1] for t in size.tests} >= {"SmolLM2 on hf", "Gemma 3 on llamacpp"}
+    fashion = verdicts.evaluate(by_id["t3.fashion.lg-fg-a-near-bp"], runs)
+    assert fashion.transfer and "Fashion-MNIST" in fashion.transfer
+    line = verdict_views.counts([size, fashion])
+    assert line.startswith("0 hold, 0 contradicted, 0 inconclusive, 1 out of scope; transfer tests")
