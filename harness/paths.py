@@ -16,14 +16,13 @@ def portable(path: str) -> str:
     """A file path as a results file records it: under the cache as `cache:REL`, under
     $CLAIMBENCH_DATA as `$CLAIMBENCH_DATA/REL`, anything else as it is; committed logs then
     name no folder of the machine they were made on, and `local()` finds the file again."""
-    p = Path(path)
-    if not p.is_absolute():
+    if not Path(path).is_absolute():
         return path
+    p = Path(path).resolve()
     roots = [(_CACHE, cache_dir())] + ([(_DATA, Path(os.environ["CLAIMBENCH_DATA"]))] if os.environ.get("CLAIMBENCH_DATA") else [])
     for prefix, root in roots:
-        root = root.resolve()
-        if p.resolve().is_relative_to(root):
-            return prefix + p.resolve().relative_to(root).as_posix()
+        if p.is_relative_to(root := root.resolve()):
+            return prefix + p.relative_to(root).as_posix()
     return path
 
 

@@ -155,7 +155,9 @@ def _scores(samples: list[dict], metric: str) -> dict[tuple[str, int], float]:
 
 
 def compare_task(base_run: tuple[Path, results.RunResult], new_run: tuple[Path, results.RunResult],
-                 default_tol: float, tols: dict[str, float], seed: int = 0, across_versions: bool = False) -> list[Row]:
+                 default_tol: float, tols: dict[str, float], seed: int = 0, across_versions: bool = False,
+                 logs: tuple[list[dict], list[dict]] | None = None) -> list[Row]:
+    """One task's rows; `logs` are the two runs' samples when the caller has read them already."""
     (base_dir, base), (new_dir, new) = base_run, new_run
     changed = base.task["config_hash"] != new.task["config_hash"]
     if changed and not across_versions:
@@ -163,7 +165,7 @@ def compare_task(base_run: tuple[Path, results.RunResult], new_run: tuple[Path, 
                           f"({base.task['config_hash'][:12]} vs {new.task['config_hash'][:12]}, versions "
                           f"{base.task['version']} vs {new.task['version']}); compare runs of the same task version, "
                           "or pass --across-versions to measure what a protocol change did.")
-    base_samples, new_samples = sample_logs.read(base_dir), sample_logs.read(new_dir)
+    base_samples, new_samples = logs or (sample_logs.read(base_dir), sample_logs.read(new_dir))
     rows: list[Row] = []
     for name, bm in base.metrics.items():
         nm = new.metrics.get(name)
@@ -194,10 +196,9 @@ def compare_task(base_run: tuple[Path, results.RunResult], new_run: tuple[Path, 
 
 
 def _findings(spec: str, base: tuple[Path, results.RunResult], new: tuple[Path, results.RunResult],
-              allow: set[str]) -> list[Finding]:
+              logs: tuple[list[dict], list[dict]], allow: set[str]) -> list[Finding]:
     out = []
-    base_keys = set(sample_logs.row_keys(sample_logs.read(base[0])))
-    new_keys = set(sample_logs.row_keys(sample_logs.read(new[0])))
+    base_keys, new_keys = (set(sample_logs.row_keys(log)) for log in logs)
     for kind, keys, total, other in (("dropped rows", base_keys - new_keys, len(base_keys), "new"),
                                      ("added rows", new_keys - base_keys, len(new_keys), "base")):
         if keys:
@@ -211,14 +212,15 @@ def _findings(spec: str, base: tuple[Path, results.RunResult], new: tuple[Path, 
     return out
 
 
-def _flips(spec: str, base: tuple[Path, results.RunResult], new: tuple[Path, results.RunResult]) -> list[Flip]:
+def _flips(spec: str, base: tuple[Path, results.RunResult], new: tuple[Path, results.RunResult],
+           logs: tuple[list[dict], list[dict]]) -> list[Flip]:
     """Samples whose primary score differs, paired by row."""
     result = base[1]
     primary = result.task["config"].get("primary_metric") or next(iter(result.metrics), None)
     if primary is None or primary not in new[1].metrics:
         return []
     higher = result.metrics[primary]["higher_is_better"]
-    b, n = _scores(sample_logs.read(base[0]), primary), _scores(sample_logs.read(new[0]), primary)
+    b, n = _scores(logs[0], primary), _scores(logs[1], primary)
     log = next((new[0] / f for f in ("samples.jsonl", "samples.jsonl.gz") if (new[0] / f).is_file()), new[0])
     return [Flip(spec, primary, key[0], b[key], n[key], (n[key] < b[key]) if higher else (n[key] > b[key]),
                  f"{log} id={key[0]}") for key in sorted(b.keys() & n.keys()) if b[key] != n[key]]
@@ -242,9 +244,10 @@ def compare(base_root: str | Path, new_root: str | Path, tolerances: list[str] |
     rows: list[Row] = []
     flips: list[Flip] = []
     for spec in common:
-        rows.extend(compare_task(base[spec], new[spec], default_tol, tols, seed, across_versions))
-        findings.extend(_findings(spec, base[spec], new[spec], set(allow)))
-        flips.extend(_flips(spec, base[spec], new[spec]))
+        logs = (sample_logs.read(base[spec][0]), sample_logs.read(new[spec][0]))  # each log read once
+        rows.extend(compare_task(base[spec], new[spec], default_tol, tols, seed, across_versions, logs))
+        findings.extend(_findings(spec, base[spec], new[spec], logs, set(allow)))
+        flips.extend(_flips(spec, base[spec], new[spec], logs))
     return Comparison(_describe(base_root, base), _describe(new_root, new), rows, findings, flips)
 
 
