@@ -94,21 +94,14 @@ def resolve(cfg: DatasetConfig, base_dir: Path | None = None) -> tuple[str, Path
             return "file", p, cfg.path
         raise DataError(f"dataset {cfg.name!r}: the explicit path {str(p)!r} is not a file. Fix the path, or drop it to use ${DATA_ENV}.")
     if cfg.file:
+        here = local_copy(cfg, base_dir)
+        if here:
+            return "file", here[1], here[2]
         root = os.environ.get(DATA_ENV)
-        if root:
-            p = Path(root) / cfg.name / cfg.file
-            if p.is_file():
-                return "file", p, f"${DATA_ENV}/{cfg.name}/{cfg.file}"
-            tried.append(f"{p} (from ${DATA_ENV})")
-        else:
-            tried.append(f"${DATA_ENV}/{cfg.name}/{cfg.file} (${DATA_ENV} is not set)")
-        bundled = bundled_path(cfg, base_dir)
-        if bundled is not None and bundled.is_file():
-            return "file", bundled, f"bundled: {cfg.name}/{cfg.file}"
+        tried.append(f"{Path(root) / cfg.name / cfg.file} (from ${DATA_ENV})" if root else
+                     f"${DATA_ENV}/{cfg.name}/{cfg.file} (${DATA_ENV} is not set)")
         cached = cache_path(cfg)
         shown = f"download cache: {cfg.name}/{cfg.file}"
-        if cached.is_file() and (not cfg.sha256 or sha256_file(cached) == cfg.sha256):
-            return "file", cached, shown
         if cfg.url and offline() and not _local(cfg.url):
             tried.append(f"{cfg.url} (not downloaded: ${OFFLINE_ENV} is set)")
         elif cfg.url:
@@ -121,6 +114,21 @@ def resolve(cfg: DatasetConfig, base_dir: Path | None = None) -> tuple[str, Path
     needed = cfg.file or "(no file named in the task config)"
     raise DataError(f"dataset {cfg.name!r} not found: it needs {needed}. Looked in: " + "; ".join(tried or ["nowhere"])
                     + f". {_where_to_put(cfg)}")
+
+
+def local_copy(cfg: DatasetConfig, base_dir: Path | None = None) -> tuple[str, Path, str] | None:
+    """(where, file, shown) of a copy of `cfg.file` already here, in the order `resolve` looks:
+    $CLAIMBENCH_DATA, the package's bundled copy, the download cache (only if it matches its pin)."""
+    root = os.environ.get(DATA_ENV)
+    if root and (Path(root) / cfg.name / cfg.file).is_file():
+        return DATA_ENV, Path(root) / cfg.name / cfg.file, f"${DATA_ENV}/{cfg.name}/{cfg.file}"
+    bundled = bundled_path(cfg, base_dir)
+    if bundled is not None and bundled.is_file():
+        return "bundled", bundled, f"bundled: {cfg.name}/{cfg.file}"
+    cached = cache_path(cfg)
+    if cached.is_file() and (not cfg.sha256 or sha256_file(cached) == cfg.sha256):
+        return "cache", cached, f"download cache: {cfg.name}/{cfg.file}"
+    return None
 
 
 def explicit_path(cfg: DatasetConfig, base_dir: Path | None) -> Path:

@@ -5,12 +5,11 @@ It reads task configs only (no hooks, no model), so plug-in tasks appear as Clai
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import registry
-from .data import DATA_ENV, DatasetConfig, bundled_path, cache_path, explicit_path, load, resolve
+from .data import DatasetConfig, bundled_path, explicit_path, load, local_copy, resolve
 from .errors import ConfigError, DataError
 from .hashing import sha256_file
 from .task import TaskFile
@@ -29,7 +28,8 @@ class Entry:
             return "made by the task"
         if d.url:
             return d.url + (" (sha256 pinned)" if d.sha256 else "")
-        if bundled_path(d, self.base_dir) and bundled_path(d, self.base_dir).is_file():
+        bundled = bundled_path(d, self.base_dir)
+        if bundled is not None and bundled.is_file():
             return "shipped in the package (see its SOURCE.md)"
         if d.hf:
             return f"hf:{d.hf}" + (f"@{d.revision}" if d.revision else "") + f" ({d.split})"
@@ -46,18 +46,8 @@ class Entry:
         if d.path:
             p = explicit_path(d, self.base_dir)
             return ("package" if self.base_dir and p.is_relative_to(self.base_dir) else "path", p) if p.is_file() else None
-        if not d.file:
-            return None
-        root = os.environ.get(DATA_ENV)
-        if root and (Path(root) / d.name / d.file).is_file():
-            return DATA_ENV, Path(root) / d.name / d.file
-        bundled = bundled_path(d, self.base_dir)
-        if bundled is not None and bundled.is_file():
-            return "bundled", bundled
-        cached = cache_path(d)
-        if cached.is_file() and (not d.sha256 or sha256_file(cached) == d.sha256):
-            return "cache", cached
-        return None
+        here = local_copy(d, self.base_dir) if d.file else None
+        return here[:2] if here else None
 
 
 def entries(names: list[str] | None = None) -> list[Entry]:

@@ -24,14 +24,14 @@ from .evidence import Side
 
 CLAIMS_DIR = Path(__file__).with_name("claims")
 SCHEMA = Path(__file__).with_name("schemas") / "claims.schema.json"
-_REQUIRED = ("id", "table", "task", "model", "metric", "value", "unit", "tolerance")
+_REQUIRED = ("id", "source", "task", "model", "metric", "value", "unit", "tolerance")
 
 
 @dataclass(frozen=True)
 class Claim:
     id: str
     paper: dict
-    table: str
+    source: dict           # {where, quote}: what in the paper's version (paper["version"]) it rests on
     task: str
     method: str | None
     model: str
@@ -77,7 +77,7 @@ class Relation:
     paper: dict
     kind: str
     statement: str
-    table: str
+    source: dict           # {where, quote}, as for a Claim
     paper_scope: str
     sides: dict[str, Side]
     margin: float = 0.0

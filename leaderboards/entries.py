@@ -17,6 +17,7 @@ from claimbench.harness.options import Spec, parse_spec
 from claimbench.reports import samples as sample_logs
 
 MODELS_FILE = Path(__file__).with_name("models.yaml")
+UPPER_BOUND_MARK = "diagnostic upper bound"  # in a diagnostic search engine's recorded label
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,8 @@ class Entry:
         config, parts = self.result.task["config"], []
         if config.get("method"):
             parts.append(f"method {config['method']}")
-        engines = sorted({str(s["fields"]["search_engine"]) for s in _samples(self.path.parent)
-                          if isinstance(s.get("fields"), dict) and s["fields"].get("search_engine")})
-        if engines:
-            parts.append(f"search engine {', '.join(engines)}")
+        if self.search_engines:
+            parts.append(f"search engine {', '.join(self.search_engines)}")
         seed = (config.get("params") or {}).get("exemplar_seed")
         if seed is not None:
             parts.append(f"exemplar seed {seed}")
@@ -96,6 +95,18 @@ class Entry:
         parts.append(f"{self.result.dataset['rows_evaluated']} rows")
         parts.append(f"backend {self.backend}")
         return "; ".join(parts)
+
+    @property
+    def search_engines(self) -> list[str]:
+        """The search engines the run's samples record (self-ask + search), as their labels."""
+        return sorted({str(s["fields"]["search_engine"]) for s in _samples(self.path.parent)
+                       if isinstance(s.get("fields"), dict) and s["fields"].get("search_engine")})
+
+    @property
+    def upper_bound(self) -> bool:
+        """The run searched with a diagnostic engine that reads gold data (the oracle), whose
+        recorded label says so: its accuracy bounds what a real engine gets from above."""
+        return any(UPPER_BOUND_MARK in e for e in self.search_engines)
 
     def comparable_on(self) -> tuple[str, dict] | None:
         """What a metric's values compare only under (its metadata's comparable_on: FID's feature

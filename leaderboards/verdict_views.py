@@ -10,12 +10,14 @@ from claimbench.reports.plots import new_figure, to_data_uri
 
 from .verdicts import Test, Verdict, axis_value
 
+UPPER_BOUND = "oracle upper bound"
 MARK = {"holds": "holds", "contradicted": "CONTRADICTED", "inconclusive": "inconclusive", "out of scope": "out of scope"}
 
 
 def mark(v: Verdict) -> str:
-    """The verdict as shown: a transfer test (beyond the paper's scope) says so."""
-    return MARK[v.status] + (" (transfer)" if v.transfer else "")
+    """The verdict as shown: a transfer test (beyond the paper's scope) and an oracle upper-bound
+    test (not the paper's search engine) say so."""
+    return MARK[v.status] + (" (transfer)" if v.transfer else "") + (f" ({UPPER_BOUND})" if v.upper_bound else "")
 
 
 def table(verdicts: list[Verdict], reasons: bool = True) -> str:
@@ -33,13 +35,16 @@ def table(verdicts: list[Verdict], reasons: bool = True) -> str:
 
 def counts(verdicts: list[Verdict]) -> str:
     """'5 hold, 3 contradicted, 15 inconclusive, 1 out of scope; transfer tests: 1 hold, ...': tests
-    beyond the papers' own scope are counted apart."""
+    beyond the papers' own scope, and oracle upper-bound tests, are counted apart."""
     def line(vs: list[Verdict]) -> str:
         n = {s: sum(v.status == s for v in vs) for s in MARK}
         return (f"{n['holds']} hold, {n['contradicted']} contradicted, {n['inconclusive']} inconclusive, "
                 f"{n['out of scope']} out of scope")
-    own, transfer = [v for v in verdicts if not v.transfer], [v for v in verdicts if v.transfer]
-    return line(own) + (f"; transfer tests (beyond the papers' scope): {line(transfer)}" if transfer else "")
+    own = [v for v in verdicts if not v.transfer and not v.upper_bound]
+    transfer = [v for v in verdicts if v.transfer]
+    bound = [v for v in verdicts if v.upper_bound and not v.transfer]
+    return (line(own) + (f"; transfer tests (beyond the papers' scope): {line(transfer)}" if transfer else "")
+            + (f"; {UPPER_BOUND} tests (gold data in place of the paper's search engine): {line(bound)}" if bound else ""))
 
 
 def plot(verdict: Verdict) -> str | None:

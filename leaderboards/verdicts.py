@@ -70,6 +70,12 @@ class Verdict:
         """Where the claim is tested beyond the paper's own scope (another dataset), or ''."""
         return getattr(self.claim, "transfer", "")
 
+    @property
+    def upper_bound(self) -> bool:
+        """Some tested run searched with a diagnostic engine reading gold data (the oracle): the
+        verdict tests an upper bound of the method, not the paper's claim with its real engine."""
+        return any(e.upper_bound for t in self.tests for e in t.runs)
+
 
 def evaluate(relation, entries: list[Entry], seed: int = 0) -> Verdict:
     """The claim's tests on the runs present, and the overall verdict: contradicted if any test

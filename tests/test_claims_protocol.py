@@ -37,3 +37,36 @@ def test_a_planted_change_in_the_record_changes_what_is_said(tmp_path):
     [entry] = entries.load([planted])
     assert "search engine bm25 over docs.jsonl" in entry.protocol and "oracle" not in entry.protocol
     assert "seeded sample of 50" in entry.protocol
+    assert not entry.upper_bound
+
+
+def test_a_relation_tested_on_oracle_search_runs_is_an_upper_bound_counted_apart(committed_site):
+    """The paper's claim is about self-ask with Google; runs that searched with the oracle (gold
+    decompositions) test an upper bound of it, and the verdict, the page and the counts say so."""
+    from claimbench.leaderboards import claims, verdict_views, verdicts
+
+    runs = entries.load([COMMITTED_RESULTS])
+    [relation] = [r for r in claims.relations() if r.id == "t1.bamboogle.search-helps-self-ask"]
+    verdict = verdicts.evaluate(relation, runs)
+    assert verdict.upper_bound and verdict_views.mark(verdict).endswith("(oracle upper bound)")
+    [other] = [r for r in claims.relations() if r.id == "t1.bamboogle.self-ask-over-cot"]
+    assert not verdicts.evaluate(other, runs).upper_bound
+    counted = verdict_views.counts([verdict, verdicts.evaluate(other, runs)])
+    assert counted.endswith(f"oracle upper bound tests (gold data in place of the paper's search engine): "
+                            f"{int(verdict.status == 'holds')} hold, {int(verdict.status == 'contradicted')} contradicted, "
+                            f"{int(verdict.status == 'inconclusive')} inconclusive, 0 out of scope")
+    page = (committed_site / "claims.html").read_text()
+    assert "oracle upper bound: a run searched with gold data" in page
+
+
+def test_the_oracle_engine_records_the_label_the_leaderboard_reads():
+    from claimbench.harness import registry
+    from claimbench.harness.options import parse_spec
+    from claimbench.tasks.multihop.search import SearchEngine
+
+    oracle = object.__new__(registry.search.subclass("oracle", SearchEngine))  # its label, without loading its encoder
+    oracle.spec = parse_spec("oracle:threshold=0.9")
+    assert entries.UPPER_BOUND_MARK in oracle.label
+    bm25 = object.__new__(registry.search.subclass("bm25", SearchEngine))
+    bm25.spec = parse_spec("bm25:corpus=docs.jsonl")
+    assert entries.UPPER_BOUND_MARK not in bm25.label

@@ -26,30 +26,38 @@ def test_seeded_claims_load_and_carry_the_papers_numbers():
     assert by_id["t1.bamboogle.self-ask-search"].value == 60.0
     assert by_id["t1.2wiki.self-ask-search"].value == 40.1
     assert by_id["t1.musique.direct"].value == 5.6
-    assert by_id["t1.bamboogle.cot"].model == "text-davinci-002"
+    assert by_id["t1.bamboogle.cot"].model == "davinci-002 (InstructGPT)"
+    assert by_id["t1.bamboogle.cot"].paper_metric == "accuracy, manually judged by the authors"
     assert by_id["t2.musique.least-to-most"].value == 16.8
     assert by_id["cc.davinci-002.2hop"].value == 45.4
-    assert by_id["cc.davinci-002.gap"].approximate and by_id["cc.davinci-002.gap"].metric == "compositionality_gap"
-    assert by_id["lfw.digiface-only"].value == 96.17
+    assert by_id["cc.gap-roughly-40"].approximate and by_id["cc.gap-roughly-40"].metric == "compositionality_gap"
+    assert by_id["t2.2wiki.self-ask"].model.endswith("a later deployment than Table 1's")
+    assert by_id["t14.2wiki.self-ask-search.cover-em"].value == 53.1 and by_id["t14.musique.cot.f1"].metric == "token_f1"
+    assert by_id["lfw.digiface-only"].value == 96.17 and by_id["t5.sx-real.lfw"].value == 99.33
+    assert by_id["t4.digiface-1m-real.cplfw"].value == 88.10 and by_id["t1.no-aug.agedb_30"].value == 60.92
     # Bamboogle has no search + post-processing number in the paper: it must not be invented.
     assert "t1.bamboogle.search-post" not in by_id
     assert by_id["t1.docvqa.large"].value == 76.6 and by_id["t1.docvqa.large"].approximate
     assert by_id["t1.chartqa.large"].value == 58.6 and by_id["t1.chartqa.large"].metric == "relaxed_accuracy"
     assert by_id["cplfw.digiface-only"].value == 82.23 and by_id["cplfw.digiface-only"].metric == "verification_accuracy"
     assert by_id["t3.mnist.m116.lg-fg-a"].value == 2.55 and by_id["t3.mnist.m116.lg-fg-a"].metric == "top_k_error:k=1"
-    assert by_id["t3.imagenet.l3264.lg-fg-a"].value == 58.37
-    assert len(by_id) == 45
+    assert by_id["t3.imagenet.l3264.lg-fg-a"].value == 58.37 and by_id["t3.cifar10.m816.fg-a"].value == 59.72
+    assert by_id["t4.cifar10.l864.lg-fg-a"].value == 26.81 and by_id["t4.cifar10.l864.bp"].value == 17.53
+    assert len(by_id) == len(claims.load()) == 189
+
+
+SOURCE = {"where": "Table 1", "quote": "Table 1, row Direct, column Bamboogle: 17.6"}
 
 
 def test_claims_schema_errors_name_the_file_and_the_field(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump({"paper": {"id": "p", "title": "T", "authors": "A", "year": 2023},
-                                   "claims": [{"id": "c1", "table": "Table 1", "task": "bamboogle", "model": "m",
+    bad.write_text(yaml.safe_dump({"paper": {"id": "p", "title": "T", "authors": "A", "year": 2023, "version": "arXiv v1"},
+                                   "claims": [{"id": "c1", "source": SOURCE, "task": "bamboogle", "model": "m",
                                                "metric": "exact_match", "value": "high", "unit": "%", "tolerance": 1}]}))
     with pytest.raises(ConfigError, match=r"bad.yaml breaks claims.schema.json at claims/0/value"):
         claims.load([bad])
-    bad.write_text(yaml.safe_dump({"paper": {"id": "p", "title": "T", "authors": "A", "year": 2023},
-                                   "claims": [{"id": "c1", "table": "Table 1", "task": "bamboogle", "model": "m",
+    bad.write_text(yaml.safe_dump({"paper": {"id": "p", "title": "T", "authors": "A", "year": 2023, "version": "arXiv v1"},
+                                   "claims": [{"id": "c1", "source": SOURCE, "task": "bamboogle", "model": "m",
                                                "metric": "exact_match", "value": 1.0, "unit": "%"}]}))
     with pytest.raises(ConfigError, match=r"claim #1 \(c1\) lacks \['tolerance'\]"):
         claims.load([bad])
@@ -57,11 +65,44 @@ def test_claims_schema_errors_name_the_file_and_the_field(tmp_path):
         claims.load([tmp_path / "missing.yaml"])
 
 
+def test_an_entry_without_its_quote_or_a_paper_without_its_version_is_refused(tmp_path):
+    paper = {"id": "p", "title": "T", "authors": "A", "year": 2023, "version": "arXiv v2"}
+    claim = {"id": "c1", "source": {"where": "Table 1", "quote": "Table 1, row Direct, column Bamboogle: 17.6"},
+             "task": "bamboogle", "model": "m", "metric": "exact_match", "value": 17.6, "unit": "%", "tolerance": 1}
+    relation = {"id": "r1", "kind": "parity", "statement": "s", "source": claim["source"], "paper_scope": "p",
+                "metric": "exact_match", "a": {"task": "x"}, "b": {"task": "y"}, "tolerance": 0.01}
+    path = tmp_path / "p.yaml"
+
+    def load(**data):
+        path.write_text(yaml.safe_dump({"paper": paper, "claims": [claim], "relations": [relation], **data}))
+        return claims.load_all([path])
+
+    assert len(load()) == 2
+    unquoted = {"where": "Table 1"}
+    for bad, at in [({"claims": [{**claim, "source": unquoted}]}, "claims/0/source"),
+                    ({"claims": [{k: v for k, v in claim.items() if k != "source"}]}, "claims/0"),
+                    ({"relations": [{**relation, "source": unquoted}]}, "relations/0/source"),
+                    ({"relations": [{k: v for k, v in relation.items() if k != "source"}]}, "relations/0"),
+                    ({"paper": {k: v for k, v in paper.items() if k != "version"}}, "paper"),
+                    ({"defaults": {"source": claim["source"]}}, "defaults")]:  # a quote is never shared
+        with pytest.raises(ConfigError, match=f"breaks claims.schema.json at {at}"):
+            load(**bad)
+
+
+def test_every_registered_entry_quotes_its_paper():
+    """The registry is auditable: each claim and relation says where in which version of its paper
+    it rests, and the words or table cell it rests on."""
+    everything = claims.load_all()
+    assert all(c.paper["version"] and c.source["where"] and len(c.source["quote"]) >= 12 for c in everything)
+    for c in claims.load():  # a number's quote holds the number as the paper prints it
+        assert f"{c.value:g}" in c.source["quote"].replace("%", "") or f"{c.value}" in c.source["quote"], c.id
+
+
 def _claim_file(tmp_path: Path, value: float, model: str = "smollm2-135m") -> Path:
     path = tmp_path / "mine.yaml"
     path.write_text(yaml.safe_dump({
-        "paper": {"id": "mine", "title": "T", "authors": "Us", "year": 2026},
-        "claims": [{"id": "bamboogle-direct", "table": "Table 9", "task": "bamboogle", "method": "direct",
+        "paper": {"id": "mine", "title": "T", "authors": "Us", "year": 2026, "version": "arXiv v1"},
+        "claims": [{"id": "bamboogle-direct", "source": SOURCE, "task": "bamboogle", "method": "direct",
                     "model": model, "metric": "exact_match", "value": value, "unit": "%", "tolerance": 0.5}]}))
     return path
 
@@ -125,7 +166,7 @@ def test_leaderboard_site_pages_link_every_value_to_an_existing_report(committed
     assert len(links) == len(entries.load([COMMITTED_RESULTS]))
     assert all((committed_site / link).is_file() for link in links)
     claims_page = (committed_site / "claims.html").read_text()
-    assert claims_page.count('<tr class="claim">') == 45
+    assert claims_page.count('<tr class="claim">') == len(claims.load())
     assert "no comparable run" in claims_page
     relations = claims_page.count('<tr class="relation">')
     assert relations == len(claims.relations()) and claims_page.count('<section class="evidence"') == relations

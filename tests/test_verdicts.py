@@ -17,7 +17,8 @@ from claimbench.leaderboards import claims, entries, verdict_views, verdicts
 from claimbench.leaderboards.entries import Entry
 from claimbench.leaderboards.evidence import Side, measure
 
-PAPER = {"id": "mine", "title": "T", "authors": "Us", "year": 2026}
+PAPER = {"id": "mine", "title": "T", "authors": "Us", "year": 2026, "version": "arXiv v1"}
+SOURCE = {"where": "Table 1", "quote": "Table 1, row Self-ask, column 2Wiki: 30.0"}
 
 
 def _run(root: Path, name: str, model: str) -> Entry:
@@ -48,7 +49,7 @@ def constructed(tmp_path_factory) -> dict[str, Entry]:
 
 def _relation(kind: str, **fields) -> claims.Relation:
     sides = {k: Side(**v) for k, v in fields.pop("sides").items()}
-    return claims.Relation(id="r", paper=PAPER, kind=kind, statement="s", table="t", paper_scope="p", sides=sides, **fields)
+    return claims.Relation(id="r", paper=PAPER, kind=kind, statement="s", source=SOURCE, paper_scope="p", sides=sides, **fields)
 
 
 def _model(runs, name):
@@ -198,7 +199,7 @@ def _claims_file(tmp_path: Path, relations: list[dict]) -> Path:
     return path
 
 
-SELF_ASK_OVER_DIRECT = {"id": "sa", "kind": "ordering", "statement": "self-ask beats direct", "table": "Table 1",
+SELF_ASK_OVER_DIRECT = {"id": "sa", "kind": "ordering", "statement": "self-ask beats direct", "source": SOURCE,
                         "paper_scope": "text-davinci-002", "metric": "exact_match",
                         "greater": {"task": "2wikimultihopqa:method=self_ask"}, "less": {"task": "2wikimultihopqa"}}
 
@@ -234,7 +235,7 @@ def test_relation_schema_errors_name_the_file_and_the_fix(tmp_path):
 def test_every_seeded_relation_gets_a_verdict_on_the_committed_runs():
     relations = claims.relations()
     assert len(relations) >= 2 * 6  # at least two per seed paper
-    assert {r.paper["id"] for r in relations} == {"self_ask", "idioms", "distillation", "forward_gradient",
+    assert {r.paper["id"] for r in relations} == {"self_ask", "idioms", "distillation", "ddim", "forward_gradient",
                                                   "pix2struct", "digiface"}
     runs = entries.load([COMMITTED_RESULTS])
     by_id = {f"{r.paper['id']}/{r.id}": verdicts.evaluate(r, runs) for r in relations}
