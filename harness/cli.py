@@ -11,6 +11,7 @@ the same command: it resumes from the cache.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -30,6 +31,7 @@ examples:
   claimbench leaderboard leaderboards/results --out site/
   claimbench claims leaderboards/results --fail-on-contradicted
   claimbench compare runs/base runs/new --tolerance 0.01 --fail-on-regression
+  claimbench rescore leaderboards/results/synthetic_docvqa --out runs/rescored
 
 model specs: NAME or NAME:key=value,... (e.g. hf:path=model.gguf,dtype=float32); NAME is a
 backend or a preset from `claimbench list models`.
@@ -168,6 +170,24 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rescore(args: argparse.Namespace) -> int:
+    from .rescore import rescore
+
+    failed = []
+    for f in results.find_required(args.run_dir):
+        try:  # one run that cannot be replayed here does not stop the others
+            model = safe_paths.folder_name(results.read(f).model["label"])
+            r = rescore(f.parent, Path(args.out) / model)
+        except ClaimBenchError as e:
+            failed.append(f"{f.parent}: {str(e).removeprefix(f'{f.parent}: ')}")
+            continue
+        _print_result(r)
+        print(f"  rescored {f.parent} -> {Path(args.out) / model / safe_paths.folder_name(r.task['spec'])}")
+    if failed:
+        raise ConfigError(f"{len(failed)} run(s) not rescored:\n  " + "\n  ".join(failed))
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from claimbench.reports.report import write_reports
 
@@ -239,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "with one registry of tasks, model adapters and metrics.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"claimbench {_version()}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{list,data,run,show,publish,report,leaderboard,claims,compare}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{list,data,run,show,publish,rescore,report,leaderboard,claims,compare}")
 
     ls = sub.add_parser("list", help="list registered tasks, models, metrics or search engines")
     ls.add_argument("what", choices=list(LISTINGS))
@@ -277,6 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("run_dir", help="a run folder (or one task's folder)")
     pub.add_argument("--dest", default="leaderboards/results", help="results root (default leaderboards/results)")
     pub.set_defaults(func=cmd_publish)
+
+    res = sub.add_parser("rescore", help="score finished runs again with today's task code and metrics, from their "
+                                         "recorded responses (no model)")
+    res.add_argument("run_dir", help="a run folder, a task's folder or a results root (e.g. leaderboards/results)")
+    res.add_argument("--out", required=True, help="folder for the rescored runs (<model>/<task>/); compare or publish them from there")
+    res.set_defaults(func=cmd_rescore)
 
     rep = sub.add_parser("report", help="write a self-contained HTML report (report.html) for each task of a run")
     rep.add_argument("run_dir", help="a run folder (or one task's folder)")
@@ -327,6 +353,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _os_error(e: OSError) -> str:
+    """An operating-system refusal in words, with the file and what to do."""
+    where = f" {e.filename!r}" if e.filename else ""
+    fix = {errno.ENOSPC: "free disk space, or point --output/--cache at another disk",
+           errno.EACCES: "check the file's permissions, or choose another path",
+           errno.ENOTDIR: "a path component is a file, not a folder; choose another path",
+           errno.EISDIR: "that is a folder; give a file", errno.EEXIST: "remove it or choose another path"}
+    return f"{e.strerror or e}:{where}" + (f"; {fix[e.errno]}." if e.errno in fix else ".")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -336,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     except ClaimBenchError as e:
         print(f"claimbench: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # the machine refused a file: full disk, no permission, a file where a folder goes
+        print(f"claimbench: error: {_os_error(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\nclaimbench: interrupted; finished responses are cached, rerun the same command to resume.", file=sys.stderr)

@@ -163,6 +163,19 @@ def read(path: str | Path) -> RunResult:
     return result
 
 
+def read_samples(task_dir: Path) -> list[dict]:
+    """The samples beside a results.json; [] when the log is absent (a report still shows the metrics)."""
+    for name, opener in (("samples.jsonl", open), ("samples.jsonl.gz", gzip.open)):
+        path = task_dir / name
+        if path.is_file():
+            with opener(path, "rt", encoding="utf-8") as f:
+                try:
+                    return [json.loads(line) for line in f if line.strip()]
+                except json.JSONDecodeError as e:
+                    raise ConfigError(f"{path} has a line that is not JSON ({e}); the run's log is damaged.") from None
+    return []
+
+
 def find(root: str | Path) -> list[Path]:
     """Every results.json under `root` (or `root` itself), sorted."""
     p = Path(root)

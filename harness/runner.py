@@ -52,7 +52,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _gather(task: Task, rows: list[dict], ids: list[str], dispatcher: Dispatcher, counts: RequestCounts,
+def gather(task: Task, rows: list[dict], ids: list[str], dispatcher: Dispatcher, counts: RequestCounts,
             tokens: usage.Totals) -> tuple[list[History], list[list[dict | None]], int]:
     """Ask each row's requests, round after round, until no row asks for more; a request the model
     rejects as invalid is reported with the rows that asked it. Each row's history comes with the
@@ -83,7 +83,7 @@ def _gather(task: Task, rows: list[dict], ids: list[str], dispatcher: Dispatcher
     return histories, usages, rounds
 
 
-def _score(task: Task, indices: list[int], ids: list[str], rows: list[dict], histories: list[History],
+def score_samples(task: Task, indices: list[int], ids: list[str], rows: list[dict], histories: list[History],
            usages: list[list[dict | None]], seed: int, store: ArrayStore) -> tuple[list[dict], dict, Counter]:
     """Per-sample records for samples.jsonl (large arrays moved into `store`), aggregated metrics,
     and why rows went unscored."""
@@ -135,10 +135,10 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
     all_ids = task.sample_ids(pool)
     ids = [all_ids[i] for i in indices]
     counts, tokens = RequestCounts(), usage.Totals()
-    histories, usages, rounds = _gather(task, rows, ids, dispatcher, counts, tokens)
+    histories, usages, rounds = gather(task, rows, ids, dispatcher, counts, tokens)
     t_gathered = time.perf_counter()
     store = ArrayStore()
-    samples, metric_values, reasons = _score(task, indices, ids, rows, histories, usages, seed, store)
+    samples, metric_values, reasons = score_samples(task, indices, ids, rows, histories, usages, seed, store)
     t_end = time.perf_counter()
     model_s = dispatcher.model_seconds - model_before
     unscored = sum(reasons.values())

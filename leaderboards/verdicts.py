@@ -107,7 +107,7 @@ def _measured(sides: list[Side], runs: list[Entry], scope: str) -> Test | list[S
     versions = {(e.task_name, e.result.task["version"]) for e in runs}
     if len(versions) > len({name for name, _ in versions}):
         return Test(scope, [], reason="runs of one task under different versions of its protocol "
-                                      f"({', '.join(sorted(f'{n} v{v}' for n, v in versions))}); rerun the older one")
+                                      f"({', '.join(sorted(f'{n} v{v}' for n, v in versions))}); rerun (or rescore) the older one")
     try:
         return [measure(side, e) for side, e in zip(sides, runs)]
     except ConfigError as err:

@@ -2,25 +2,10 @@
 reader should look at first."""
 from __future__ import annotations
 
-import gzip
 import json
 from collections import Counter
-from pathlib import Path
 
-from claimbench.harness.errors import ConfigError
-
-
-def read(task_dir: Path) -> list[dict]:
-    """The samples beside a results.json; [] when the log is absent (a report still shows the metrics)."""
-    for name, opener in (("samples.jsonl", open), ("samples.jsonl.gz", gzip.open)):
-        path = task_dir / name
-        if path.is_file():
-            with opener(path, "rt", encoding="utf-8") as f:
-                try:
-                    return [json.loads(line) for line in f if line.strip()]
-                except json.JSONDecodeError as e:
-                    raise ConfigError(f"{path} has a line that is not JSON ({e}); the run's log is damaged.") from None
-    return []
+from claimbench.harness.results import read_samples as read  # noqa: F401  (the log reader, for reports and leaderboards)
 
 
 def row_keys(samples: list[dict]) -> list[tuple[str, int]]:

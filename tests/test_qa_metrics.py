@@ -137,3 +137,36 @@ def test_gap_where_keeps_only_flagged_samples():
     empty = make_metric("compositionality_gap:where=leak_free")
     empty.update({"fields": {**_sample(1, 1, 0, "a")["fields"], "leak_free": 0}})
     assert empty.compute().value is None
+
+
+@pytest.mark.parametrize("pred,gold", [
+    ("So the final answer is: 4884 m", "4,884 m"),   # a thousands separator beside a unit
+    ("4884 m", "4,884 m"),
+    ("about 1,000.0 people", "1000 people"),
+    ("He ran 5km", "5"),                              # a unit glued to its number: the number counts
+    ("He ran 5km", "5 km"),
+])
+def test_one_number_rule_for_em_f1_and_cover(pred, gold):
+    assert cover_match(pred, [gold])
+    if exact_match(pred, [gold]):
+        assert token_f1(pred, [gold]) == 1.0
+
+
+@pytest.mark.parametrize("pred,gold", [
+    ("34", -34), ("-34", "34"), ("3.5", "35"), ("-3.5", "3.5"), ("0.5", "05"),
+])
+def test_sign_and_decimal_point_are_part_of_a_number(pred, gold):
+    assert not exact_match(pred, [gold])
+    assert token_f1(pred, [gold]) == 0.0
+    assert not cover_match(pred, [gold])
+
+
+@pytest.mark.parametrize("pred,gold", [("the 1990s", 1990), ("in the 1990s", "1990"), ("100th in the world", "100"),
+                                       ("A380", 380), ("3x", 3)])
+def test_a_number_glued_to_letters_is_not_that_number(pred, gold):
+    assert not cover_match(pred, [gold]) and not exact_match(pred, [gold]) and token_f1(pred, [gold]) == 0.0
+
+
+def test_em_and_f1_agree_on_numbers_in_text():
+    assert exact_match("4884 m", ["4,884 m"]) and token_f1("4884 m", ["4,884 m"]) == 1.0
+    assert token_f1("It is 3.5 m", ["35 m"]) == pytest.approx(1 / 3)  # only "m" is shared: P 1/4, R 1/2

@@ -255,7 +255,7 @@ def test_runs_of_different_protocol_versions_are_not_compared(tmp_path):
     data["task"]["version"] = "1.0"
     old.write_text(json.dumps(data))
     v = verdicts.evaluate(claims._relation(SELF_ASK_OVER_DIRECT, PAPER, tmp_path / "x.yaml"), entries.load([tmp_path]))
-    assert v.status == "inconclusive" and "different versions of its protocol (2wikimultihopqa v1.0, 2wikimultihopqa v1.1)" in v.reason
+    assert v.status == "inconclusive" and "different versions of its protocol (2wikimultihopqa v1.0, 2wikimultihopqa v1.2)" in v.reason
 
 
 def test_verdicts_stay_in_the_claims_scope():

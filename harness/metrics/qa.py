@@ -2,8 +2,13 @@
 
 SQuAD v1.1's official normalisation (lower case, no punctuation, no articles, single
 spaces) and token F1, plus what QA on entities and numbers needs:
-- numbers compare as numbers ("1,000" = "1000" = 1000.0, "004" = 4, "18.0" = 18), in EM,
-  token F1 (a numeric token is compared by value, and F1 is 1 wherever EM is) and cover-EM;
+- one number rule for EM, token F1 and cover-EM: each number in a text becomes one word that
+  holds its value, sign and decimals ("1,000" = "1000" = "1000.0", "004" = 4, but "3.5" is
+  not "35" and "-34" is not "34"), before punctuation is dropped; so "4884 m" matches gold
+  "4,884 m" under all three, and F1 never credits a number that EM refuses;
+- a number glued to letters is part of a word: a decade, an ordinal, a model name ("1990s" is
+  not 1990, "100th" not 100, "A380" not 380), except before a unit of measure ("5km" reads as
+  "5 km", so it contains 5 for cover-EM and equals "5 km");
 - curly quotes, apostrophes and dashes count as their straight forms;
 - cover-EM: a gold answer appears as a whole phrase inside a longer prediction. There a
   punctuation mark separates words instead of vanishing ("Jewish-American" contains
@@ -29,19 +34,37 @@ _STRAIGHT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b"
                            "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-"})
 _DROP_PUNCT = str.maketrans("", "", string.punctuation)
 _SPLIT_PUNCT = str.maketrans(string.punctuation, " " * len(string.punctuation))
-_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
-# A number inside text: not part of a word or of a longer number; a trailing comma or period is not its own.
-_NUMBER_IN_TEXT = re.compile(r"(?<![\w.])[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?!\d|\.\d)")
+_DIGITS = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_NUMBER = re.compile(rf"^{_DIGITS}$")
+# A number inside text: not inside a word or a longer number; a trailing comma or period is not its own.
+_NUMBER_IN_TEXT = re.compile(rf"(?<![\w.]){_DIGITS}(?!\w|\.\d)")
+_UNITS = "km|cm|mm|nm|m|kg|mg|g|lbs?|oz|ft|in|mi|mph|kph|km/h|ha|ml|l|kb|mb|gb|tb|hz|khz|mhz|ghz|w|kw|mw|gw|kwh|v|mah"
+_GLUED_UNIT = re.compile(rf"(?<![\w.])({_DIGITS})({_UNITS})\b", re.IGNORECASE)
+
+
+def _value_word(value: float) -> str:
+    """One word for a number's value that survives punctuation removal: 3.5 -> num3p5, -34 -> numm34."""
+    text = str(int(value)) if value.is_integer() else repr(value)
+    return "num" + text.replace("-", "m").replace(".", "p")
+
+
+def _numbers_as_words(text: str) -> str:
+    def word(m: re.Match) -> str:
+        v = parse_number(m.group(0))
+        return m.group(0) if v is None else _value_word(v)
+    text = _GLUED_UNIT.sub(r"\1 \2", text.translate(_STRAIGHT))
+    return _NUMBER_IN_TEXT.sub(word, text)
 
 
 def _normalize(text: Any, punctuation: dict) -> str:
-    text = str(text).translate(_STRAIGHT).lower().translate(punctuation)
+    text = _numbers_as_words(str(text)).lower().translate(punctuation)
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 
 def normalize_answer(text: Any) -> str:
     """SQuAD v1.1 official normalisation (lower case, drop punctuation and articles, squeeze
-    spaces), with curly quotes and dashes read as straight ones first."""
+    spaces), with curly quotes and dashes read as straight ones and each number as one word
+    holding its value (the module's number rule)."""
     return _normalize(text, _DROP_PUNCT)
 
 
@@ -61,17 +84,16 @@ def _golds(golds: Any) -> list:
     return list(golds) if isinstance(golds, (list, tuple)) else [golds]
 
 
+def _as_text(answer: Any) -> str:
+    """A gold or predicted answer as text, a bare number as the word of its value."""
+    value = parse_number(answer)
+    return _value_word(value) if value is not None else str(answer)
+
+
 def exact_match(prediction: Any, golds: Any) -> bool:
-    """Normalised equality with any gold; two numbers are equal when their values are."""
-    p_num, p_norm = parse_number(prediction), normalize_answer(prediction)
-    for g in _golds(golds):
-        g_num = parse_number(g)
-        if p_num is not None and g_num is not None:
-            if p_num == g_num:
-                return True
-        elif p_norm == normalize_answer(g):
-            return True
-    return False
+    """Normalised equality with any gold; numbers are equal when their values are."""
+    p = normalize_answer(_as_text(prediction))
+    return any(p == normalize_answer(_as_text(g)) for g in _golds(golds))
 
 
 def _f1(pred_tokens: list[str], gold_tokens: list[str]) -> float:
@@ -85,43 +107,20 @@ def _f1(pred_tokens: list[str], gold_tokens: list[str]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def _canonical_numbers(text: Any) -> str:
-    """Each number in the text written as its value ("18.0" -> "18", "1,000" -> "1000"), so
-    that token F1 compares numbers as EM does."""
-    def value(m: re.Match) -> str:
-        v = parse_number(m.group(0))
-        return m.group(0) if v is None else (str(int(v)) if v.is_integer() else repr(v))
-    return _NUMBER_IN_TEXT.sub(value, str(text))
-
-
 def token_f1(prediction: Any, golds: Any) -> float:
-    """SQuAD token F1, the best over the gold answers; numbers compare by value and a gold that
-    EM accepts scores 1, so F1 is never below EM."""
-    pred = normalize_answer(_canonical_numbers(prediction)).split()
-    return max(1.0 if exact_match(prediction, [g]) else _f1(pred, normalize_answer(_canonical_numbers(g)).split())
-               for g in _golds(golds))
-
-
-def _numbers_in(text: str) -> Iterable[float]:
-    for tok in _NUMBER_IN_TEXT.findall(str(text).translate(_STRAIGHT)):
-        v = parse_number(tok)
-        if v is not None:
-            yield v
+    """SQuAD token F1, the best over the gold answers, on words made by the number rule (so F1
+    is never below EM, and a number scores only when its value does)."""
+    pred = normalize_answer(_as_text(prediction)).split()
+    return max(_f1(pred, normalize_answer(_as_text(g)).split()) for g in _golds(golds))
 
 
 def cover_match(prediction: Any, golds: Any) -> bool:
-    """A gold answer appears in the prediction as a whole phrase (numbers: as a value)."""
+    """A gold answer appears in the prediction as a whole phrase (a number: as its value)."""
     if exact_match(prediction, golds):
         return True
     padded = f" {_normalize(prediction, _SPLIT_PUNCT)} "
-    numbers = set(_numbers_in(prediction))
     for g in _golds(golds):
-        g_num = parse_number(g)
-        if g_num is not None:
-            if g_num in numbers:
-                return True
-            continue
-        norm = _normalize(g, _SPLIT_PUNCT)
+        norm = _normalize(_as_text(g), _SPLIT_PUNCT)
         if norm and f" {norm} " in padded:
             return True
     return False

@@ -1,0 +1,121 @@
+"""Rescoring a finished run with today's task code and metrics, from the responses its samples
+log recorded: no model loads and nothing is asked again.
+
+A metric fix (a threshold, a number rule) must reach every number already published, and a
+rerun would need the model, its weights and hours. The recorded responses are replayed
+instead: the task asks its requests round after round as in a run, each is answered from the
+log, and the task must ask exactly the requests the run recorded, or rescoring refuses (a
+changed prompt needs the model again). Rows come from the log too, so the model is never needed,
+and the dataset only where the task builds its prompts from it (few-shot exemplars). The result keeps the run's model, dataset, requests and timings,
+records the task's version and metrics of today, and says in `config.rescored` what was
+rescored when, from which log.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import large_responses, results
+from .cache import Cache
+from .dispatch import Dispatcher, RequestCounts
+from .errors import ConfigError
+from .large_responses import ArrayStore
+from .model import ModelAdapter
+from .options import Spec
+from .requests import KINDS, ImageRef, Request, canonical_json
+from .runner import gather, score_samples, task_folder
+from .task import TaskHooks, load_task
+from .usage import Totals
+
+_VERSION_KEYS = ("name", "version", "config_hash")
+
+
+class _Replay(ModelAdapter):
+    """Answers each request from a run's recorded responses; a request the run never made is an error."""
+
+    kinds = frozenset(KINDS)
+
+    def __init__(self, recorded: dict[str, Any], where: Path):
+        super().__init__(None, Spec("replay"))
+        self.recorded, self.where = recorded, where
+
+    def fingerprint(self) -> str:
+        return "replay"  # keys the in-memory cache of this one replay only
+
+    def serve(self, kind: str, requests: Sequence[Request]) -> list[Any]:
+        out = []
+        for r in requests:
+            key = r.canonical_json()
+            if key not in self.recorded:
+                raise ConfigError(f"{self.where}: the task now asks a request the run never made ({key[:160]}...): its "
+                                  "prompts changed since the run, so rescoring cannot replay it; rerun the model instead.")
+            out.append(self.recorded[key])
+        return out
+
+
+def _rehydrate(value: Any) -> Any:
+    """A logged row as the task saw it: an image reference ({sha256, path}) back to an ImageRef."""
+    if isinstance(value, dict):
+        if set(value) == {"sha256", "path"} and isinstance(value["sha256"], str):
+            return ImageRef(value["sha256"], value["path"])
+        return {k: _rehydrate(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rehydrate(v) for v in value]
+    return value
+
+
+def rescore(run_dir: str | Path, output: str | Path) -> results.RunResult:
+    """Rescore the run in `run_dir` (a folder with results.json and its samples log) and write the
+    rescored run under `output/<task>/`, as `claimbench run` would."""
+    folder = Path(run_dir)
+    old = results.read(folder)
+    logged = results.read_samples(folder)
+    task = load_task(old.task["spec"])
+    if type(task.hooks).prepare is not TaskHooks.prepare:  # its exemplars come from the dataset: load it as the run did
+        data = task.load_data()
+        if data.fingerprint != old.dataset["fingerprint"]:
+            raise ConfigError(f"{folder}: the task's dataset is not the one the run used (fingerprint {data.fingerprint[:12]} "
+                              f"here, {str(old.dataset['fingerprint'])[:12]} in the run), and its prompts are built "
+                              "from it; put the run's data in place, or rerun the model.")
+        task.hooks.prepare(data.rows)
+    recorded: dict[str, Any] = {}
+    for s in logged:
+        for r in s.get("requests", []):
+            recorded[canonical_json(r["request"])] = large_responses.restore(r["response"], folder)
+    rows = [_rehydrate(s["row"]) for s in logged]
+    ids, indices = [str(s["id"]) for s in logged], [int(s["index"]) for s in logged]
+    store = Cache(None)
+    try:
+        histories, _, _ = gather(task, rows, ids, Dispatcher(_Replay(recorded, folder), store, 64, progress=False),
+                                 RequestCounts(), Totals())
+    finally:
+        store.close()
+    usages = []
+    for s, history in zip(logged, histories):
+        asked = [canonical_json(r["request"]) for r in s.get("requests", [])]
+        if [req.canonical_json() for req, _ in history] != asked:
+            raise ConfigError(f"{folder}: row {s['id']!r} now asks {len(history)} request(s) where the run recorded "
+                              f"{len(asked)}: the task's protocol changed beyond its metrics; rerun the model instead.")
+        usages.append([r.get("usage") for r in s.get("requests", [])])
+    arrays = ArrayStore()
+    try:
+        samples, metrics, reasons = score_samples(task, indices, ids, rows, histories, usages, old.seed, arrays)
+    except FileNotFoundError as e:  # a response that names a file (generated images in the user's cache)
+        raise ConfigError(f"{folder}: its recorded responses refer to {e.filename}, which is not on this machine; "
+                          "rescore it where the run was made, or rerun the model.") from None
+    unscored = sum(reasons.values())
+    here = results.environment()
+    new = results.RunResult(
+        task={"name": task.name, "spec": task.label, "version": task.version, "config": task.config_json(),
+              "config_hash": task.config_hash()},
+        dataset=old.dataset, model=old.model, metrics=metrics,
+        counts={**old.counts, "scored": len(rows) - unscored, "unscored": unscored, "unscored_reasons": dict(reasons)},
+        config={**old.config, "rescored": {
+            "at": datetime.now(UTC).isoformat(timespec="seconds"), "by": here["packages"].get("claimbench"),
+            "git_revision": here["git_revision"], "log_sha256": (old.samples or {}).get("sha256"),
+            "before": {k: old.task[k] for k in _VERSION_KEYS}}},
+        seed=old.seed, timings=old.timings, environment=old.environment, command=old.command)
+    results.write(task_folder(Path(output), task), new, samples, arrays)
+    return new
