@@ -74,7 +74,7 @@ def main() -> None:
     generator = torch.Generator().manual_seed(args.seed)
     ckpt = out / "checkpoint.pt"
     if ckpt.is_file():
-        state = torch.load(ckpt, weights_only=False)
+        state = torch.load(ckpt, weights_only=True)  # tensors and plain values only: a crafted file cannot run code
         unet.load_state_dict(state["unet"])
         ema.load_state_dict(state["ema"])
         opt.load_state_dict(state["opt"])

@@ -42,6 +42,12 @@ def _write(path: Path, fill, mode: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:  # a full disk reports no file name: say which file it was
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if e.filename is None:
+            raise type(e)(e.errno, e.strerror, str(path)) from None
+        raise
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -16,7 +16,7 @@ import os
 import shlex
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,10 @@ CREATE TABLE IF NOT EXISTS responses (
 _COLUMNS = ["key", "kind", "response", "created"]
 _CHUNK = 500  # keys per SELECT ... IN (...), below SQLite's variable limit
 _UNWRITABLE = {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM}
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a response")  # NaN or Infinity: put_many never writes them
 
 
 class Cache:
@@ -97,7 +101,11 @@ class Cache:
             raise ConfigError(f"{self._name!r} is a SQLite database of another application (tables: {tables}); "
                               "ClaimBench will not modify it: pass another --cache path.")
         if ("table", "responses") in schema:
-            self._db.execute("SELECT key FROM responses LIMIT 1").fetchall()  # a cheap check, not a full scan
+            # a damaged page anywhere is found now, by reads alone, before anything is written to the file
+            problems = [row[0] for row in self._db.execute("PRAGMA quick_check(5)").fetchall()]
+            if problems != ["ok"]:
+                said = " ".join("; ".join(map(str, problems)).split())
+                raise sqlite3.DatabaseError(f"quick_check: {said[:200]}")
         return app_id
 
     def _is_old_cache(self, schema: list[tuple[str, str]]) -> bool:
@@ -118,8 +126,8 @@ class Cache:
         try:
             yield
         except sqlite3.DatabaseError as e:
-            code = (e.sqlite_errorcode or 0) & 0xFF  # primary result code
-            if code == sqlite3.SQLITE_CORRUPT:
+            code = (getattr(e, "sqlite_errorcode", None) or 0) & 0xFF  # primary result code
+            if code == sqlite3.SQLITE_CORRUPT or str(e).startswith("quick_check:"):
                 raise ConfigError(
                     f"cache file {self._name!r} is damaged (sqlite: {e}). ClaimBench leaves it as it is; move it aside "
                     f"and rerun (responses are recomputed), or try `sqlite3 {shlex.quote(self._name)} '.recover' | "
@@ -127,6 +135,10 @@ class Cache:
             if code == sqlite3.SQLITE_NOTADB:
                 raise ConfigError(f"cache file {self._name!r} cannot be opened as SQLite ({e}); "
                                   "ClaimBench leaves it as it is: pass another --cache path.") from None
+            if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+                raise ConfigError(f"cache file {self._name!r} could not be written (sqlite: {e}): the disk is full or "
+                                  "refuses the write. Free space, or pass a --cache path on another disk; responses "
+                                  "written before are kept.") from None
             if code in _UNWRITABLE:
                 raise ConfigError(f"cache file {self._name!r} cannot be written (sqlite: {e}); make it and its folder "
                                   "writable, or pass another --cache path.") from None
@@ -166,22 +178,35 @@ class Cache:
         self._run(attempt)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
-        """Responses found for `keys` (missing keys are simply absent)."""
+        """Responses found for `keys` (missing and damaged keys are simply absent)."""
+        return self.get_checked(keys)[0]
+
+    def get_checked(self, keys: Iterable[str]) -> tuple[dict[str, Any], set[str]]:
+        """(responses found for `keys`, keys whose stored text is no JSON a run wrote: damaged rows,
+        NaN included, which callers ask again and `put_many(..., replace=...)` overwrites)."""
         keys = list(keys)
         found: dict[str, Any] = {}
+        damaged: set[str] = set()
         for i in range(0, len(keys), _CHUNK):
             chunk = keys[i:i + _CHUNK]
             sql = f"SELECT key, response FROM responses WHERE key IN ({','.join('?' * len(chunk))})"
             rows = self._run(lambda sql=sql, chunk=chunk: self._db.execute(sql, chunk).fetchall())
             for key, text in rows:
-                found[key] = json.loads(text)
-        return found
+                try:
+                    found[key] = json.loads(text, parse_constant=_no_constant)
+                except (TypeError, ValueError, RecursionError):
+                    damaged.add(key)
+        return found, damaged
 
-    def put_many(self, items: Iterable[tuple[str, str, Any]]) -> None:
-        """Store (key, kind, response) triples in one transaction; first writer wins."""
+    def put_many(self, items: Iterable[tuple[str, str, Any]], replace: Collection[str] = ()) -> None:
+        """Store (key, kind, response) triples in one transaction; first writer wins, except over the
+        keys in `replace` (rows found damaged), which the new response overwrites."""
         rows = [(k, kind, json.dumps(v, ensure_ascii=False, allow_nan=False), time.time()) for k, kind, v in items]
+        fresh = [r for r in rows if r[0] not in replace]
+        mended = [r for r in rows if r[0] in replace]
         if rows:
-            self._write(lambda: self._db.executemany("INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?)", rows))
+            self._write(lambda: (self._db.executemany("INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?)", fresh),
+                                 self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)", mended)))
 
     def __len__(self) -> int:
         return self._run(lambda: self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])

@@ -20,6 +20,7 @@ from pathlib import Path
 from . import registry, results, safe_paths, sweep
 from .errors import BackendError, ClaimBenchError, ConfigError
 from .runner import DEFAULT_BATCH_SIZE, DEFAULT_SEED, default_cache_path, evaluate
+from .visible import visible
 
 EPILOG = """\
 examples:
@@ -60,7 +61,7 @@ def _fmt(x: float | None) -> str:
 
 def _print_result(r: results.RunResult) -> None:
     req = r.counts["requests"]
-    print(f"\n{r.task['name']} (v{r.task['version']}) on {r.model['label']}"
+    print(visible(f"\n{r.task['name']} (v{r.task['version']}) on {r.model['label']}")
           + (" [testing adapter]" if r.model["testing_only"] else ""))
     print(f"  rows {r.counts['rows']}, scored {r.counts['scored']}, unscored {r.counts['unscored']}; "
           f"requests {req['total']}: {req['total'] - req['unique']} deduplicated, {req['cached']} cached, {req['new']} new; "
@@ -71,7 +72,7 @@ def _print_result(r: results.RunResult) -> None:
               f"evaluated), {tok['generated_tokens']} generated ({tok['generated_tokens'] / max(r.counts['rows'], 1):.1f} "
               f"per row), {tok['seconds']:.1f}s of model time when computed")
     for name, why in r.counts["unscored_reasons"].items():
-        print(f"  unscored x{why}: {name}")
+        print(visible(f"  unscored x{why}: {name}"))
     rows = []
     for name, m in r.metrics.items():
         rows.append((name, m, "↑" if m["higher_is_better"] else "↓"))
@@ -82,7 +83,7 @@ def _print_result(r: results.RunResult) -> None:
     print(f"  {'metric':<{width}}  {'value':>8}  {'stderr':>8}  {'95% CI':>19}  {'n':>6}")
     for name, m, arrow in rows:
         ci = f"[{_fmt(m['ci'][0])}, {_fmt(m['ci'][1])}]" if m["ci"] else "-"
-        print(f"  {name:<{width}}  {_fmt(m['value']):>8}  {_fmt(m['stderr']):>8}  {ci:>19}  {m['n']:>6} {arrow}")
+        print(visible(f"  {name:<{width}}  {_fmt(m['value']):>8}  {_fmt(m['stderr']):>8}  {ci:>19}  {m['n']:>6} {arrow}"))
 
 
 LISTINGS = {r.listing: r for r in (registry.tasks, registry.models, registry.metrics, registry.search, registry.executors,
@@ -356,7 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _os_error(e: OSError) -> str:
     """An operating-system refusal in words, with the file and what to do."""
     where = f" {e.filename!r}" if e.filename else ""
-    fix = {errno.ENOSPC: "free disk space, or point --output/--cache at another disk",
+    full = "free disk space, or point --output/--cache at another disk"
+    fix = {errno.ENOSPC: full, errno.EFBIG: full, errno.EDQUOT: full,
            errno.EACCES: "check the file's permissions, or choose another path",
            errno.ENOTDIR: "a path component is a file, not a folder; choose another path",
            errno.EISDIR: "that is a folder; give a file", errno.EEXIST: "remove it or choose another path"}
@@ -368,10 +370,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except BackendError as e:
-        print(f"claimbench: backend error: {e}", file=sys.stderr)
+        print(visible(f"claimbench: backend error: {e}"), file=sys.stderr)
         return 3
     except ClaimBenchError as e:
-        print(f"claimbench: error: {e}", file=sys.stderr)
+        print(visible(f"claimbench: error: {e}"), file=sys.stderr)
         return 2
     except OSError as e:  # the machine refused a file: full disk, no permission, a file where a folder goes
         print(f"claimbench: error: {_os_error(e)}", file=sys.stderr)

@@ -10,6 +10,7 @@ requests were given.
 from __future__ import annotations
 
 import itertools
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ class Dispatcher:
     progress: bool = True
     executor: Executor = field(default_factory=lambda: SerialExecutor(SerialExecutor.Options(), "serial"))
     model_seconds: float = 0.0
+    damaged: set[str] = field(default_factory=set)  # cache keys whose stored rows did not read back
     _fp: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -57,7 +59,15 @@ class Dispatcher:
         """Responses as the cache holds them, usage records included."""
         keys = [r.key(self._fp) for r in requests]
         unique: dict[str, Request] = dict(zip(keys, requests))
-        found = self.cache.get_many(unique)
+        found, damaged = self.cache.get_checked(unique)
+        for k, value in list(found.items()):  # a cached row of the wrong shape is asked again, never handed on
+            if not unique[k].valid_response(usage.split(value)[0]):
+                damaged.add(k)
+                del found[k]
+        if damaged:
+            self.damaged |= damaged
+            tqdm.write(f"claimbench: {len(damaged)} cached response(s) in {self.cache.path or 'the cache'} could not be "
+                       "read back (damaged rows); they are asked again and replaced.", file=sys.stderr)
         todo = [(k, r) for k, r in unique.items() if k not in found]
         counts.total += len(keys)
         counts.unique += len(unique)
@@ -79,7 +89,7 @@ class Dispatcher:
                 def done(i: int, out: list[Any], kind: str = kind, batches: list = batches) -> None:
                     batch = batches[i]
                     self._check(kind, [r for _, r in batch], out)
-                    self.cache.put_many((k, kind, resp) for (k, _), resp in zip(batch, out))
+                    self.cache.put_many(((k, kind, resp) for (k, _), resp in zip(batch, out)), replace=self.damaged)
                     found.update((k, resp) for (k, _), resp in zip(batch, out))
                     bar.update(len(batch))
 

@@ -151,9 +151,16 @@ def convert(value: Any, hint: Any, label: str) -> Any:
         if not isinstance(value, (str, int, float)):
             raise ConfigError(f"{label} must be a string, got {value!r}.")
         return str(value)
-    if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+    if origin is dict or hint is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{label} must be a mapping (key: value lines), got {value!r}.")
+        args = typing.get_args(hint)
+        return {k: convert(v, args[1], f"{label}[{k!r}]") for k, v in value.items()} if args else value
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{label} must be a mapping (key: value lines), got {value!r}.")
         return build(hint, value, label)
-    return value  # Any / dict / unannotated: kept as given
+    return value  # Any / unannotated: kept as given
 
 
 def build(cls: type, raw: dict[str, Any] | tuple[tuple[str, Any], ...], label: str) -> Any:

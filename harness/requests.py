@@ -81,9 +81,16 @@ class Request:
         """Rough cost used to length-sort batches (longer first)."""
         return 1
 
+    def valid_response(self, value: Any) -> bool:
+        """`value` has this kind's response shape (a cached row is checked before it is used)."""
+        try:
+            return bool(self._valid(value))
+        except (TypeError, ValueError, AttributeError, KeyError):
+            return False
+
     def check_response(self, value: Any) -> None:
         """Raise AdapterError unless `value` has this kind's response shape."""
-        if not self._valid(value):
+        if not self.valid_response(value):
             raise AdapterError(
                 f"{self.kind} response {str(value)[:200]!r} is malformed; expected {self.response_doc}."
             )

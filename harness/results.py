@@ -158,6 +158,12 @@ def read(path: str | Path) -> RunResult:
         data = json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise ConfigError(f"{p} is not valid JSON: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{p} is not UTF-8 text (byte {e.start}); it is damaged: rerun the command that wrote it.") from None
+    except RecursionError:
+        raise ConfigError(f"{p} nests too deeply to be a results file; it is damaged: rerun the command that wrote it.") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p} is JSON but not a results object; rerun the command that wrote it.")
     result = RunResult.from_json(data)
     check_samples(p, result)
     return result
@@ -168,11 +174,15 @@ def read_samples(task_dir: Path) -> list[dict]:
     for name, opener in (("samples.jsonl", open), ("samples.jsonl.gz", gzip.open)):
         path = task_dir / name
         if path.is_file():
-            with opener(path, "rt", encoding="utf-8") as f:
-                try:
-                    return [json.loads(line) for line in f if line.strip()]
-                except json.JSONDecodeError as e:
-                    raise ConfigError(f"{path} has a line that is not JSON ({e}); the run's log is damaged.") from None
+            try:
+                with opener(path, "rt", encoding="utf-8") as f:
+                    rows = [json.loads(line) for line in f if line.strip()]
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, EOFError, gzip.BadGzipFile) as e:
+                raise ConfigError(f"{path} cannot be read as a samples log ({type(e).__name__}: {e}); "
+                                  "it is damaged: rerun the command that wrote it.") from None
+            if not all(isinstance(r, dict) for r in rows):
+                raise ConfigError(f"{path} has a line that is not a sample object; the run's log is damaged.")
+            return rows
     return []
 
 

@@ -189,8 +189,21 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
         raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise ConfigError(f"limit must be a positive integer, got {limit!r}.")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+        raise ConfigError(f"seed must be an integer from 0 to 2**63 - 1 (it seeds row sampling and metrics' "
+                          f"bootstrap), got {seed!r}.")
     task_objs = [t if isinstance(t, Task) else load_task(t) for t in tasks]
     runner = executor if isinstance(executor, Executor) else load_executor(executor)
+    folders: dict[str, Task] = {}
+    for t in task_objs:  # one results folder per task: a second would silently replace the first
+        other = folders.setdefault(safe_paths.folder_name(t.label), t)
+        if other is not t:
+            same = other.config_json() == t.config_json()
+            raise ConfigError(f"tasks {other.label!r} and {t.label!r} " + (
+                "are the same task listed twice; list it once." if same else
+                "would write one results folder: their paths differ only above the last two folders (results "
+                "name a file by them, the same on every machine). Give the files distinct names, or run them "
+                "with separate --output folders."))
     out = Path(output) if output is not None else None
     if out is not None:  # a bad output place fails now, not after the model work
         for t in task_objs:

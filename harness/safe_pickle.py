@@ -57,3 +57,6 @@ def load(path: Path, what: str) -> Any:
             return _Restricted(f, path, what).load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError) as e:
         raise DataError(f"{path}: not {what} ({type(e).__name__}: {e}).") from None
+    except (MemoryError, OverflowError):  # a length field claiming more than the machine holds
+        raise DataError(f"{path}: not {what}: it declares an object larger than memory (a damaged or crafted "
+                        "file); get it from the dataset's own release.") from None

@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import yaml
 
-from . import registry
+from . import registry, yaml_files
 from .data import PROVENANCE, Dataset, DatasetConfig, load
 from .errors import ClaimBenchError, ConfigError, did_you_mean
 from .metrics import Metric, make_metric
-from .options import build, display_name, parse_spec
+from .options import build, convert, display_name, parse_spec
 from .requests import KINDS, Request, canonical_json
 
 History = list[tuple[Request, Any]]
@@ -71,6 +70,9 @@ class TaskHooks:
     kinds: ClassVar[frozenset[str]] = frozenset()
     kinds_help: ClassVar[str] = ""  # shown when a model lacks a kind: what to run instead
     optional_params: ClassVar[frozenset[str]] = frozenset()  # params the hooks read that a YAML may leave out
+    # the type of each param the hooks read (int, bool, dict[str, int], ...), checked when the task
+    # loads, before any work: `max_tokens=abc` is refused by name, never a traceback mid-run
+    param_types: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, config: TaskConfig):
         self.config = config
@@ -98,6 +100,9 @@ class Task:
         self.label = label or config.task  # the spec as typed, e.g. "bamboogle:method=self_ask"
         where = f" ({path})" if path else ""
         hooks_cls = _load_hooks(config.hooks, config.task + where)
+        for name, hint in hooks_cls.param_types.items():
+            if name in config.params:
+                convert(config.params[name], hint, f"task {config.task!r}{where}: param {name!r}")
         self.hooks: TaskHooks = hooks_cls(config)
         unknown = set(self.hooks.kinds) - set(KINDS)
         if not self.hooks.kinds or unknown:
@@ -155,6 +160,9 @@ class Task:
         seen: Counter = Counter()
         ids = []
         for index, row in enumerate(pool):
+            if f and f not in row:
+                raise ConfigError(f"task {self.name!r}: row {index} of its data has no id field {f!r} (dataset.id_field); "
+                                  "fix the data, or drop id_field to number the rows.")
             rid = str(row[f]) if f else str(index)
             seen[rid] += 1
             ids.append(rid if seen[rid] == 1 else f"{rid}#{seen[rid]}")
@@ -252,14 +260,7 @@ def _set_dotted(raw: dict, key: str, value: str) -> None:
 
 
 def _read_yaml(path: Path) -> dict:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"task file {str(path)!r} cannot be read: {e.strerror}.") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"task file {str(path)!r} is not valid YAML{at}: {getattr(e, 'problem', e)}.") from None
+    raw = yaml_files.load(path, "task file")
     if not isinstance(raw, dict):
         raise ConfigError(f"task file {str(path)!r} must be a YAML mapping with keys task, version, hooks, dataset, metrics.")
     return raw

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jsonschema
-import yaml
 
+from claimbench.harness import yaml_files
 from claimbench.harness.errors import ConfigError
 
 from .entries import Entry
@@ -141,10 +141,7 @@ def load_all(paths: list[str | Path] | None = None) -> list[Claim | Relation]:
 
 
 def _load_file(path: Path) -> list[Claim | Relation]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise ConfigError(f"claims file {path} is not valid YAML: {e}") from None
+    data = yaml_files.load(path, "claims file")
     try:
         jsonschema.validate(data, json.loads(SCHEMA.read_text()))
     except jsonschema.ValidationError as e:

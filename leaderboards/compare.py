@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from claimbench.harness import results, stats
-from claimbench.harness.errors import ConfigError
+from claimbench.harness.errors import ConfigError, did_you_mean
 from claimbench.reports import markdown as md
 from claimbench.reports import samples as sample_logs
 from claimbench.reports.formatting import fmt, is_rate, unit_of
@@ -241,6 +241,10 @@ def compare(base_root: str | Path, new_root: str | Path, tolerances: list[str] |
                 for spec in sorted(base.keys() - new.keys())]
     findings += [Finding("added task", spec, "in the new run, not in the base one", "missing-tasks" in allow)
                  for spec in sorted(new.keys() - base.keys())]
+    measured = {m for spec in common for r in (base[spec][1], new[spec][1]) for m in r.metrics}
+    if unknown := sorted(set(tols) - measured):  # a typo would leave the metric at the default tolerance
+        raise ConfigError(f"--tolerance names {', '.join(map(repr, unknown))}, which neither run measured; "
+                          f"the runs measured {', '.join(sorted(measured))}.{did_you_mean(unknown[0], measured)}")
     rows: list[Row] = []
     flips: list[Flip] = []
     for spec in common:

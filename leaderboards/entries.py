@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
-from claimbench.harness import results, safe_paths
+from claimbench.harness import results, safe_paths, yaml_files
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.options import Spec, parse_spec
 from claimbench.reports import samples as sample_logs
@@ -146,7 +144,7 @@ def spec_of(label: str) -> Spec:
 
 @cache
 def model_facts() -> dict[str, dict]:
-    data = yaml.safe_load(MODELS_FILE.read_text(encoding="utf-8")) or {}
+    data = yaml_files.load(MODELS_FILE, "models file") or {}
     for name, info in data.items():
         if not isinstance(info, dict) or not isinstance(info.get("parameters"), int) or not info.get("source") \
                 or not info.get("family"):

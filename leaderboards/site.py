@@ -127,10 +127,15 @@ def _manifest(out: Path) -> dict[str, Path]:
     if not manifest.is_file():
         return {}
     listed = {}
-    for rel in filter(None, manifest.read_text(encoding="utf-8").split("\n")):
+    try:
+        lines = manifest.read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{manifest} is not UTF-8 text, so not ClaimBench's manifest. Nothing was written or deleted: "
+                          "remove it and rebuild.") from None
+    for rel in filter(None, lines):
         try:
-            path = safe_paths.inside(out, rel)
-        except ConfigError:
+            path = None if "\0" in rel else safe_paths.inside(out, rel)
+        except (ConfigError, ValueError):
             path = None
         if path is None or Path(rel).is_absolute() or path.is_dir():
             raise ConfigError(f"{manifest} lists {rel!r}, which is not a file inside {str(out)!r}; the manifest was "

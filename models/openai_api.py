@@ -39,6 +39,7 @@ import base64
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -105,17 +106,25 @@ class OpenAIAdapter(ModelAdapter):
             return list(pool.map(lambda r: self._call(fn, r), requests))
 
     def _call(self, fn: Callable[[Any], Any], r: Request) -> Any:
-        """One request; a client error names the request, since a rerun would send it again unchanged."""
+        """One request; a client error names the request, since a rerun would send it again unchanged.
+        An answer that is no completion (HTTP 200 with HTML, no `choices`, a null text) is the
+        server's fault: asked again up to max_retries times, then a BackendError (exit 3)."""
         import openai  # installed: __init__ checked
 
-        try:
-            return fn(r)
-        except openai.APIStatusError as e:
-            if 400 <= e.status_code < 500 and e.status_code not in (408, 409, 429):
-                raise RequestRejected(self._client_error(e, r), r) from None
-            raise self._backend_error(e, r) from None
-        except (openai.APIConnectionError, openai.APITimeoutError) as e:
-            raise self._backend_error(e, r) from None
+        for attempt in range(self.options.max_retries + 1):
+            try:
+                return fn(r)
+            except openai.APIStatusError as e:
+                if 400 <= e.status_code < 500 and e.status_code not in (408, 409, 429):
+                    raise RequestRejected(self._client_error(e, r), r) from None
+                raise self._backend_error(e, r) from None
+            except (openai.APIConnectionError, openai.APITimeoutError) as e:
+                raise self._backend_error(e, r) from None
+            except (_Malformed, openai.APIResponseValidationError, json.JSONDecodeError) as e:
+                if attempt == self.options.max_retries:
+                    raise self._backend_error(e, r) from None
+                time.sleep(min(2.0, 0.1 * 2**attempt))
+        raise AssertionError("unreachable")
 
     def _backend_error(self, e: Exception, r: Request) -> BackendError:
         """A 5xx on an image question may be a text-only model, not an outage (see the module docstring)."""
@@ -164,10 +173,11 @@ class OpenAIAdapter(ModelAdapter):
     def _generate(self, r: Generate) -> str:
         if r.chat:
             res = self.client.chat.completions.create(messages=[{"role": "user", "content": r.prompt}], **self._sampling(r))
-            text = res.choices[0].message.content or ""
+            text = _chat_text(res)
         else:
-            res = self.client.completions.create(prompt=r.prompt, **self._sampling(r))
-            text = res.choices[0].text
+            text = getattr(_first_choice(self.client.completions.create(prompt=r.prompt, **self._sampling(r))), "text", None)
+            if not isinstance(text, str):
+                raise _Malformed(f"its completion has no text (got {text!r})")
         return truncate_at_stop(text, r.stop)
 
     def _answer_image_question(self, r: AnswerImageQuestion) -> str:
@@ -176,13 +186,13 @@ class OpenAIAdapter(ModelAdapter):
         content = [{"type": "image_url", "image_url": {"url": _data_url(r)}}, {"type": "text", "text": question}]
         res = self.client.chat.completions.create(messages=[{"role": "user", "content": content}],
                                                   **self._params(r.max_tokens))
-        return (res.choices[0].message.content or "").strip()
+        return _chat_text(res).strip()
 
     def _loglikelihood(self, r: LogLikelihood) -> dict:
         """Prompt logprobs of context + continuation; the continuation's tokens are those past len(context)."""
         res = self.client.completions.create(model=self.options.model, prompt=r.context + r.continuation, max_tokens=1,
                                              temperature=0.0, echo=True, logprobs=1)
-        lp = res.choices[0].logprobs
+        lp = getattr(_first_choice(res), "logprobs", None)
         if lp is None or not lp.token_logprobs or lp.text_offset is None:
             raise BackendError(f"openai server at {self.options.base_url} returned no prompt logprobs; loglikelihood "
                                "needs echo + logprobs support (llama-cpp-python server: --logits_all true).")
@@ -200,6 +210,30 @@ class OpenAIAdapter(ModelAdapter):
                 best = max(top, key=top.get)
                 greedy = greedy and best == lp.tokens[i]
         return {"logprob": float(min(total, 0.0)), "is_greedy": greedy}
+
+
+class _Malformed(Exception):
+    """A 200 answer that holds no completion."""
+
+
+def _first_choice(res: Any) -> Any:
+    """The first choice of a completion, or _Malformed saying what came instead (a non-JSON or HTML
+    body reaches us as text, a JSON one without `choices` as an object lacking them)."""
+    if isinstance(res, (str, bytes)):
+        raise _Malformed(f"it answered with a non-JSON body starting {str(res)[:60]!r}")
+    choices = getattr(res, "choices", None)
+    if not isinstance(choices, list) or not choices:
+        raise _Malformed(f"its answer has no choices (got {choices!r})")
+    return choices[0]
+
+
+def _chat_text(res: Any) -> str:
+    """A chat completion's text; no content (a refusal, a tool call) reads as ""."""
+    message = getattr(_first_choice(res), "message", None)
+    if message is None:
+        raise _Malformed("its chat choice has no message")
+    content = getattr(message, "content", None)
+    return content if isinstance(content, str) else ""
 
 
 _MIME_BY_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 
+from claimbench.harness import yaml_files
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.hashing import sha256_file
 from claimbench.harness.model import ModelAdapter, option
@@ -84,11 +84,15 @@ class ScriptedAdapter(ModelAdapter):
             path = Path(options.table)
             if not path.is_file():
                 raise ConfigError(f"scripted: table {options.table!r} does not exist.")
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml_files.load(path, "scripted: table") or {}
             unknown = set(data) - set(KINDS) if isinstance(data, dict) else set()
             if not isinstance(data, dict) or unknown:
                 raise ConfigError(f"scripted: table {options.table!r} must map request kinds {sorted(KINDS)} to lookups"
                                   + (f"; unknown kinds {sorted(unknown)}." if unknown else "."))
+            bad = sorted(kind for kind, lookup in data.items() if not isinstance(lookup, dict))
+            if bad:
+                raise ConfigError(f"scripted: table {options.table!r}: under {bad[0]!r} give a mapping from request "
+                                  f"to response, got {type(data[bad[0]]).__name__}.")
             self._table = data
         for name in ("layers", "embed_dim"):
             if getattr(options, name) < 1:

@@ -6,12 +6,15 @@ table cell are backslash-escaped (`[x](...)` without its parentheses is plain te
 row cannot hold the reference definition a bare `[x]` would need), so readable names keep
 their underscores and CIs their brackets; links point only to http(s) or relative targets.
 CSV: a text cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a
-leading apostrophe (OWASP's advice).
+leading apostrophe (OWASP's advice). In both, control and formatting characters (a terminal
+escape, a bidi override) are written as escapes (harness.visible).
 """
 from __future__ import annotations
 
 import re
 from urllib.parse import quote, urlsplit
+
+from claimbench.harness.visible import visible
 
 _SPECIAL = re.compile(r"([\\`()<>|])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -19,7 +22,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def text(value: object) -> str:
     """`value` as literal Markdown text (also safe inside a table cell)."""
-    return _SPECIAL.sub(r"\\\1", " ".join(str(value).splitlines()))
+    return _SPECIAL.sub(r"\\\1", " ".join(visible(value).splitlines()))
 
 
 def safe_href(href: str) -> str | None:
@@ -38,6 +41,7 @@ def link(label: str, href: str) -> str:
 
 def csv_cell(value: object) -> object:
     """A CSV cell a spreadsheet shows as text: numbers pass, formula-like text is prefixed with '."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        value = visible(value)
+        return "'" + value if value.startswith(_FORMULA_START) else value
     return value

@@ -10,6 +10,7 @@ import pytest
 from claimbench.harness.cache import APPLICATION_ID, Cache
 from claimbench.harness.cli import main
 from claimbench.harness.errors import ConfigError
+from claimbench.harness.runner import evaluate
 
 
 def test_hit_miss_and_first_writer_wins(tmp_path):
@@ -132,15 +133,11 @@ def _damaged_cache(path) -> list[str]:
 
 def test_damaged_cache_is_a_config_error_and_left_unchanged(tmp_path):
     path = tmp_path / "c.sqlite"
-    keys = _damaged_cache(path)
+    _damaged_cache(path)
     before = _sha256(path)
-    c = Cache(path)  # opening reads only page 1 and the first leaf, not the whole file
     with pytest.raises(ConfigError, match="is damaged.*move it aside"):
-        c.get_many(keys)
-    with pytest.raises(ConfigError, match="is damaged"):
-        len(c)
-    c.close()
-    assert _sha256(path) == before
+        Cache(path)  # opening checks every page (quick_check), by reads alone, before any write
+    assert _sha256(path) == before and not path.with_name("c.sqlite-wal").exists()
 
 
 def test_damaged_cache_exits_2_from_the_cli(tmp_path, capsys):
@@ -172,3 +169,23 @@ def test_read_only_cache_is_a_config_error_at_open(tmp_path):
     ro.mkdir(mode=0o555)
     with pytest.raises(ConfigError, match="cannot be written"):
         Cache(ro / "c.sqlite")
+
+
+@pytest.mark.parametrize("stored", ["not json {", "NaN", "12", '{"text": 5, "usage": {}}', "null"])
+def test_a_damaged_cached_row_is_asked_again_and_replaced(tmp_path, stored, capsys):
+    """A row that is no response a run wrote (non-JSON, NaN, the wrong type) never reaches a task
+    or a samples log: it is asked again, and the new response overwrites it."""
+    path = tmp_path / "c.sqlite"
+    first = evaluate("scripted", ["demo_arithmetic"], limit=3, cache=path, output=tmp_path / "a")[0]
+    with sqlite3.connect(path) as db:
+        [key] = db.execute("SELECT key FROM responses ORDER BY key LIMIT 1").fetchone()
+        db.execute("UPDATE responses SET response = ? WHERE key = ?", (stored, key))
+    db.close()
+    again = evaluate("scripted", ["demo_arithmetic"], limit=3, cache=path, output=tmp_path / "b")[0]
+    assert "1 cached response(s)" in capsys.readouterr().err
+    assert again.counts["requests"]["cached"] == 2 and again.counts["requests"]["new"] == 1
+    assert again.metrics == first.metrics
+    log = (tmp_path / "b" / "demo_arithmetic" / "samples.jsonl").read_text()
+    assert "NaN" not in log
+    with Cache(path) as c:
+        assert c.get_checked([key])[1] == set() and c.get_many([key])  # the row was mended

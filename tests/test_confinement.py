@@ -116,7 +116,7 @@ def test_leaderboard_entry_cannot_replace_the_site_index(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results", "site"]
 
 
-@pytest.mark.parametrize("entry", ["../victim.txt", "ABSOLUTE", "runs/../../victim.txt"])
+@pytest.mark.parametrize("entry", ["../victim.txt", "ABSOLUTE", "runs/../../victim.txt", "index\0.html", "\udcff.html"])
 def test_edited_site_manifest_deletes_nothing_outside(tmp_path, entry):
     site = tmp_path / "site"
     first = run_cli("leaderboard", str(ONE_RESULT), "--out", str(site), "--no-progress")
@@ -124,7 +124,7 @@ def test_edited_site_manifest_deletes_nothing_outside(tmp_path, entry):
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
     entry = str(victim) if entry == "ABSOLUTE" else entry
-    (site / ".claimbench-site").write_text(f"index.html\n{entry}\n")
+    (site / ".claimbench-site").write_bytes(f"index.html\n{entry}\n".encode("utf-8", "surrogateescape"))
     res = run_cli("leaderboard", str(ONE_RESULT), "--out", str(site), "--no-progress")
     assert res.returncode == 2 and ".claimbench-site" in res.stderr and "Traceback" not in res.stderr
     assert victim.read_text() == "keep me"

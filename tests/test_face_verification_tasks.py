@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +122,18 @@ def test_a_bin_whose_pickle_would_run_code_is_refused_and_the_code_does_not_run(
     assert res.returncode == 2, res.stderr
     assert "refused to load" in res.stderr and str(crafted) in res.stderr and "Traceback" not in res.stderr
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("opcode", [b"\x8e" + struct.pack("<Q", 2**62), b"B" + struct.pack("<I", 2**31 - 1)],
+                         ids=["bytes8 of 2**62", "bytes of 2**31"])
+def test_a_bin_claiming_a_huge_length_is_a_clear_error(opcode, tmp_path):
+    crafted = tmp_path / "lfw.bin"
+    crafted.write_bytes(b"\x80\x04" + opcode + b"abc")
+    with pytest.raises(DataError, match="lfw.bin: not"):
+        load_bin(crafted)
+    res = run_cli("run", "--model", "scripted", "--tasks", f"lfw:bin={crafted}", "--output", str(tmp_path / "out"),
+                  "--cache", ":memory:")
+    assert res.returncode == 2 and "Traceback" not in res.stderr and str(crafted) in res.stderr, res.stderr
 
 
 def test_bins_written_by_python2_style_pickles_and_numpy_arrays_load(tmp_path):

@@ -94,3 +94,23 @@ def test_the_projects_summary_table_stays_readable():
     """Escaping leaves ordinary names readable: underscores and CI brackets are not escaped."""
     block = (REPO / "leaderboards" / "site" / "summary.md").read_text()
     assert "compositional_celebrities" in block and "\\_" not in block and "\\[" not in block
+
+
+ESCAPES = "\x1b[2J\x1b]0;pwned\x07evil\u202egnp.exe\x00"
+
+
+def test_escape_sequences_in_names_reach_no_terminal_markdown_or_csv(tmp_path):
+    """A label that would clear the screen, retitle the terminal or reverse the text is shown as
+    escapes everywhere it is printed or written."""
+    folder = crafted_result(tmp_path, "esc", "bamboogle", ESCAPES)
+    shown = run_cli("show", str(folder))
+    assert shown.returncode == 0, shown.stderr
+    assert "\x1b" not in shown.stdout and "\u202e" not in shown.stdout and "\\x1b[2J\\x1b]0;pwned\\x07evil\\u202e" in shown.stdout
+    site = tmp_path / "site"
+    assert run_cli("leaderboard", str(tmp_path / "results"), "--out", str(site), "--no-progress").returncode == 0
+    for f in [site / "leaderboard.md", site / "summary.md", *(site / "tables").glob("*.*")]:
+        text = f.read_text()
+        assert not any(c in text for c in "\x1b\x07\x00\u202e"), f
+    assert "\\x1b[2J" in (site / "summary.md").read_text()
+    compared = run_cli("compare", str(folder), str(folder))
+    assert "\x1b" not in compared.stdout + compared.stderr and "\\x1b" in compared.stdout

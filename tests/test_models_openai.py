@@ -272,6 +272,66 @@ def test_cli_exit_status_for_client_and_server_errors(api, status, code, says, t
     assert rc == code and says in capsys.readouterr().err
 
 
+class MalformedServer:
+    """Answers every POST with HTTP 200 and a body that is no completion; counts the posts."""
+
+    def __init__(self, content_type: str, body: bytes):
+        self.posts = 0
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                server.posts += 1
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> MalformedServer:
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _completion(**fields) -> bytes:
+    return json.dumps({"id": "x", "object": "text_completion", "created": 0, "model": "smol", **fields}).encode()
+
+
+MALFORMED = {
+    "not JSON": ("application/json", b"this is not json"),
+    "HTML": ("text/html", b"<html><body>502 Bad Gateway</body></html>"),
+    "no choices": ("application/json", _completion()),
+    "empty choices": ("application/json", _completion(choices=[])),
+    "null text": ("application/json", _completion(choices=[{"index": 0, "text": None, "finish_reason": "stop"}])),
+}
+
+
+# a chat message with null content is an empty answer (a refusal, a tool call), not a fault
+@pytest.mark.parametrize("case, chat", [(c, chat) for c in sorted(MALFORMED) for chat in (False, True)
+                                        if not (chat and c == "null text")])
+def test_a_200_answer_without_a_completion_is_retried_then_a_backend_error(api, case, chat, tmp_path, capsys):
+    with MalformedServer(*MALFORMED[case]) as srv:
+        adapter = load_model(f"openai:model=smol,base_url={srv.url},max_retries=2")
+        with pytest.raises(BackendError, match="rerun to resume"):
+            adapter.serve("generate", [Generate("1 + 1 =", max_tokens=4, chat=chat)])
+        assert srv.posts == 3  # asked again twice, as max_retries=2 says
+        rc = main(["run", "--model", f"openai:model=smol,base_url={srv.url},max_retries=0", "--tasks", "demo_arithmetic",
+                   "--limit", "1", "--cache", ":memory:", "--output", str(tmp_path / "run"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 3 and "claimbench: backend error: openai server" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("chat", [False, True])
 def test_prompt_longer_than_the_servers_context_is_a_config_error(server, chat):
     port, _ = server

@@ -18,6 +18,7 @@ class Arithmetic(TaskHooks):
     """direct: ask the whole question at once; decompose: ask the first step, then the second."""
 
     kinds = frozenset({"generate"})
+    param_types = {"max_tokens": int, "instruction": str, "shots": list[list[str]]}
 
     def _ask(self, question: str) -> Generate:
         return Generate(_few_shot(self.config, question), max_tokens=int(self.config.params.get("max_tokens", 8)), stop=("\n",))
@@ -46,6 +47,7 @@ class Choice(TaskHooks):
     """Multiple choice by log-likelihood: the choice with the highest log-probability is the answer."""
 
     kinds = frozenset({"loglikelihood"})
+    param_types = {"instruction": str, "shots": list[list[str]]}
 
     def requests(self, row: dict, history: History) -> list:
         if history:

@@ -22,6 +22,7 @@ class PairVerification(TaskHooks):
     """EmbedImage of image1 and image2 (and their flips); fields `distance` and `same` for the pair metrics."""
 
     kinds = frozenset({"embed_image"})
+    param_types = {"flip": bool, "distance": str}
     kinds_help = "an image embedder: dlib-face, onnx:path=MODEL.onnx or torch-module:path=MODEL.pt"
 
     def __init__(self, config):

@@ -23,6 +23,7 @@ class IdioMem(TaskHooks):
     (" " + word, tokenized in context) at every layer's last position.
     """
 
+    param_types = {"lens": bool, "max_tokens": int}
     kinds_help = "the per-layer lens needs token_lens (hf backend); idiomem:lens=false runs the memorization rate alone"
 
     def __init__(self, config):

@@ -15,6 +15,7 @@ class ImageLabels(TaskHooks):
     """ClassifyImage(image, top_k) per row; scored against the row's label."""
 
     kinds = frozenset({"classify_image"})
+    param_types = {"top_k": int}
     kinds_help = "an image classifier: timm:model=..., torch-module:path=MODEL.pt, onnx:path=MODEL.onnx or efficientnet-lite0"
 
     def __init__(self, config):

@@ -13,6 +13,7 @@ class GeneratedImages(TaskHooks):
     """num_samples images in chunks of `chunk`; chunk k is SampleImages(seed=k) with the task's steps/guidance/class."""
 
     kinds = frozenset({"sample_images"})
+    param_types = {"num_samples": int, "chunk": int, "steps": int | None, "guidance": float | None, "class_label": int | None}
 
     def __init__(self, config):
         super().__init__(config)

@@ -20,7 +20,7 @@ gap measures what the method adds to composing facts the model knows.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Literal
 
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.metrics import qa
@@ -62,6 +62,7 @@ def draw_exemplars(rows: list[dict], seed: int) -> dict[str, list[dict]]:
 
 class CompositionalCelebrities(TaskHooks):
     kinds = frozenset({"generate"})
+    param_types = {**MultiHopQA.param_types, "exemplar_seed": int, "match": Literal["exact_match", "cover_em"]}
 
     def __init__(self, config):
         super().__init__(config)

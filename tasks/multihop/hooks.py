@@ -39,6 +39,8 @@ class MultiHopQA(TaskHooks):
 
     kinds = frozenset({"generate"})
     optional_params = frozenset({"search"})  # self_ask_search's engine
+    param_types = {"question": str, "answer": str, "search": str, "max_rounds": int,
+                   "max_tokens": dict[str, int], "stop": dict[str, list[str]]}
 
     def __init__(self, config):
         super().__init__(config)
