@@ -27,7 +27,9 @@ dataset was read or of another type, and a `base_url` that is not an http(s) URL
 bad input that a rerun would repeat, so they raise ConfigError (CLI exit 2) naming the
 request and what to fix. Only 408 / 409 / 429, 5xx, connection errors and timeouts that
 outlast the retries raise BackendError (exit 3): finished responses are cached and a
-rerun resumes.
+rerun resumes. So does an HTTP 200 that holds no completion (a non-JSON or HTML body, no
+`choices`, empty `choices`, a completion whose text is null), after being asked again up to
+`max_retries` times: it is the server's fault, never an empty answer scored as wrong.
 
 The cache key covers `model` and `identity`, not the URL: a server restarted on
 another port still hits the cache. Give `identity=` (e.g. the weights' sha256) when

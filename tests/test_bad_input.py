@@ -106,3 +106,20 @@ def test_a_full_disk_is_an_error_naming_the_file_and_leaves_no_half_file(cache, 
     written = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
     assert all(json.loads(p.read_text()) for p in written if p.name == "results.json")  # whole files only
     assert not any(p.name.endswith(".tmp") for p in written)
+
+
+@pytest.mark.parametrize("table, says", [("generate: [1, 2]\n", "under 'generate' give a mapping"),
+                                         ("generate:\n  a: 1\n  a: 2\n", "the key 'a' appears twice"),
+                                         (b"\xff\xfe: x\n", "is not UTF-8 text")])
+def test_a_malformed_scripted_table(table, says, tmp_path):
+    path = tmp_path / "table.yaml"
+    path.write_bytes(table if isinstance(table, bytes) else table.encode())
+    _refused(run_cli("run", "--model", f"scripted:table={path}", "--tasks", "demo_arithmetic", "--cache", ":memory:",
+                     "--output", str(tmp_path / "o")), says)
+
+
+@pytest.mark.parametrize("content, says", [(b"\xff\xfe{}\n", "cannot be read as jsonl"), (b'{"id": "x"\n', "not valid JSON")])
+def test_an_unreadable_dataset_file(content, says, tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(content)
+    _refused(_run("--tasks", f"demo_arithmetic:path={path}", "--output", str(tmp_path / "o")), says, str(path))

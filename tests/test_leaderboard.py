@@ -69,7 +69,7 @@ def test_an_entry_without_its_quote_or_a_paper_without_its_version_is_refused(tm
     paper = {"id": "p", "title": "T", "authors": "A", "year": 2023, "version": "arXiv v2"}
     claim = {"id": "c1", "source": {"where": "Table 1", "quote": "Table 1, row Direct, column Bamboogle: 17.6"},
              "task": "bamboogle", "model": "m", "metric": "exact_match", "value": 17.6, "unit": "%", "tolerance": 1}
-    relation = {"id": "r1", "kind": "parity", "statement": "s", "source": claim["source"], "paper_scope": "p",
+    relation = {"id": "r1", "kind": "parity", "statement": "s", "source": dict(claim["source"]), "paper_scope": "p",
                 "metric": "exact_match", "a": {"task": "x"}, "b": {"task": "y"}, "tolerance": 0.01}
     path = tmp_path / "p.yaml"
 
@@ -84,7 +84,7 @@ def test_an_entry_without_its_quote_or_a_paper_without_its_version_is_refused(tm
                     ({"relations": [{**relation, "source": unquoted}]}, "relations/0/source"),
                     ({"relations": [{k: v for k, v in relation.items() if k != "source"}]}, "relations/0"),
                     ({"paper": {k: v for k, v in paper.items() if k != "version"}}, "paper"),
-                    ({"defaults": {"source": claim["source"]}}, "defaults")]:  # a quote is never shared
+                    ({"defaults": {"source": dict(claim["source"])}}, "defaults")]:  # a quote is never shared
         with pytest.raises(ConfigError, match=f"breaks claims.schema.json at {at}"):
             load(**bad)
 
