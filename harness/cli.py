@@ -65,7 +65,8 @@ def _print_result(r: results.RunResult) -> None:
           + (" [testing adapter]" if r.model["testing_only"] else ""))
     print(f"  rows {r.counts['rows']}, scored {r.counts['scored']}, unscored {r.counts['unscored']}; "
           f"requests {req['total']}: {req['total'] - req['unique']} deduplicated, {req['cached']} cached, {req['new']} new; "
-          f"{r.timings['total_s']:.2f}s")
+          f"{r.timings['total_s']:.2f}s wall: {r.timings['model_s']:.2f}s serving"
+          + (f", {r.timings['load_s']:.2f}s loading weights" if r.timings.get("load_s") else ""))
     tok = r.counts.get("tokens")
     if tok:
         print(f"  tokens: {tok['prompt_tokens']} prompt ({tok['reused_prompt_tokens']} reused, {tok['new_prompt_tokens']} "
@@ -375,15 +376,15 @@ def main(argv: list[str] | None = None) -> int:
     except ClaimBenchError as e:
         print(visible(f"claimbench: error: {e}"), file=sys.stderr)
         return 2
-    except OSError as e:  # the machine refused a file: full disk, no permission, a file where a folder goes
-        print(f"claimbench: error: {_os_error(e)}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("\nclaimbench: interrupted; finished responses are cached, rerun the same command to resume.", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `claimbench list tasks | head -1`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes stdout
         return 0
+    except OSError as e:  # the machine refused a file: full disk, no permission, a file where a folder goes
+        print(visible(f"claimbench: error: {_os_error(e)}"), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -58,11 +59,23 @@ class ModelAdapter(ABC):
         """Load weights, start processes; called once, before the first batch is served (see `loaded`)."""
 
     def loaded(self) -> ModelAdapter:
-        """This adapter with its weights loaded (load() runs on the first call only)."""
+        """This adapter with its weights loaded (load() runs on the first call only, timed: runs
+        report loading apart from serving)."""
         if not self.__dict__.get("_is_loaded"):
+            start = time.perf_counter()
             self.load()
+            self.load_seconds = time.perf_counter() - start
             self._is_loaded = True
         return self
+
+    @property
+    def load_seconds(self) -> float:
+        """Seconds load() took in this process (0 before it ran, or when workers elsewhere load)."""
+        return self.__dict__.get("_load_seconds", 0.0)
+
+    @load_seconds.setter
+    def load_seconds(self, value: float) -> None:
+        self._load_seconds = value
 
     def identity(self) -> dict[str, Any]:
         """What identifies the weights (file sha256, hub revision...), known without loading them."""

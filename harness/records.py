@@ -77,9 +77,10 @@ class Timings(TypedDict):
     started: str
     finished: str
     plan_s: float
-    model_s: float
+    model_s: float        # serving requests, weights loading excluded
     score_s: float
     total_s: float
+    load_s: NotRequired[float]  # loading weights in this process (absent in runs made before it was recorded)
 
 
 class ArraysInfo(TypedDict):

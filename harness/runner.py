@@ -127,7 +127,7 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
              command: Sequence[str] = ()) -> results.RunResult:
     """Evaluate one task; write results.json and samples.jsonl under `output` if given."""
     started, t_start = _now(), time.perf_counter()
-    model_before = dispatcher.model_seconds
+    model_before, load_before = dispatcher.model_seconds, dispatcher.adapter.load_seconds
     data = task.load_data()
     pool = task.hooks.prepare(data.rows)
     indices = task.select(len(pool), seed, limit)
@@ -140,7 +140,8 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
     store = ArrayStore()
     samples, metric_values, reasons = score_samples(task, indices, ids, rows, histories, usages, seed, store)
     t_end = time.perf_counter()
-    model_s = dispatcher.model_seconds - model_before
+    load_s = dispatcher.adapter.load_seconds - load_before  # weights loaded during this task's model time
+    model_s = dispatcher.model_seconds - model_before - load_s
     unscored = sum(reasons.values())
 
     result = results.RunResult(
@@ -158,8 +159,8 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
                 "executor": dispatcher.executor.spec,
                 "cache": str(dispatcher.cache.path) if dispatcher.cache.path else None, "rounds": rounds},
         seed=seed,
-        timings={"started": started, "finished": _now(), "plan_s": round(t_gathered - t_start - model_s, 4),
-                 "model_s": round(model_s, 4), "score_s": round(t_end - t_gathered, 4),
+        timings={"started": started, "finished": _now(), "plan_s": round(t_gathered - t_start - model_s - load_s, 4),
+                 "model_s": round(model_s, 4), "load_s": round(load_s, 4), "score_s": round(t_end - t_gathered, 4),
                  "total_s": round(t_end - t_start, 4)},
         environment=results.environment(),
         command=list(command),

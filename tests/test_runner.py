@@ -1,9 +1,11 @@
 import json
+import time
 from pathlib import Path
 
 import pytest
 
-from claimbench.harness import evaluate
+from claimbench.harness import evaluate, results
+from claimbench.harness.cli import main
 from claimbench.harness.errors import IncompatibleError
 from claimbench.harness.model import load_model
 from claimbench.harness.task import load_task
@@ -91,3 +93,20 @@ def test_limit_and_seeded_subsample_are_deterministic():
     assert len(t.select(60, seed=1)) == 10 and t.select(60, seed=1, limit=3) == t.select(60, seed=1)[:3]
     [r] = evaluate("scripted", ["demo_arithmetic"], limit=5, cache=":memory:")
     assert r.counts["rows"] == 5 and r.dataset["rows_total"] == 60
+
+
+def test_loading_weights_is_reported_apart_from_serving(tmp_path, capsys):
+    """An adapter whose load() takes 0.4 s: the run's model_s holds only serving, load_s the loading."""
+    class SlowToLoad(ScriptedAdapter):
+        def load(self) -> None:
+            time.sleep(0.4)
+
+    plain = load_model("scripted")
+    adapter = SlowToLoad(plain.options, plain.spec)
+    [first, second] = evaluate(adapter, ["demo_arithmetic", "demo_arithmetic:method=decompose"], cache=":memory:",
+                               output=tmp_path)
+    assert first.timings["load_s"] >= 0.4 and first.timings["model_s"] < first.timings["load_s"]
+    assert second.timings["load_s"] == 0  # loaded once, for the first task
+    assert first.timings["plan_s"] >= 0 and results.read(tmp_path / "demo_arithmetic").timings["load_s"] >= 0.4
+    main(["show", str(tmp_path / "demo_arithmetic")])
+    assert "s loading weights" in capsys.readouterr().out
