@@ -5,6 +5,8 @@ the two transformers paths), greedy decoding, stop at newline, batch 16.
 - two-shot: the first 60 distinct two-hop questions of Compositional Celebrities (seeded order)
   with the task's own two-shot direct prompts (<= 16 new tokens); both ratios in one run.
 - six-shot: 200 two-hop questions behind a longer 6-shot prefix written here (<= 32 new tokens).
+- ragged: 60 further two-hop questions behind one fixed two-shot prefix (<= 32 new tokens), whose
+  answers run from a few tokens to ~25: batches decode as long as their longest row.
 - full CC direct: the whole task (8,271 rows) on llama.cpp, wall time and token totals.
 Run: CLAIMBENCH_DATA=../shared/data pytest benchmarks/test_lm_backends.py --benchmark-only -s
 Goals: hf >= 3x HFLM with identical outputs; llama.cpp >= 6x; full CC direct <= 12 min.
@@ -55,6 +57,19 @@ def _six_shot(n: int) -> list[Generate]:
         if len(seen) == n:
             break
     return [Generate(f"{PREFIX}Question: {q}\nAnswer:", max_tokens=32, stop=("\n",)) for q in seen]
+
+
+def _ragged(n: int, skip: int = 60) -> list[Generate]:
+    """Ragged answers: n two-hop questions after the first `skip`, one fixed two-shot prefix (no
+    instruction line), <= 32 new tokens, stop at newline: answers of a few to ~25 tokens, so a
+    batch decodes as many steps as its longest row."""
+    seen: dict[str, None] = {}
+    for row in json.loads(_cc_path().read_text())["data"]:
+        seen.setdefault(row["Question"], None)
+        if len(seen) == skip + n:
+            break
+    prefix = "".join(f"Question: {q}\nAnswer: {a}\n\n" for q, a in SHOTS[:2])
+    return [Generate(f"{prefix}Question: {q}\nAnswer:", max_tokens=32, stop=("\n",)) for q in list(seen)[skip:]]
 
 
 def _two_shot(n: int) -> list[Generate]:
@@ -125,6 +140,12 @@ def test_two_shot_cc_questions_side_by_side(benchmark):
 
 def test_six_shot_generation_side_by_side(benchmark):
     _side_by_side(benchmark, _six_shot(200))
+
+
+def test_ragged_answers_side_by_side(benchmark):
+    """The workload that flatters nothing: answer lengths vary, so batches wait for their longest row."""
+    figures = _side_by_side(benchmark, _ragged(60))
+    assert figures["requests"] == 60
 
 
 def test_full_cc_direct_wall_time(benchmark, tmp_path):
