@@ -188,12 +188,15 @@ def test_server_killed_mid_run_then_resume_loses_nothing(tmp_path):
 
 
 class CannedServer:
-    """Answers every POST with `status` and an OpenAI-style error body; records the request bodies."""
+    """Answers every POST with `status` and an OpenAI-style error body (or `body`, of `content_type`);
+    records the request bodies."""
 
-    def __init__(self, status: int, message: str = "canned"):
+    def __init__(self, status: int, message: str = "canned", body: bytes | None = None,
+                 content_type: str = "application/json"):
         self.posts: list[dict] = []
         canned = self
-        body = json.dumps({"error": {"message": message, "type": "invalid_request_error", "code": None}}).encode()
+        if body is None:
+            body = json.dumps({"error": {"message": message, "type": "invalid_request_error", "code": None}}).encode()
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -202,7 +205,7 @@ class CannedServer:
             def do_POST(self):
                 canned.posts.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("retry-after-ms", "10")  # keeps the client's retries of 408/429/5xx fast
                 self.end_headers()
@@ -272,38 +275,6 @@ def test_cli_exit_status_for_client_and_server_errors(api, status, code, says, t
     assert rc == code and says in capsys.readouterr().err
 
 
-class MalformedServer:
-    """Answers every POST with HTTP 200 and a body that is no completion; counts the posts."""
-
-    def __init__(self, content_type: str, body: bytes):
-        self.posts = 0
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                server.posts += 1
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self) -> MalformedServer:
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def _completion(**fields) -> bytes:
     return json.dumps({"id": "x", "object": "text_completion", "created": 0, "model": "smol", **fields}).encode()
 
@@ -321,11 +292,12 @@ MALFORMED = {
 @pytest.mark.parametrize("case, chat", [(c, chat) for c in sorted(MALFORMED) for chat in (False, True)
                                         if not (chat and c == "null text")])
 def test_a_200_answer_without_a_completion_is_retried_then_a_backend_error(api, case, chat, tmp_path, capsys):
-    with MalformedServer(*MALFORMED[case]) as srv:
+    content_type, body = MALFORMED[case]
+    with CannedServer(200, body=body, content_type=content_type) as srv:
         adapter = load_model(f"openai:model=smol,base_url={srv.url},max_retries=2")
         with pytest.raises(BackendError, match="rerun to resume"):
             adapter.serve("generate", [Generate("1 + 1 =", max_tokens=4, chat=chat)])
-        assert srv.posts == 3  # asked again twice, as max_retries=2 says
+        assert len(srv.posts) == 3  # asked again twice, as max_retries=2 says
         rc = main(["run", "--model", f"openai:model=smol,base_url={srv.url},max_retries=0", "--tasks", "demo_arithmetic",
                    "--limit", "1", "--cache", ":memory:", "--output", str(tmp_path / "run"), "--no-progress"])
     err = capsys.readouterr().err
