@@ -42,15 +42,11 @@ def _write(path: Path, fill, mode: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except OSError as e:  # a full disk reports no file name: say which file it was
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        if e.filename is None:
+        if isinstance(e, OSError) and e.filename is None:  # a full disk names no file: say which it was
             raise type(e)(e.errno, e.strerror, str(path)) from None
-        raise
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise
 
 

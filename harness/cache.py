@@ -104,8 +104,7 @@ class Cache:
             # a damaged page anywhere is found now, by reads alone, before anything is written to the file
             problems = [row[0] for row in self._db.execute("PRAGMA quick_check(5)").fetchall()]
             if problems != ["ok"]:
-                said = " ".join("; ".join(map(str, problems)).split())
-                raise sqlite3.DatabaseError(f"quick_check: {said[:200]}")
+                raise self._damaged(" ".join("; ".join(map(str, problems)).split())[:200])
         return app_id
 
     def _is_old_cache(self, schema: list[tuple[str, str]]) -> bool:
@@ -126,12 +125,9 @@ class Cache:
         try:
             yield
         except sqlite3.DatabaseError as e:
-            code = (getattr(e, "sqlite_errorcode", None) or 0) & 0xFF  # primary result code
-            if code == sqlite3.SQLITE_CORRUPT or str(e).startswith("quick_check:"):
-                raise ConfigError(
-                    f"cache file {self._name!r} is damaged (sqlite: {e}). ClaimBench leaves it as it is; move it aside "
-                    f"and rerun (responses are recomputed), or try `sqlite3 {shlex.quote(self._name)} '.recover' | "
-                    "sqlite3 new.sqlite`.") from None
+            code = (e.sqlite_errorcode or 0) & 0xFF  # primary result code
+            if code == sqlite3.SQLITE_CORRUPT:
+                raise self._damaged(str(e)) from None
             if code == sqlite3.SQLITE_NOTADB:
                 raise ConfigError(f"cache file {self._name!r} cannot be opened as SQLite ({e}); "
                                   "ClaimBench leaves it as it is: pass another --cache path.") from None
@@ -143,6 +139,11 @@ class Cache:
                 raise ConfigError(f"cache file {self._name!r} cannot be written (sqlite: {e}); make it and its folder "
                                   "writable, or pass another --cache path.") from None
             raise
+
+    def _damaged(self, said: str) -> ConfigError:
+        return ConfigError(f"cache file {self._name!r} is damaged (sqlite: {said}). ClaimBench leaves it as it is; move it "
+                           f"aside and rerun (responses are recomputed), or try `sqlite3 {shlex.quote(self._name)} "
+                           "'.recover' | sqlite3 new.sqlite`.")
 
     @staticmethod
     def _retry(fn, timeout: float):

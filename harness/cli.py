@@ -178,13 +178,12 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     failed = []
     for f in results.find_required(args.run_dir):
         try:  # one run that cannot be replayed here does not stop the others
-            model = safe_paths.folder_name(results.read(f).model["label"])
-            r = rescore(f.parent, Path(args.out) / model)
+            r, written = rescore(f.parent, args.out)
         except ClaimBenchError as e:
             failed.append(f"{f.parent}: {str(e).removeprefix(f'{f.parent}: ')}")
             continue
         _print_result(r)
-        print(f"  rescored {f.parent} -> {Path(args.out) / model / safe_paths.folder_name(r.task['spec'])}")
+        print(f"  rescored {f.parent} -> {written}")
     if failed:
         raise ConfigError(f"{len(failed)} run(s) not rescored:\n  " + "\n  ".join(failed))
     return 0

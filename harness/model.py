@@ -46,6 +46,7 @@ class ModelAdapter(ABC):
     kinds: ClassVar[frozenset[str]] = frozenset()
     Options: ClassVar[type] = NoOptions
     testing_only: ClassVar[bool] = False  # True: never shown on a leaderboard
+    load_seconds: float = 0.0  # what load() took in this process (0 before, or where workers elsewhere load)
 
     def __init__(self, options: Any, spec: Spec, label: str | None = None):
         self.options = options
@@ -67,15 +68,6 @@ class ModelAdapter(ABC):
             self.load_seconds = time.perf_counter() - start
             self._is_loaded = True
         return self
-
-    @property
-    def load_seconds(self) -> float:
-        """Seconds load() took in this process (0 before it ran, or when workers elsewhere load)."""
-        return self.__dict__.get("_load_seconds", 0.0)
-
-    @load_seconds.setter
-    def load_seconds(self, value: float) -> None:
-        self._load_seconds = value
 
     def identity(self) -> dict[str, Any]:
         """What identifies the weights (file sha256, hub revision...), known without loading them."""

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import large_responses, results
+from . import large_responses, results, safe_paths
 from .cache import Cache
 from .dispatch import Dispatcher, RequestCounts
 from .errors import ConfigError
@@ -66,9 +66,9 @@ def _rehydrate(value: Any) -> Any:
     return value
 
 
-def rescore(run_dir: str | Path, output: str | Path) -> results.RunResult:
-    """Rescore the run in `run_dir` (a folder with results.json and its samples log) and write the
-    rescored run under `output/<task>/`, as `claimbench run` would."""
+def rescore(run_dir: str | Path, output: str | Path) -> tuple[results.RunResult, Path]:
+    """Rescore the run in `run_dir` (a folder with results.json and its samples log), write it under
+    `output/<model>/<task>/` (a run's layout, one folder per model), and return it with its folder."""
     folder = Path(run_dir)
     old = results.read(folder)
     logged = results.read_samples(folder)
@@ -80,10 +80,9 @@ def rescore(run_dir: str | Path, output: str | Path) -> results.RunResult:
                               f"here, {str(old.dataset['fingerprint'])[:12]} in the run), and its prompts are built "
                               "from it; put the run's data in place, or rerun the model.")
         task.hooks.prepare(data.rows)
-    recorded: dict[str, Any] = {}
-    for s in logged:
-        for r in s.get("requests", []):
-            recorded[canonical_json(r["request"])] = large_responses.restore(r["response"], folder)
+    asked = [[canonical_json(r["request"]) for r in s.get("requests", [])] for s in logged]  # per row, in order
+    recorded = {key: large_responses.restore(r["response"], folder)
+                for s, keys in zip(logged, asked) for key, r in zip(keys, s.get("requests", []))}
     rows = [_rehydrate(s["row"]) for s in logged]
     ids, indices = [str(s["id"]) for s in logged], [int(s["index"]) for s in logged]
     store = Cache(None)
@@ -92,13 +91,11 @@ def rescore(run_dir: str | Path, output: str | Path) -> results.RunResult:
                                  RequestCounts(), Totals())
     finally:
         store.close()
-    usages = []
-    for s, history in zip(logged, histories):
-        asked = [canonical_json(r["request"]) for r in s.get("requests", [])]
-        if [req.canonical_json() for req, _ in history] != asked:
+    for s, keys, history in zip(logged, asked, histories):
+        if [req.canonical_json() for req, _ in history] != keys:
             raise ConfigError(f"{folder}: row {s['id']!r} now asks {len(history)} request(s) where the run recorded "
-                              f"{len(asked)}: the task's protocol changed beyond its metrics; rerun the model instead.")
-        usages.append([r.get("usage") for r in s.get("requests", [])])
+                              f"{len(keys)}: the task's protocol changed beyond its metrics; rerun the model instead.")
+    usages = [[r.get("usage") for r in s.get("requests", [])] for s in logged]
     arrays = ArrayStore()
     try:
         samples, metrics, reasons = score_samples(task, indices, ids, rows, histories, usages, old.seed, arrays)
@@ -117,5 +114,6 @@ def rescore(run_dir: str | Path, output: str | Path) -> results.RunResult:
             "git_revision": here["git_revision"], "log_sha256": (old.samples or {}).get("sha256"),
             "before": {k: old.task[k] for k in _VERSION_KEYS}}},
         seed=old.seed, timings=old.timings, environment=old.environment, command=old.command)
-    results.write(task_folder(Path(output), task), new, samples, arrays)
-    return new
+    written = task_folder(Path(output) / safe_paths.folder_name(old.model["label"]), task)
+    results.write(written, new, samples, arrays)
+    return new, written

@@ -155,17 +155,17 @@ def _scores(samples: list[dict], metric: str) -> dict[tuple[str, int], float]:
 
 
 def compare_task(base_run: tuple[Path, results.RunResult], new_run: tuple[Path, results.RunResult],
-                 default_tol: float, tols: dict[str, float], seed: int = 0, across_versions: bool = False,
-                 logs: tuple[list[dict], list[dict]] | None = None) -> list[Row]:
-    """One task's rows; `logs` are the two runs' samples when the caller has read them already."""
-    (base_dir, base), (new_dir, new) = base_run, new_run
+                 default_tol: float, tols: dict[str, float], seed: int, across_versions: bool,
+                 logs: tuple[list[dict], list[dict]]) -> list[Row]:
+    """One task's rows; `logs` are the two runs' samples logs."""
+    base, new = base_run[1], new_run[1]
     changed = base.task["config_hash"] != new.task["config_hash"]
     if changed and not across_versions:
         raise ConfigError(f"task {base.task['spec']!r}: the two runs used different task configs "
                           f"({base.task['config_hash'][:12]} vs {new.task['config_hash'][:12]}, versions "
                           f"{base.task['version']} vs {new.task['version']}); compare runs of the same task version, "
                           "or pass --across-versions to measure what a protocol change did.")
-    base_samples, new_samples = logs or (sample_logs.read(base_dir), sample_logs.read(new_dir))
+    base_samples, new_samples = logs
     rows: list[Row] = []
     for name, bm in base.metrics.items():
         nm = new.metrics.get(name)
@@ -248,7 +248,7 @@ def compare(base_root: str | Path, new_root: str | Path, tolerances: list[str] |
     rows: list[Row] = []
     flips: list[Flip] = []
     for spec in common:
-        logs = (sample_logs.read(base[spec][0]), sample_logs.read(new[spec][0]))  # each log read once
+        logs = (results.read_samples(base[spec][0]), results.read_samples(new[spec][0]))  # each log read once
         rows.extend(compare_task(base[spec], new[spec], default_tol, tols, seed, across_versions, logs))
         findings.extend(_findings(spec, base[spec], new[spec], logs, set(allow)))
         flips.extend(_flips(spec, base[spec], new[spec], logs))

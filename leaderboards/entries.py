@@ -12,7 +12,6 @@ from pathlib import Path
 from claimbench.harness import results, safe_paths, yaml_files
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.options import Spec, parse_spec
-from claimbench.reports import samples as sample_logs
 
 MODELS_FILE = Path(__file__).with_name("models.yaml")
 UPPER_BOUND_MARK = "diagnostic upper bound"  # in a diagnostic search engine's recorded label
@@ -118,7 +117,7 @@ class Entry:
 
 @cache
 def _samples(folder: Path) -> tuple[dict, ...]:
-    return tuple(sample_logs.read(folder))
+    return tuple(results.read_samples(folder))
 
 
 def as_number(value: str) -> float | None:

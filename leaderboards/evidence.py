@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from claimbench.harness import results
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.metrics import Metric, make_metric
 from claimbench.harness.quantities import make_quantity
@@ -126,7 +127,7 @@ def measure(side: Side, e: Entry) -> Statistic:
 @cache
 def _log(results_path: str) -> tuple[tuple[dict, ...], list[tuple[str, int]]]:
     """A run's logged samples and their row keys, read once per process."""
-    samples = tuple(sample_logs.read(Path(results_path).parent))
+    samples = tuple(results.read_samples(Path(results_path).parent))
     return samples, sample_logs.row_keys(list(samples))
 
 

@@ -68,7 +68,7 @@ class Verdict:
     @property
     def transfer(self) -> str:
         """Where the claim is tested beyond the paper's own scope (another dataset), or ''."""
-        return getattr(self.claim, "transfer", "")
+        return self.claim.transfer
 
     @property
     def upper_bound(self) -> bool:

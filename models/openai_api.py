@@ -113,7 +113,8 @@ class OpenAIAdapter(ModelAdapter):
         server's fault: asked again up to max_retries times, then a BackendError (exit 3)."""
         import openai  # installed: __init__ checked
 
-        for attempt in range(self.options.max_retries + 1):
+        attempt = 0
+        while True:
             try:
                 return fn(r)
             except openai.APIStatusError as e:
@@ -126,7 +127,7 @@ class OpenAIAdapter(ModelAdapter):
                 if attempt == self.options.max_retries:
                     raise self._backend_error(e, r) from None
                 time.sleep(min(2.0, 0.1 * 2**attempt))
-        raise AssertionError("unreachable")
+                attempt += 1
 
     def _backend_error(self, e: Exception, r: Request) -> BackendError:
         """A 5xx on an image question may be a text-only model, not an outage (see the module docstring)."""

@@ -17,7 +17,7 @@ FILENAME = "report.html"
 
 def context(task_dir: Path, result: results.RunResult | None = None) -> dict:
     result = result or results.read(task_dir)
-    rows = samples.read(task_dir)
+    rows = results.read_samples(task_dir)
     primary = result.task["config"].get("primary_metric") or next(iter(result.metrics))
     return {"r": result, "primary": primary, "n_samples": len(rows),
             "sections": [s for name, m in result.metrics.items() for s in views.render(name, m, rows)],

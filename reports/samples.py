@@ -1,11 +1,9 @@
-"""Per-sample logs (samples.jsonl, or the committed samples.jsonl.gz) and the samples a
-reader should look at first."""
+"""What per-sample logs (read by harness.results.read_samples) show a reader: the samples to look
+at first, their row keys, one sample's view."""
 from __future__ import annotations
 
 import json
 from collections import Counter
-
-from claimbench.harness.results import read_samples as read  # noqa: F401  (the log reader, for reports and leaderboards)
 
 
 def row_keys(samples: list[dict]) -> list[tuple[str, int]]:

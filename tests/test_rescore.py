@@ -41,12 +41,12 @@ def _rewrite_log(folder: Path, edit) -> None:
 @pytest.mark.parametrize("run", [BAMBOOGLE, DOCVQA], ids=["bamboogle", "synthetic_docvqa"])
 def test_rescoring_a_committed_run_reproduces_it_without_the_model(run, tmp_path):
     old = results.read(run)
-    new = rescore(run, tmp_path)
+    new, written = rescore(run, tmp_path)
     assert {k: v["value"] for k, v in new.metrics.items()} == {k: v["value"] for k, v in old.metrics.items()}
     assert new.model == old.model and new.dataset == old.dataset and new.timings == old.timings
     assert new.config["rescored"]["log_sha256"] == old.samples["sha256"]
     assert new.config["rescored"]["before"]["version"] == old.task["version"]
-    written = tmp_path / folder_name(old.task["spec"])
+    assert written == tmp_path / folder_name(old.model["label"]) / folder_name(old.task["spec"])
     assert results.read(written).metrics == new.metrics  # written as a run is, log and all
 
 
@@ -59,8 +59,8 @@ def test_a_metric_change_reaches_the_rescored_numbers(tmp_path):
         if row["id"] == "10":  # gold T-5467
             row["requests"][0]["response"] = "T-5xxx"  # 3 edits of 6
     _rewrite_log(run, plant)
-    new = rescore(run, tmp_path / "out")
-    [sample] = [s for s in results.read_samples(tmp_path / "out" / "synthetic_docvqa") if s["id"] == "10"]
+    new, written = rescore(run, tmp_path / "out")
+    [sample] = [s for s in results.read_samples(written) if s["id"] == "10"]
     assert sample["scores"]["anls"] == 0.5 and sample["scores"]["anls:variant=paper"] == 0.0
     assert new.metrics["anls"]["n"] == 758
 

@@ -2,6 +2,7 @@
 `weights_only=True` (tensors and plain values only, so a crafted checkpoint cannot run code)."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -22,4 +23,5 @@ def test_training_resumes_from_a_checkpoint_loaded_weights_only(tmp_path):
     assert (tmp_path / "out" / "checkpoint.pt").is_file()
     second = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr[-2000:]
-    assert "resumed at step 1" in second.stdout and (tmp_path / "out" / "pipeline" / "model_index.json").is_file()
+    assert re.search(r"resumed at step [1-9]\d*", second.stdout), second.stdout  # a fast machine may train more than one
+    assert (tmp_path / "out" / "pipeline" / "model_index.json").is_file()
