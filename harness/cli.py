@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import registry, results, safe_paths, sweep
 from .errors import BackendError, ClaimBenchError, ConfigError
-from .runner import DEFAULT_BATCH_SIZE, DEFAULT_SEED, default_cache_path, evaluate
+from .runner import DEFAULT_SEED, default_cache_path, evaluate
 from .visible import visible
 
 EPILOG = """\
@@ -279,7 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tasks", required=True, action="append", help="comma-separated task specs (repeatable)")
     run.add_argument("--limit", type=int, help="evaluate only the first N rows of each task")
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed for subsampling and bootstrap (default {DEFAULT_SEED})")
-    run.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"requests per model call (default {DEFAULT_BATCH_SIZE})")
+    run.add_argument("--batch-size", type=int, default=None,
+                     help="requests per model call (default: the backend's; 8, hf 64, llama.cpp its parallel)")
     run.add_argument("--output", help="folder for <task>/results.json and samples.jsonl (default runs/<model>)")
     run.add_argument("--cache", help=f"response cache file (default {default_cache_path()}; ':memory:' for none)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")

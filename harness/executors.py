@@ -42,11 +42,11 @@ class Executor(ABC):
 
 
 class SerialExecutor(Executor):
-    """One batch after another in this process, on the adapter itself (loaded on the first batch)."""
+    """All batches in this process, on the adapter itself (loaded first), through its serve_batches."""
 
     def run(self, adapter: ModelAdapter, kind: str, batches: Sequence[Sequence[Request]], done: Done) -> None:
-        for i, batch in enumerate(batches):
-            done(i, adapter.loaded().serve(kind, list(batch)))
+        for i, out in adapter.loaded().serve_batches(kind, batches):
+            done(i, out)
 
 
 def load_executor(spec_text: str) -> Executor:

@@ -16,7 +16,7 @@ import dataclasses
 import hashlib
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -38,6 +38,9 @@ def option(default: Any = dataclasses.MISSING, *, fingerprint: bool = True, doc:
 @dataclass(frozen=True)
 class NoOptions:
     """Options of an adapter that takes none."""
+
+
+DEFAULT_BATCH_SIZE = 8
 
 
 class ModelAdapter(ABC):
@@ -68,6 +71,17 @@ class ModelAdapter(ABC):
             self.load_seconds = time.perf_counter() - start
             self._is_loaded = True
         return self
+
+    def default_batch_size(self) -> int:
+        """Requests per serve() call when the user names none: what the backend serves well at once."""
+        return DEFAULT_BATCH_SIZE
+
+    def serve_batches(self, kind: str, batches: Sequence[Sequence[Request]]) -> Iterator[tuple[int, list[Any]]]:
+        """Serve every batch, yielding (index, responses) as each one finishes. One serve() call per
+        batch here; a backend that decodes across batches (continuous batching) overrides it, so the
+        dispatcher still writes each batch to the cache the moment it is done."""
+        for i, batch in enumerate(batches):
+            yield i, self.serve(kind, list(batch))
 
     def identity(self) -> dict[str, Any]:
         """What identifies the weights (file sha256, hub revision...), known without loading them."""

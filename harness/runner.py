@@ -27,7 +27,6 @@ from .requests import Request
 from .task import History, Task, Unscorable, load_task
 
 DEFAULT_SEED = 1234
-DEFAULT_BATCH_SIZE = 8
 
 
 def default_cache_path() -> Path:
@@ -171,7 +170,7 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
 
 
 def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: int | None = None,
-             seed: int = DEFAULT_SEED, batch_size: int = DEFAULT_BATCH_SIZE, output: str | Path | None = None,
+             seed: int = DEFAULT_SEED, batch_size: int | None = None, output: str | Path | None = None,
              cache: str | Path | None = None, progress: bool = False, executor: str | Executor = "serial",
              command: Sequence[str] = ()) -> list[results.RunResult]:
     """Evaluate `tasks` on `model` and return one RunResult per task.
@@ -180,13 +179,14 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
     names (`demo_arithmetic:limit=5`), YAML paths or Task objects. Results are written
     under `output/<task>/` when `output` is given. `cache=None` uses
     ~/.cache/claimbench/responses.sqlite; pass ":memory:" for no persistence. `executor` serves
-    the batches (`serial`, or a spec such as `ray:workers=4` from a plug-in); results do not depend on it.
+    the batches (`serial`, or a spec such as `ray:workers=4` from a plug-in); results do not depend on it,
+    nor on `batch_size` (requests per model call; None: the backend's default_batch_size()).
     """
     if isinstance(tasks, str):
         raise ConfigError("tasks must be a list of task names, e.g. tasks=['demo_arithmetic'].")
     if not tasks:
         raise ConfigError("no tasks given; run `claimbench list tasks` to see them.")
-    if not isinstance(batch_size, int) or batch_size < 1:
+    if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1):
         raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise ConfigError(f"limit must be a positive integer, got {limit!r}.")
@@ -214,7 +214,7 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
         adapter = model if isinstance(model, ModelAdapter) else load_model(model)  # described; weights load later
         check_compatible(adapter, task_objs)
         store = Cache(None if str(cache) == ":memory:" else (cache or default_cache_path()))
-        dispatcher = Dispatcher(adapter, store, batch_size, progress, runner)
+        dispatcher = Dispatcher(adapter, store, batch_size or adapter.default_batch_size(), progress, runner)
         return [run_task(t, dispatcher, seed=seed, limit=limit, output=out, command=command) for t in task_objs]
     finally:
         if store is not None:

@@ -11,7 +11,8 @@ commit from its config); the weights themselves are loaded by load().
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -44,6 +45,9 @@ class HFAdapter(ModelAdapter):
         prefix_cache: bool = option(True, fingerprint=False, doc="reuse the KV cache of a shared prompt prefix")
         min_prefix_tokens: int = option(16, fingerprint=False, doc="shortest shared prefix worth caching")
         threads: int | None = option(None, fingerprint=False, doc="torch CPU threads")
+        slots: int = option(16, fingerprint=False, doc="greedy rows decoded together; a finished row's slot goes to the "
+                                                       "next prompt, across the run's batches (continuous batching)")
+        refill: int = option(4, fingerprint=False, doc="free slots that make the next prompts prefill together")
         suppress_control_tokens: bool = option(True, doc="forbid non-text control tokens at generation (control_tokens.py)")
 
     def __init__(self, options: Options, spec, label=None):
@@ -71,6 +75,14 @@ class HFAdapter(ModelAdapter):
         self.model = load_causal_lm(o, self.source)
         self.max_length = o.max_length or getattr(self.model.config, "max_position_embeddings", 2048)
         self.prefixes = PrefixCache(self.model, enabled=o.prefix_cache, min_tokens=o.min_prefix_tokens)
+        eos = self.model.generation_config.eos_token_id
+        self.eos_ids = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+        from .hf_continuous import ContinuousGreedy, plain_greedy
+
+        self.continuous = None
+        if plain_greedy(self.model.generation_config) and ContinuousGreedy.supports(self.model.config):
+            self.continuous = ContinuousGreedy(self.model, self.prefixes, self.tok, o.slots, o.refill,
+                                               sorted(self.forbidden), self.eos_ids)
 
     def identity(self) -> dict[str, Any]:
         ident = dict(self._weights)
@@ -107,18 +119,53 @@ class HFAdapter(ModelAdapter):
         """The prompt's tokens; a chat prompt's template text gets no added special tokens (text.apply_chat)."""
         return self._encode(apply_chat(self.tok, r.prompt), special=False) if r.chat else self._encode(r.prompt)
 
+    def serve_batches(self, kind: str, batches: Sequence[Sequence[Request]]) -> Iterator[tuple[int, list[Any]]]:
+        """On the continuous path all batches' greedy prompts share the slots, and each batch is handed
+        back (to the cache) the moment its last row ends; otherwise batch by batch."""
+        if kind != "generate" or self.continuous is None:
+            yield from super().serve_batches(kind, batches)
+            return
+        owner = [b for b, batch in enumerate(batches) for _ in batch]
+        starts = [0]
+        for batch in batches:
+            starts.append(starts[-1] + len(batch))
+        out: list[Any] = [None] * len(owner)
+        left = Counter(owner)
+        t0 = time.perf_counter()
+        for i, response in self._stream([r for batch in batches for r in batch]):  # type: ignore[misc]
+            out[i], b = response, owner[i]
+            left[b] -= 1
+            if not left[b]:
+                now = time.perf_counter()
+                yield b, usage.share_time(out[starts[b]:starts[b + 1]], now - t0)
+                t0 = now
+
     def _generate(self, requests: Sequence[Generate]) -> list[dict]:
         t0 = time.perf_counter()
-        out: dict[int, dict] = {}
-        for params, idx in group_by(requests, lambda r: (r.max_tokens, r.stop, r.temperature)).items():
-            greedy = [i for i in idx if requests[i].temperature == 0]
-            sampled = [i for i in idx if requests[i].temperature > 0]
-            if greedy:
-                prompts = [self._prompt_ids(requests[i]) for i in greedy]
-                out.update(zip(greedy, self._greedy(prompts, params[0], params[1])))
-            for i in sampled:  # one at a time: the seed must fix the sample whatever the batch
-                out[i] = self._sample(requests[i])
+        out = dict(self._stream(requests))
         return usage.share_time([out[i] for i in range(len(requests))], time.perf_counter() - t0)
+
+    def _stream(self, requests: Sequence[Generate]) -> Iterator[tuple[int, dict]]:
+        """(index, response) of each request as it finishes: sampled ones one at a time (the seed must
+        fix the sample whatever the batch), greedy ones by (max_tokens, stop), on the continuous path
+        where the model allows it."""
+        for i, r in enumerate(requests):
+            if r.temperature > 0:
+                with self.torch.inference_mode():
+                    response = self._sample(r)
+                yield i, response
+        greedy = [i for i, r in enumerate(requests) if r.temperature == 0]
+        for (max_tokens, stop), group in group_by([requests[i] for i in greedy], lambda r: (r.max_tokens, r.stop)).items():
+            idx = [greedy[j] for j in group]
+            prompts = [self._prompt_ids(requests[i]) for i in idx]
+            for p in prompts:
+                self._check_length(len(p), max_tokens)
+            if self.continuous is None:
+                yield from zip(idx, self._greedy(prompts, max_tokens, stop))
+                continue
+            for j, f in self.continuous.run(prompts, max_tokens, stop):
+                text = truncate_at_stop(self.tok.decode(f.tokens, skip_special_tokens=True), stop)
+                yield idx[j], with_usage(text, Usage(len(prompts[j]), f.reused, len(f.tokens)))
 
     def _check_length(self, n_prompt: int, n_new: int) -> None:
         if n_prompt + n_new > self.max_length:
@@ -129,13 +176,10 @@ class HFAdapter(ModelAdapter):
         """A StopOnText (imported here: transformers loads only when a model does)."""
         from .hf_stopping import StopOnText
 
-        eos = self.model.generation_config.eos_token_id
-        eos_ids = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
-        return StopOnText(self.tok, stop, width, eos_ids, rows)
+        return StopOnText(self.tok, stop, width, self.eos_ids, rows)
 
     def _greedy(self, prompts: list[list[int]], max_tokens: int, stop: tuple[str, ...]) -> list[dict]:
-        for p in prompts:
-            self._check_length(len(p), max_tokens)
+        """generate() on the whole batch (models the continuous path does not serve)."""
         input_ids, mask, cache, reused = self.prefixes.prepare(prompts, self.tok.pad_token_id)
         ends = self._stopping(stop, input_ids.shape[1], len(prompts))
         kwargs: dict[str, Any] = dict(input_ids=input_ids, attention_mask=mask, max_new_tokens=max_tokens,

@@ -92,6 +92,10 @@ class LlamaCppAdapter(ModelAdapter):
     def load(self) -> None:
         self.llm = self._open(logits_all=False)
 
+    def default_batch_size(self) -> int:
+        """One call fills the multi-sequence batch."""
+        return self.options.parallel
+
     def _open(self, logits_all: bool):
         """A llama.cpp context; both thread counts set, since llama.cpp's batch default (all logical
         CPUs) makes several processes on one machine oversubscribe it many times over."""

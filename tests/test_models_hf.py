@@ -121,3 +121,47 @@ def test_cli_run_on_the_preset(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "demo_arithmetic (v1.0) on smollm2-135m" in res.stdout and "[testing adapter]" not in res.stdout
     assert (tmp_path / "demo_choice" / "results.json").is_file()
+
+
+RAGGED = ["Count: 1, 2, 3,", "Once upon a time", "Q: What is the capital of Peru?\nA: Lima\n\nQ: Name a colour.\nA:",
+          "The three primary colours are", "def add(a, b):"]
+
+
+def test_continuous_batching_equals_one_at_a_time(smol):
+    """Few slots and refill one at a time: rows leave and join all the time, prompts with and
+    without a shared prefix alternate, so caches of different widths are joined both ways."""
+    prompts = [p for pair in zip(PROMPTS[:5], RAGGED) for p in pair] + PROMPTS[5:8]
+    reqs = [Generate(p, max_tokens=16, stop=("\n",)) for p in prompts]
+    continuous = smol.continuous
+    assert continuous is not None  # SmolLM2: plain greedy, plain DynamicCache
+    smol.continuous = None  # generate(), one prompt per call
+    try:
+        one = [smol.serve("generate", [r])[0] for r in reqs]
+    finally:
+        smol.continuous = continuous
+    slots, refill = continuous.slots, continuous.refill
+    continuous.slots, continuous.refill = 3, 1
+    try:
+        together = smol.serve("generate", reqs)
+        batches = [reqs[i:i + 2] for i in range(0, len(reqs), 2)]  # as the dispatcher cuts them
+        streamed = list(smol.serve_batches("generate", batches))
+    finally:
+        continuous.slots, continuous.refill = slots, refill
+    assert texts(together) == texts(one)
+    # across batches: each handed back once, when its own rows end (not in batch order)
+    assert sorted(b for b, _ in streamed) == list(range(len(batches))) and [b for b, _ in streamed] != sorted(b for b, _ in streamed)
+    assert [t for _, out in sorted(streamed, key=lambda bo: bo[0]) for t in texts(out)] == texts(one)
+    lengths = [r["usage"]["generated_tokens"] for r in together]
+    assert lengths == [r["usage"]["generated_tokens"] for r in one]
+    assert min(lengths) < 4 and max(lengths) == 16  # ragged: some rows end early, some run to max_tokens
+
+
+def test_only_plain_greedy_configs_take_the_continuous_path():
+    require("transformers", "'claimbench[lm]'")
+    from transformers import GenerationConfig
+
+    from claimbench.models.hf_continuous import plain_greedy
+
+    assert plain_greedy(GenerationConfig())
+    assert not plain_greedy(GenerationConfig(repetition_penalty=1.3))
+    assert not plain_greedy(GenerationConfig(no_repeat_ngram_size=3))
