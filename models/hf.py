@@ -11,13 +11,12 @@ commit from its config); the weights themselves are loaded by load().
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from claimbench.harness import usage
+from claimbench.harness import streams, usage
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.model import ModelAdapter, option
 from claimbench.harness.requests import Generate, LogLikelihood, Request, TokenLens
@@ -125,20 +124,7 @@ class HFAdapter(ModelAdapter):
         if kind != "generate" or self.continuous is None:
             yield from super().serve_batches(kind, batches)
             return
-        owner = [b for b, batch in enumerate(batches) for _ in batch]
-        starts = [0]
-        for batch in batches:
-            starts.append(starts[-1] + len(batch))
-        out: list[Any] = [None] * len(owner)
-        left = Counter(owner)
-        t0 = time.perf_counter()
-        for i, response in self._stream([r for batch in batches for r in batch]):  # type: ignore[misc]
-            out[i], b = response, owner[i]
-            left[b] -= 1
-            if not left[b]:
-                now = time.perf_counter()
-                yield b, usage.share_time(out[starts[b]:starts[b + 1]], now - t0)
-                t0 = now
+        yield from streams.by_batch(batches, self._stream(streams.flatten(batches)))  # type: ignore[arg-type]
 
     def _generate(self, requests: Sequence[Generate]) -> list[dict]:
         t0 = time.perf_counter()
