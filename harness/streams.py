@@ -21,8 +21,8 @@ def flatten(batches: Sequence[Sequence[Request]]) -> list[Request]:
 
 
 def by_batch(batches: Sequence[Sequence[Request]], stream: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, list[Any]]]:
-    """Each batch's responses (indices of `stream` count over the flattened batches), with equal
-    shares of the time since the previous batch was handed back."""
+    """Each batch's responses (indices of `stream` count over the flattened batches); responses that
+    carry usage records get equal shares of the time since the previous batch was handed back."""
     owner = [b for b, batch in enumerate(batches) for _ in batch]
     starts = [0]
     for batch in batches:
@@ -34,6 +34,7 @@ def by_batch(batches: Sequence[Sequence[Request]], stream: Iterator[tuple[int, A
         out[i], b = response, owner[i]
         left[b] -= 1
         if not left[b]:
-            now = time.perf_counter()
-            yield b, usage.share_time(out[starts[b]:starts[b + 1]], now - t0)
+            now, part = time.perf_counter(), out[starts[b]:starts[b + 1]]
+            timed = all(isinstance(r, dict) and "usage" in r for r in part)  # usage records (harness/usage.py)
+            yield b, usage.share_time(part, now - t0) if timed else part
             t0 = now

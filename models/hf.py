@@ -196,19 +196,23 @@ class HFAdapter(ModelAdapter):
         return with_usage(text, Usage(len(ids), 0, ends.generated(r.max_tokens)[0]))
 
     def _loglikelihood(self, requests: Sequence[LogLikelihood]) -> list[dict]:
-        """lm-eval semantics: continuation tokens = tokens of (context + continuation) after the context's."""
+        """lm-eval semantics: continuation tokens = tokens of (context + continuation) after the context's.
+        Rows are left-padded (mask and position ids), so every continuation ends at the last column and
+        only the last columns, as many as the longest continuation, go through the output layer (49k
+        words x 576 for SmolLM2, a fifth of the model's work on idiom-length rows) and the log-softmax."""
         torch = self.torch
         pairs = [self._split(r) for r in requests]
         seqs = [(ctx + cont)[-(self.max_length + 1):][:-1] for ctx, cont in pairs]
-        width = max(len(s) for s in seqs)
+        width, keep = max(len(s) for s in seqs), max(len(cont) for _, cont in pairs)
         pad = self.tok.pad_token_id
-        ids = torch.tensor([s + [pad] * (width - len(s)) for s in seqs], device=self.model.device)
-        mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs], device=self.model.device)
-        logprobs = torch.log_softmax(self.model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
+        ids = torch.tensor([[pad] * (width - len(s)) + s for s in seqs], device=self.model.device)
+        mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in seqs], device=self.model.device)
+        logits = self.model(input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
+                            logits_to_keep=keep).logits
+        logprobs = torch.log_softmax(logits.float(), dim=-1)
         out = []
-        for row, (seq, (_, cont)) in enumerate(zip(seqs, pairs)):
-            n = len(cont)
-            lp = logprobs[row, len(seq) - n:len(seq)]
+        for row, (_, cont) in enumerate(pairs):
+            lp = logprobs[row, keep - len(cont):]
             target = torch.tensor(cont, device=lp.device)
             out.append({"logprob": float(lp.gather(1, target[:, None]).sum()),
                         "is_greedy": bool((lp.argmax(-1) == target).all())})

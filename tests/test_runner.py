@@ -110,3 +110,41 @@ def test_loading_weights_is_reported_apart_from_serving(tmp_path, capsys):
     assert first.timings["plan_s"] >= 0 and results.read(tmp_path / "demo_arithmetic").timings["load_s"] >= 0.4
     main(["show", str(tmp_path / "demo_arithmetic")])
     assert "s loading weights" in capsys.readouterr().out
+
+
+def test_a_backend_that_decodes_across_batches_gets_each_batch_cached_as_it_finishes(tmp_path):
+    """serve_batches overridden as a continuous-batching backend would: all batches as one queue,
+    answered last first. The batches handed back before a crash stay in the cache, and the rerun
+    asks the model for the others only."""
+    from claimbench.harness import streams
+
+    class Continuous(ScriptedAdapter):
+        fail_after: int | None = None
+
+        def serve_batches(self, kind, batches):
+            flat = streams.flatten(batches)
+            handed = 0
+
+            def stream():
+                nonlocal handed
+                for i in reversed(range(len(flat))):
+                    yield i, self.serve(kind, [flat[i]])[0]
+
+            for b, out in streams.by_batch(batches, stream()):
+                if handed == self.fail_after:
+                    raise RuntimeError("backend died")
+                handed += 1
+                yield b, out
+
+    log, cache = tmp_path / "served.jsonl", tmp_path / "cache.sqlite"
+    plain = load_model(f"scripted:log={log}")
+    crashing = Continuous(plain.options, plain.spec)
+    crashing.fail_after = 2
+    with pytest.raises(RuntimeError):
+        evaluate(crashing, ["demo_arithmetic:limit=20"], cache=cache, batch_size=4)
+    first = len(_served(log))
+    [run] = evaluate(Continuous(plain.options, plain.spec), ["demo_arithmetic:limit=20"], cache=cache, batch_size=4)
+    assert run.counts["requests"]["cached"] == 8  # the two batches handed back before the crash
+    assert len(_served(log)) - first == 12
+    [serial] = evaluate("scripted", ["demo_arithmetic:limit=20"], cache=":memory:", batch_size=4)
+    assert run.metrics == serial.metrics
