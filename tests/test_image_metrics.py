@@ -136,6 +136,29 @@ def test_features_equal_clean_fids_pipeline_on_grayscale_28px_pngs(mnist, tmp_pa
     assert net.identity()["sha256"] == net.sha256 and len(net.sha256) == 64
 
 
+def test_onnxruntime_features_equal_torchs_within_float_tolerance(mnist):
+    """The default runtime runs the same network exported to ONNX: features within 1e-5 of the
+    TorchScript module's (clean-fid's own call), and the runtime is part of the identity and the
+    feature cache's key, so the two never share cached features."""
+    require("onnxruntime", "onnxruntime")
+    from claimbench.harness.metrics.feature_network import load_network
+
+    fast, ref = load_network(), load_network(runtime="torch")
+    a, b = fast.features(mnist.images[:6], progress=False), ref.features(mnist.images[:6], progress=False)
+    assert fast.identity()["runtime"] == "onnxruntime" and ref.identity()["runtime"] == "torch"
+    assert fast.key() != ref.key()
+    assert np.abs(a - b).max() <= 1e-5 * np.abs(b).max() and not np.array_equal(a, 0 * a)
+
+
+def test_an_unknown_runtime_or_onnxruntime_with_the_tensorflow_resize_is_refused():
+    from claimbench.harness.metrics.feature_network import load_network
+
+    with pytest.raises(ConfigError, match="runtime 'tensorrt' is not one of onnxruntime, torch"):
+        load_network(runtime="tensorrt")
+    with pytest.raises(ConfigError, match="runs on torch only"):
+        load_network(mode="legacy_tensorflow", runtime="onnxruntime")
+
+
 def test_compute_fid_with_custom_extractor_matches(mnist, tmp_path):
     """clean-fid's compute_fid end to end (folders -> features -> stats -> sqrtm FID) vs ours, on a
     fixed 2048 -> 12 projection of the network's features so 16 images give a full-rank covariance."""

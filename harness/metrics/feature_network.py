@@ -15,8 +15,15 @@ antialiasing), `legacy_tensorflow` (resizing inside NVIDIA's network; needs that
 Grayscale images (MNIST) are replicated to three channels first, as clean-fid's PIL
 `convert('RGB')` does; small images are upsampled to 299 by the same resizer.
 
+Runtimes: `onnxruntime` (default where the network is fid-helper's or NVIDIA's `.layers`): the
+TorchScript network exported once to ONNX (kept in the cache folder) and run by ONNX Runtime
+on CPU, about twice torch's speed there (17.5 against 9.0 images/s on 2 cores), features within
+1.1e-5 of torch's (largest feature 5.3); `torch`: the TorchScript module itself, as clean-fid
+calls it. `legacy_tensorflow` runs on torch only (its resize is inside NVIDIA's module). The
+runtime is part of the network's identity: FIDs from the two agree to about 1e-6 relative.
+
 Features of an image set are cached in chunk files under the cache folder, keyed by
-network, mode and the set's fingerprint, so an interrupted extraction resumes.
+network, mode, runtime and the set's fingerprint, so an interrupted extraction resumes.
 """
 from __future__ import annotations
 
@@ -33,6 +40,8 @@ from ..hashing import sha256_file_cached
 from ..paths import cache_dir
 
 MODES = ("clean", "legacy_pytorch", "legacy_tensorflow")
+RUNTIMES = ("onnxruntime", "torch")
+OPSET = 17
 DIM = 2048
 CHUNK = 256
 
@@ -55,12 +64,14 @@ class FeatureNetwork:
     mode: str
     module: Any
     nvidia: bool  # the full NVIDIA file (base + .layers) rather than fid-helper's layers alone
+    runtime: str = "torch"
+    session: Any = None  # the ONNX Runtime session of the runtime `onnxruntime`
 
     def identity(self) -> dict:
-        return {"network": self.name, "sha256": self.sha256, "mode": self.mode, "dim": DIM}
+        return {"network": self.name, "sha256": self.sha256, "mode": self.mode, "dim": DIM, "runtime": self.runtime}
 
     def key(self) -> str:
-        return f"{self.sha256[:16]}-{self.mode}"
+        return f"{self.sha256[:16]}-{self.mode}" + ("" if self.runtime == "torch" else f"-{self.runtime}")
 
     def preprocess(self, images: np.ndarray):
         """uint8 (n, h, w, c) -> float32 tensor (n, 3, H, W) in [0, 255], resized by clean-fid."""
@@ -82,8 +93,12 @@ class FeatureNetwork:
                 return self.module(x, return_features=True).reshape(len(x), DIM)
             if x.shape[-2:] != (299, 299):
                 raise DataError(f"the FID network needs 299x299 inputs, got {tuple(x.shape[-2:])}.")
-            layers = self.module.layers if self.nvidia else self.module
-            return layers((x - 128) / 128).reshape(len(x), DIM)
+            if self.session is not None:
+                return torch.from_numpy(self.session.run(None, {"x": ((x - 128) / 128).numpy()})[0]).reshape(len(x), DIM)
+            return self._layers()((x - 128) / 128).reshape(len(x), DIM)
+
+    def _layers(self) -> Any:
+        return self.module.layers if self.nvidia else self.module
 
     def features(self, images: np.ndarray, *, fingerprint: str | None = None, batch_size: int = 32,
                  progress: bool = True, label: str = "features") -> np.ndarray:
@@ -110,12 +125,20 @@ class FeatureNetwork:
         return np.concatenate(out) if out else np.zeros((0, DIM), np.float32)
 
 
-def load_network(network: str = "default", mode: str = "clean", sha256: str | None = None) -> FeatureNetwork:
-    """The feature network named by `network` (`default` or a path), with clean-fid's resize `mode`."""
+def load_network(network: str = "default", mode: str = "clean", sha256: str | None = None,
+                 runtime: str | None = None) -> FeatureNetwork:
+    """The feature network named by `network` (`default` or a path), with clean-fid's resize `mode`,
+    run by `runtime` (default: onnxruntime, or torch for legacy_tensorflow)."""
     import torch
 
     if mode not in MODES:
         raise ConfigError(f"FID resize mode {mode!r} is not one of {', '.join(MODES)} (clean-fid's modes).")
+    runtime = runtime or ("torch" if mode == "legacy_tensorflow" else "onnxruntime")
+    if runtime not in RUNTIMES:
+        raise ConfigError(f"FID runtime {runtime!r} is not one of {', '.join(RUNTIMES)}.")
+    if runtime == "onnxruntime" and mode == "legacy_tensorflow":
+        raise ConfigError("mode legacy_tensorflow resizes inside NVIDIA's TorchScript module, which runs on torch only; "
+                          "use runtime=torch (the default for that mode).")
     path = default_network_path() if network == "default" else Path(network).expanduser()
     if not path.is_file():
         raise ConfigError(f"FID network file {str(path)!r} does not exist; use network=default or a path to "
@@ -129,4 +152,33 @@ def load_network(network: str = "default", mode: str = "clean", sha256: str | No
     if mode == "legacy_tensorflow" and not nvidia:
         raise ConfigError("mode legacy_tensorflow resizes inside NVIDIA's inception-2015-12-05.pt; the default network "
                           "has no resize layer. Pass network=PATH to that file, or use mode=clean.")
-    return FeatureNetwork("default" if network == "default" else path.name, path, digest, mode, module, nvidia)
+    net = FeatureNetwork("default" if network == "default" else path.name, path, digest, mode, module, nvidia, runtime)
+    if runtime == "onnxruntime":
+        net.session = _onnx_session(net)
+    return net
+
+
+def _onnx_session(net: FeatureNetwork) -> Any:
+    """ONNX Runtime on the network's layers, exported once per network file, opset and torch version."""
+    import torch
+
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ConfigError("the FID runtime onnxruntime needs PyPI onnxruntime: pip install 'claimbench[image]', or pass "
+                          "runtime=torch to the metric.") from None
+    path = cache_dir() / "onnx" / f"{net.sha256[:32]}-opset{OPSET}-torch{torch.__version__.split('+')[0]}.onnx"
+    if not path.is_file():
+        import io
+        import warnings
+
+        exported = io.BytesIO()
+        with warnings.catch_warnings():  # the TorchScript exporter's deprecation notice, once per network
+            warnings.simplefilter("ignore")
+            torch.onnx.export(net._layers(), (torch.zeros(2, 3, 299, 299),), exported, input_names=["x"],
+                              output_names=["features"], dynamic_axes={"x": {0: "n"}, "features": {0: "n"}},
+                              opset_version=OPSET, dynamo=False)
+        atomic.write_bytes(path, exported.getvalue())
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

