@@ -280,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--limit", type=int, help="evaluate only the first N rows of each task")
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed for subsampling and bootstrap (default {DEFAULT_SEED})")
     run.add_argument("--batch-size", type=int, default=None,
-                     help="requests per model call and cache write (default: the backend's: 8; llamacpp 4 x parallel)")
+                     help="requests per model call and cache write (default: the backend's: 8; llamacpp its parallel)")
     run.add_argument("--output", help="folder for <task>/results.json and samples.jsonl (default runs/<model>)")
     run.add_argument("--cache", help=f"response cache file (default {default_cache_path()}; ':memory:' for none)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,10 @@ class LlamaCppAdapter(ModelAdapter):
     def load(self) -> None:
         self.llm = self._open(logits_all=False)
 
+    def default_batch_size(self) -> int:
+        """One call fills the multi-sequence batch."""
+        return self.options.parallel
+
     def _open(self, logits_all: bool):
         """A llama.cpp context; both thread counts set, since llama.cpp's batch default (all logical
         CPUs) makes several processes on one machine oversubscribe it many times over."""
@@ -120,34 +124,24 @@ class LlamaCppAdapter(ModelAdapter):
         out = {i: self._loglikelihood(requests[i]) for i in order}  # type: ignore[arg-type]
         return [out[i] for i in range(len(requests))]
 
-    def default_batch_size(self) -> int:
-        """Four times `parallel`: a finished row's sequence goes to the next prompt of the same call.
-        Continuous batching stays within a call (a batch), unlike hf's: llama.cpp's answers can
-        change with the batch's composition at near-ties, and a batch must get the same answers on
-        every executor (serial, or any Ray worker)."""
-        return 4 * self.options.parallel
-
     def _generate_all(self, requests: Sequence[Generate]) -> list[dict]:
+        """Greedy completions together (llamacpp_batch.py); chat and sampled requests one at a time,
+        and all of them with parallel=1."""
         t0 = time.perf_counter()
-        out = dict(self._stream(requests))
+        together = [i for i, r in enumerate(requests) if r.temperature == 0 and not r.chat and self.options.parallel > 1]
+        out = dict(zip(together, self._greedy([requests[i] for i in together]))) if together else {}
+        alone = sorted(set(range(len(requests))) - set(together), key=lambda i: requests[i].prompt)
+        out.update((i, self._generate(requests[i])) for i in alone)
         return usage.share_time([out[i] for i in range(len(requests))], time.perf_counter() - t0)
 
-    def _stream(self, requests: Sequence[Generate]) -> Iterator[tuple[int, dict]]:
-        """(index, response) as each finishes: greedy completions together (llamacpp_batch.py); chat
-        and sampled requests one at a time first, and all of them with parallel=1."""
-        together = [i for i, r in enumerate(requests) if r.temperature == 0 and not r.chat and self.options.parallel > 1]
-        for i in sorted(set(range(len(requests))) - set(together), key=lambda i: requests[i].prompt):
-            yield i, self._generate(requests[i])
-        if not together:
-            return
+    def _greedy(self, requests: Sequence[Generate]) -> list[dict]:
         if self._batched is None:
             self._batched = BatchedGreedy(self.llm, self.options.parallel, 4 * self.options.n_ctx, sorted(self.forbidden))
-        asked = [requests[i] for i in together]
-        prompts = [self._batched.tokenize(r.prompt) for r in asked]
-        for r, p in zip(asked, prompts):
+        prompts = [self._batched.tokenize(r.prompt) for r in requests]
+        for r, p in zip(requests, prompts):
             self._check_length(len(p), r.max_tokens)
-        for j, (text, use) in self._batched.stream(prompts, [r.max_tokens for r in asked], [r.stop for r in asked]):
-            yield together[j], with_usage(truncate_at_stop(text, asked[j].stop), use)
+        done = self._batched.generate(prompts, [r.max_tokens for r in requests], [r.stop for r in requests])
+        return [with_usage(truncate_at_stop(text, r.stop), use) for r, (text, use) in zip(requests, done)]
 
     def _check_length(self, n_prompt: int, max_tokens: int) -> None:
         if n_prompt + max_tokens > self.options.n_ctx:

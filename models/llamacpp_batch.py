@@ -12,8 +12,7 @@ common prefix extends it (the cells hold what an empty cache would compute: test
 and otherwise starts from an empty cache; rows copy it (in a unified KV cache the copy shares
 cells, it computes nothing). Keeping instead the previous batch's last prompt, as a first version
 did, saved more tokens but made answers depend on what the context had served before, and two
-Ray workers disagreed. A call with more prompts than `rows` refills each finished row's sequence
-with the next prompt (continuous batching); `stream` hands each answer back as its row ends.
+Ray workers disagreed. A batch with more prompts than `rows` runs in waves.
 
 Greedy means what llama-cpp-python's create_completion does at temperature 0: the prompt is
 BOS + the text tokenized with special tokens parsed, the next token is the argmax of the logits
@@ -28,7 +27,7 @@ this decoder, so its outputs never share cache entries with the one-request-at-a
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +43,6 @@ DECODER = "multi-sequence greedy v2 (a batch's answers independent of earlier ba
 @dataclass
 class _Row:
     seq: int                    # llama.cpp sequence id (0 holds the prefix all prompts share)
-    index: int                  # the prompt's place in the call
     prompt: list[int]
     max_tokens: int
     stop: list[bytes]
@@ -94,62 +92,53 @@ class BatchedGreedy:
         return bos + self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     def generate(self, prompts: list[list[int]], max_tokens: list[int], stops: list[Sequence[str]]) -> list[tuple[str, Usage]]:
-        """Greedy continuations of tokenized prompts, each with its usage (seconds left to the caller)."""
-        out = dict(self.stream(prompts, max_tokens, stops))
-        return [out[i] for i in range(len(prompts))]
-
-    def stream(self, prompts: list[list[int]], max_tokens: list[int], stops: list[Sequence[str]]
-               ) -> Iterator[tuple[int, tuple[str, Usage]]]:
-        """(index, (text, usage)) of each prompt the moment its row ends. The prompts' common prefix
-        is kept in sequence 0 exactly as an empty cache would hold it (`_keep_prefix`), so the answers
-        depend on the prompts only, not on which batches the context served before (an executor's
-        workers serve different ones). The first rows that fit start together, sharing every prefix
-        they have in common; each row that ends hands its sequence to the next prompt (continuous
-        batching), whose tokens after sequence 0's prefix join the next llama_decode batches."""
+        """Greedy continuations of tokenized prompts, each with its usage (seconds left to the caller).
+        The prompts' common prefix is kept in sequence 0 exactly as an empty cache would hold it
+        (`_keep_prefix`), so the answers depend on the prompts only, not on which batches the
+        context served before (an executor's workers serve different ones)."""
         shared = min(common_prefix_length(prompts), min(len(p) for p in prompts) - 1)  # each keeps >= 1 token
         fresh = self._keep_prefix(prompts[0][:shared])
-        queue = sorted(range(len(prompts)), key=lambda i: prompts[i])  # neighbours share the most
-        rows = [_Row(0, i, prompts[i], max_tokens[i], [s.encode("utf-8") for s in stops[i] if s]) for i in queue]
-        first = self._first(rows)
-        for k, row in enumerate(rows[:first]):
-            row.seq = k + 1
-        self._room = self.kv_tokens - len(self.prefix) - sum(self._cost(r) for r in rows[:first])
-        try:
-            entries = self._prompt_entries(rows[:first])
-            rows[0].reused -= fresh
-            yield from self._decode(entries, rows[first:])
-        finally:
-            for seq in range(1, self.rows + 1):
-                self.cpp.llama_memory_seq_rm(self.ctx.memory, seq, -1, -1)
+        order = sorted(range(len(prompts)), key=lambda i: prompts[i])  # neighbours share the most
+        out: dict[int, tuple[str, Usage]] = {}
+        while order:
+            wave = self._wave(order, prompts, max_tokens)
+            order = order[len(wave):]
+            out.update(zip(wave, self._run([prompts[i] for i in wave], [max_tokens[i] for i in wave],
+                                           [stops[i] for i in wave], fresh)))
+            fresh = 0
+        return [out[i] for i in range(len(prompts))]
 
-    def _first(self, rows: list[_Row]) -> int:
-        """How many rows start together: at most `rows`, their tokens within the KV room beside what
+    def _wave(self, order: list[int], prompts: list[list[int]], max_tokens: list[int]) -> list[int]:
+        """The next rows that fit: at most `rows`, and their tokens within the KV room beside what
         sequence 0 keeps. Rows copy that prefix into cells they share, so each counts its own tokens
         after it, as if nothing else were shared: the room never runs out mid-batch. (Counting the
         prefix once per row, as a first version did, cut self-ask's 16 rows of 575 tokens into waves
         of 13 and 3, and the wave of 3 decoded its 160 steps nearly alone.)"""
-        n, need = 0, len(self.prefix)
-        while n < len(rows) and (n == 0 or (n < self.rows and need + self._cost(rows[n]) <= self.kv_tokens)):
-            need += self._cost(rows[n])
-            n += 1
-        return n
+        wave, need = [], len(self.prefix)
+        for i in order:
+            cost = len(prompts[i]) - len(self.prefix) + max_tokens[i]
+            if wave and (len(wave) == self.rows or need + cost > self.kv_tokens):
+                break
+            wave.append(i)
+            need += cost
+        return wave
 
-    def _cost(self, row: _Row) -> int:
-        return len(row.prompt) - len(self.prefix) + row.max_tokens
-
-    def _result(self, row: _Row) -> tuple[str, Usage]:
-        text = self.llm.detokenize(row.out[:-1] if row.ended else row.out, prev_tokens=row.prompt)
-        return text.decode("utf-8", errors="ignore"), Usage(len(row.prompt), row.reused, len(row.out))
-
-    def _admit(self, row: _Row, seq: int) -> list[_Entry]:
-        """A waiting row into a freed sequence: sequence 0's prefix copied, the rest of its prompt as entries."""
-        row.seq, kept = seq, len(self.prefix)
-        self.cpp.llama_memory_seq_cp(self.ctx.memory, 0, seq, 0, kept)
-        row.reused = kept
-        entries = [_Entry([seq], pos, row.prompt[pos]) for pos in range(kept, len(row.prompt))]
-        entries[-1].readers.append(row)
-        self._room -= self._cost(row)
-        return entries
+    def _run(self, prompts: list[list[int]], max_tokens: list[int], stops: list[Sequence[str]],
+             fresh: int) -> list[tuple[str, Usage]]:
+        """One wave; `fresh` prefix tokens were evaluated for it, counted as the first row's work."""
+        rows = [_Row(k + 1, p, m, [s.encode("utf-8") for s in stop if s])
+                for k, (p, m, stop) in enumerate(zip(prompts, max_tokens, stops))]
+        mem = self.ctx.memory
+        try:
+            entries = self._prompt_entries(rows)
+            rows[0].reused -= fresh
+            self._decode(entries)
+        finally:
+            for row in rows:
+                self.cpp.llama_memory_seq_rm(mem, row.seq, -1, -1)
+        texts = [self.llm.detokenize(r.out[:-1] if r.ended else r.out, prev_tokens=r.prompt)
+                 .decode("utf-8", errors="ignore") for r in rows]
+        return [(t, Usage(len(r.prompt), r.reused, len(r.out))) for t, r in zip(texts, rows)]
 
     def _prompt_entries(self, rows: list[_Row]) -> list[_Entry]:
         """Every distinct prompt prefix once: a trie over the prompts, seeded with what sequence 0
@@ -199,10 +188,8 @@ class BatchedGreedy:
         self.prefix = list(prefix)
         return len(prefix) - kept
 
-    def _decode(self, pending: list[_Entry], waiting: list[_Row]) -> Iterator[tuple[int, tuple[str, Usage]]]:
-        """Evaluate `pending`, then step every unfinished row, all rows in one batch, until all are
-        done; a finished row is handed back and its sequence goes to the next waiting row that fits."""
-        free: list[int] = []
+    def _decode(self, pending: list[_Entry]) -> None:
+        """Evaluate `pending`, then step every unfinished row, all rows in one batch, until all are done."""
         while pending:
             chunk, pending = pending[:self.n_batch], pending[self.n_batch:]
             for entry, logits in zip([e for e in chunk if e.readers], self._submit(chunk)):
@@ -211,13 +198,6 @@ class BatchedGreedy:
                     row.out.append(token)
                     if not self._finished(row, token):
                         pending.append(_Entry([row.seq], row.position, token, [row]))
-                        continue
-                    self.cpp.llama_memory_seq_rm(self.ctx.memory, row.seq, -1, -1)
-                    self._room += self._cost(row)
-                    free.append(row.seq)
-                    while free and waiting and self._cost(waiting[0]) <= self._room:
-                        pending.extend(self._admit(waiting.pop(0), free.pop()))
-                    yield row.index, self._result(row)
 
     def _submit(self, entries: list[_Entry]) -> list[np.ndarray]:
         """One llama_decode of `entries`; the logits of those that have readers, in order."""
