@@ -51,6 +51,9 @@ class HFAdapter(ModelAdapter):
 
     def __init__(self, options: Options, spec, label=None):
         super().__init__(options, spec, label)
+        if options.slots < 1 or options.refill < 1:
+            raise ConfigError(f"hf: slots and refill must be positive integers, got slots={options.slots}, "
+                              f"refill={options.refill}.")
         self.source = resolve_source(options.path, options.gguf_file, options.revision)
         self.tok = load_tokenizer(options, self.source)
         self._weights = weights_identity(options, self.source)

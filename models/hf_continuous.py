@@ -62,16 +62,10 @@ class GrowingLayer(DynamicLayer):
 
 
 @dataclass
-class _Row:
-    index: int
-    reused: int
-    tokens: list[int] = field(default_factory=list)
-
-
-@dataclass
-class Finished:
-    tokens: list[int]   # generated tokens, the one that ended the row included
+class Row:
+    index: int          # the prompt's place in run()'s list
     reused: int         # prompt tokens taken from a remembered prefix
+    tokens: list[int] = field(default_factory=list)  # generated, the one that ended the row included
 
 
 class ContinuousGreedy:
@@ -89,11 +83,11 @@ class ContinuousGreedy:
         return all(type(layer) is DynamicLayer for layer in DynamicCache(config=config).layers)
 
     @torch.inference_mode()  # torch enters it at each resume of the generator and leaves it at each yield
-    def run(self, prompts: list[list[int]], max_tokens: int, stop: tuple[str, ...]) -> Iterator[tuple[int, Finished]]:
+    def run(self, prompts: list[list[int]], max_tokens: int, stop: tuple[str, ...]) -> Iterator[tuple[int, Row]]:
         """(index, result) of each prompt, the moment its row ends."""
         self.max_tokens, self.stop = max_tokens, [s for s in stop if s]
         queue = list(range(len(prompts)))
-        rows: list[_Row] = []
+        rows: list[Row] = []
         cache = mask = pending = None
         while queue or rows:
             free = self.slots - len(rows)
@@ -111,13 +105,13 @@ class ContinuousGreedy:
                 rows[i].tokens.append(tokens[i])
             ended = [i for i in grown if self._ended(rows[i])]
             for i in ended:
-                yield rows[i].index, Finished(rows[i].tokens, rows[i].reused)
+                yield rows[i].index, rows[i]
             if ended:
                 keep = [i for i in range(len(rows)) if i not in set(ended)]
                 rows = [rows[i] for i in keep]
                 cache, mask, pending = self._select(cache, mask, pending, keep)
 
-    def _ended(self, row: _Row) -> bool:
+    def _ended(self, row: Row) -> bool:
         if len(row.tokens) >= self.max_tokens or row.tokens[-1] in self.eos:
             return True
         return bool(self.stop) and any(s in self.tok.decode(row.tokens, skip_special_tokens=True) for s in self.stop)
@@ -127,14 +121,14 @@ class ContinuousGreedy:
             logits = logits.index_fill(-1, self.suppress, float("-inf"))
         return logits.argmax(-1)
 
-    def _prefill(self, indices: list[int], prompts: list[list[int]]) -> tuple[list[_Row], Any, Any, Any]:
+    def _prefill(self, indices: list[int], prompts: list[list[int]]) -> tuple[list[Row], Any, Any, Any]:
         """The prompts' cache rows, mask and first generated tokens."""
         ids, mask, kv, reused = self.prefixes.prepare(prompts, self.tok.pad_token_id)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         start = 0 if kv is None else kv.get_seq_length()
         out = self.model(input_ids=ids[:, start:], attention_mask=mask, position_ids=positions[:, start:],
                          past_key_values=kv, use_cache=True, logits_to_keep=1)
-        rows = [_Row(i, r) for i, r in zip(indices, reused)]
+        rows = [Row(i, r) for i, r in zip(indices, reused)]
         cache = out.past_key_values
         cache.layers = [GrowingLayer(layer.keys, layer.values) for layer in cache.layers]
         return rows, cache, mask, self._next(out.logits[:, -1, :])

@@ -156,6 +156,13 @@ def test_continuous_batching_equals_one_at_a_time(smol):
     assert min(lengths) < 4 and max(lengths) == 16  # ragged: some rows end early, some run to max_tokens
 
 
+def test_slots_and_refill_must_be_positive():
+    require(*SMOLLM2)
+    for bad in ("slots=0", "refill=0"):
+        with pytest.raises(ConfigError, match="slots and refill must be positive"):
+            load_model(f"smollm2-135m:{bad}")
+
+
 def test_only_plain_greedy_configs_take_the_continuous_path():
     require("transformers", "'claimbench[lm]'")
     from transformers import GenerationConfig
