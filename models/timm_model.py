@@ -7,10 +7,17 @@ through timm's own eval transform (`resolve_data_config` + `create_transform`: r
 centre crop by crop_pct, interpolation, mean/std of the model's pretrained config), the
 reference preprocessing, which is recorded in the fingerprint. `classify_image` softmaxes the
 logits; `embed_image` returns the pooled pre-logits features (`forward_head(..., pre_logits=True)`).
-Images run one by one (a batch would round differently in torch's CPU kernels), fp32, eval mode.
+On `runtime=torch` (the default, timm's own inference) images run one by one unless `batch=true`
+(a batch rounds differently in torch's CPU kernels, ~1e-7, and by default a response must not
+depend on its batch), fp32, eval mode. `runtime=onnxruntime` exports the model once to ONNX
+(harness/onnx_export.py) and runs each batch in one call: 4.9x torch's per-batch speed on
+EfficientNet-Lite0, logits within 1.5e-5 of torch's, the same for any batch size.
 """
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +26,14 @@ from typing import Any
 from claimbench.harness.errors import ConfigError, did_you_mean
 from claimbench.harness.hashing import sha256_file_cached
 from claimbench.harness.model import ModelAdapter, option
+from claimbench.harness.onnx_export import onnx_session
 from claimbench.harness.requests import ClassifyImage, EmbedImage
 
 from . import image_outputs
 from .image_preprocessing import open_rgb
 
 INSTALL = "pip install 'claimbench[image]'"
+RUNTIMES = ("torch", "onnxruntime")
 
 
 class TimmModel(ModelAdapter):
@@ -38,6 +47,10 @@ class TimmModel(ModelAdapter):
         pretrained: bool = option(False, doc="download timm's pretrained weights from the hub (needs network)")
         num_classes: int | None = option(None, doc="classes of the checkpoint's head (default: the model's)")
         threads: int | None = option(None, fingerprint=False, doc="torch CPU threads")
+        runtime: str = option("torch", doc="torch (timm's own inference) or onnxruntime (exported once, "
+                                            "faster on CPU, within float tolerance)")
+        batch: bool = option(False, fingerprint=False, doc="one forward call per batch instead of per image: faster, "
+                                                           "but torch's CPU kernels may round differently (~1e-7)")
 
     def __init__(self, options: Options, spec, label=None):
         super().__init__(options, spec, label)
@@ -52,6 +65,10 @@ class TimmModel(ModelAdapter):
             self.file = Path(o.checkpoint).expanduser()
             if not self.file.is_file():
                 raise ConfigError(f"timm: checkpoint={o.checkpoint!r} is not a file.")
+        if o.runtime not in RUNTIMES:
+            raise ConfigError(f"timm: runtime={o.runtime!r} is not one of {', '.join(RUNTIMES)}.")
+        if o.runtime == "onnxruntime" and importlib.util.find_spec("onnxruntime") is None:
+            raise ConfigError(f"timm: runtime=onnxruntime needs PyPI onnxruntime: {INSTALL}, or choose runtime=torch.")
         if o.num_classes is not None and o.num_classes < 1:
             raise ConfigError(f"timm: num_classes must be >= 1, got {o.num_classes}.")
         self.data_config = _data_config(timm, o.model)
@@ -61,9 +78,20 @@ class TimmModel(ModelAdapter):
         import torch
 
         timm = _timm()
-        weights = {"checkpoint_sha256": sha256_file_cached(self.file)} if self.file else \
-            {"pretrained_tag": timm.models.get_pretrained_cfg(self.options.model).tag}  # type: ignore[union-attr]
-        return {**weights, "data_config": self.data_config, "timm": timm.__version__, "torch": torch.__version__}
+        return {**self._weights(), "data_config": self.data_config, "timm": timm.__version__, "torch": torch.__version__,
+                **self._runtime_identity()}
+
+    def _weights(self) -> dict[str, Any]:
+        if self.file:
+            return {"checkpoint_sha256": sha256_file_cached(self.file)}
+        return {"pretrained_tag": _timm().models.get_pretrained_cfg(self.options.model).tag}  # type: ignore[union-attr]
+
+    def _runtime_identity(self) -> dict[str, Any]:
+        if self.options.runtime == "torch":
+            return {}
+        import onnxruntime
+
+        return {"runtime": "onnxruntime", "onnxruntime": onnxruntime.__version__}
 
     def load(self) -> None:
         import torch
@@ -82,18 +110,44 @@ class TimmModel(ModelAdapter):
         self.module = model.float().eval()
         self.transform = timm.data.create_transform(**self.data_config, is_training=False)
         self.torch = torch
+        self.session = None
+        if o.runtime == "onnxruntime":
+            key = hashlib.sha256(json.dumps({"model": o.model, "num_classes": o.num_classes, **self._weights()},
+                                            sort_keys=True).encode()).hexdigest()[:32]
+            example = torch.zeros(2, *self.data_config["input_size"])
+            self.session = onnx_session(key, lambda: _both_outputs(model), example, ["pre_logits", "logits"], "timm: runtime=onnxruntime",
+                                        o.threads)
 
     def serve(self, kind: str, requests: Sequence[EmbedImage | ClassifyImage]) -> list[Any]:
-        rows = []
+        x = self.torch.stack([self.transform(open_rgb(r.image, getattr(r, "flip", False), "timm")) for r in requests])
+        if self.session is not None:
+            pre_logits, logits = self.session.run(None, {"x": x.numpy()})
+            return image_outputs.responses(kind, requests, pre_logits if kind == "embed_image" else logits, False, "timm")
+        chunks = [x] if self.options.batch else x.split(1)
         with self.torch.inference_mode():
-            for r in requests:
-                x = self.transform(open_rgb(r.image, getattr(r, "flip", False), "timm")).unsqueeze(0)
-                if kind == "embed_image":
-                    y = self.module.forward_head(self.module.forward_features(x), pre_logits=True)
-                else:
-                    y = self.module(x)
-                rows.append(y.double().reshape(-1).numpy())
-        return image_outputs.responses(kind, requests, rows, False, "timm")
+            ys = [self._forward(kind, c) for c in chunks]
+        return image_outputs.responses(kind, requests, self.torch.cat(ys).double().numpy(), False, "timm")
+
+    def _forward(self, kind: str, x: Any) -> Any:
+        if kind == "embed_image":
+            return self.module.forward_head(self.module.forward_features(x), pre_logits=True)
+        return self.module(x)
+
+
+def _both_outputs(model: Any) -> Any:
+    """The graph exported for ONNX Runtime: both outputs the adapter serves, from one pass."""
+    import torch
+
+    class Outputs(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, x: Any) -> tuple[Any, Any]:
+            features = self.model.forward_features(x)
+            return self.model.forward_head(features, pre_logits=True), self.model.forward_head(features)
+
+    return Outputs().eval()
 
 
 def _timm() -> Any:

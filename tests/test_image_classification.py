@@ -19,7 +19,7 @@ from claimbench.harness.errors import ConfigError, DataError
 from claimbench.harness.image_sources import read_idx_labels
 from claimbench.harness.metrics import make_metric
 from claimbench.harness.model import load_model
-from claimbench.harness.requests import ClassifyImage, ImageRef
+from claimbench.harness.requests import ClassifyImage, EmbedImage, ImageRef
 from claimbench.models.image_outputs import top_k
 from claimbench.tasks.image_classification import readers
 
@@ -168,6 +168,16 @@ def test_timm_adapter_equals_timm_with_its_own_transform(photos, tmp_path):
         assert answer["probs"] == pytest.approx(probs[answer["labels"]].tolist(), abs=1e-6)
         assert answer["labels"][0] == int(probs.argmax())
     assert adapter.serve("classify_image", requests[::-1]) == got[::-1]  # order and batch do not change answers
+    features = adapter.serve("embed_image", [EmbedImage(r.image) for r in requests])
+    for runtime in ("torch,batch=true", "onnxruntime"):
+        other = load_model(f"timm:model=resnet10t,checkpoint={tmp_path / 'r10.pth'},num_classes=10,runtime={runtime}").loaded()
+        for a, b in zip(other.serve("classify_image", requests), got):
+            assert a["labels"][0] == b["labels"][0] and a["probs"] == pytest.approx(b["probs"], abs=1e-5)
+        for a, b in zip(other.serve("embed_image", [EmbedImage(r.image) for r in requests]), features):
+            assert np.allclose(a, b, atol=1e-4 * np.abs(b).max())
+    onnx = load_model(f"timm:model=resnet10t,checkpoint={tmp_path / 'r10.pth'},num_classes=10,runtime=onnxruntime").loaded()
+    assert onnx.serve("classify_image", requests[:1]) == onnx.serve("classify_image", requests)[:1]  # batch-independent
+    assert onnx.fingerprint() != adapter.fingerprint()
 
 
 def test_timm_options_are_checked():
@@ -176,6 +186,8 @@ def test_timm_options_are_checked():
         load_model("timm:model=resnet81,pretrained=true")
     with pytest.raises(ConfigError, match="one of the two"):
         load_model("timm:model=resnet18")
+    with pytest.raises(ConfigError, match="torch, onnxruntime"):
+        load_model("timm:model=resnet18,pretrained=true,runtime=tensorrt")
 
 
 def test_efficientnet_lite0_preset_agrees_with_its_package(photos):

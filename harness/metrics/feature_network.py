@@ -37,11 +37,11 @@ import numpy as np
 from .. import atomic
 from ..errors import ConfigError, DataError
 from ..hashing import sha256_file_cached
+from ..onnx_export import onnx_session
 from ..paths import cache_dir
 
 MODES = ("clean", "legacy_pytorch", "legacy_tensorflow")
 RUNTIMES = ("onnxruntime", "torch")
-OPSET = 17
 DIM = 2048
 CHUNK = 256
 
@@ -159,26 +159,7 @@ def load_network(network: str = "default", mode: str = "clean", sha256: str | No
 
 
 def _onnx_session(net: FeatureNetwork) -> Any:
-    """ONNX Runtime on the network's layers, exported once per network file, opset and torch version."""
+    """ONNX Runtime on the network's layers, exported once per network file."""
     import torch
 
-    try:
-        import onnxruntime
-    except ImportError:
-        raise ConfigError("the FID runtime onnxruntime needs PyPI onnxruntime: pip install 'claimbench[image]', or pass "
-                          "runtime=torch to the metric.") from None
-    path = cache_dir() / "onnx" / f"{net.sha256[:32]}-opset{OPSET}-torch{torch.__version__.split('+')[0]}.onnx"
-    if not path.is_file():
-        import io
-        import warnings
-
-        exported = io.BytesIO()
-        with warnings.catch_warnings():  # the TorchScript exporter's deprecation notice, once per network
-            warnings.simplefilter("ignore")
-            torch.onnx.export(net._layers(), (torch.zeros(2, 3, 299, 299),), exported, input_names=["x"],
-                              output_names=["features"], dynamic_axes={"x": {0: "n"}, "features": {0: "n"}},
-                              opset_version=OPSET, dynamo=False)
-        atomic.write_bytes(path, exported.getvalue())
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return onnx_session(net.sha256[:32], net._layers, torch.zeros(2, 3, 299, 299), ["features"], "the FID runtime onnxruntime")
