@@ -15,7 +15,7 @@ import time
 import pytest
 
 from claimbench.harness import evaluate
-from claimbench.harness.task import load_task
+from claimbench.harness.task_files import load_task
 
 SPEC, BATCH = "compositional_celebrities:sample=300", 16
 

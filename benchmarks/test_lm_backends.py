@@ -30,7 +30,7 @@ from claimbench.harness.cache import Cache
 from claimbench.harness.dispatch import Dispatcher, RequestCounts
 from claimbench.harness.model import load_model
 from claimbench.harness.requests import Generate, LogLikelihood
-from claimbench.harness.task import load_task
+from claimbench.harness.task_files import load_task
 from claimbench.tasks.idiomem.split import split_idiom
 
 BATCH = 16

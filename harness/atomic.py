@@ -37,7 +37,7 @@ def _write(path: Path, fill, mode: str) -> None:
     tmp = str(path.parent / f".{path.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the kernel applies the umask
     try:
-        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
+        with os.fdopen(fd, mode, encoding="utf-8" if mode == "w" else None) as f:
             fill(f)
             f.flush()
             os.fsync(f.fileno())

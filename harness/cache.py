@@ -11,6 +11,7 @@ ConfigError that names it and says what to do.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shlex
@@ -52,8 +53,8 @@ class Cache:
         self._name = ":memory:" if self.path is None else str(self.path)
         self._timeout = timeout
         if self.path is not None:
-            self._check_path()
-            self._check_writable()
+            self._check_path(self.path)
+            self._check_writable(self.path)
         with self._translated():
             self._db = sqlite3.connect(self._name, timeout=timeout, isolation_level=None, check_same_thread=False)
         try:
@@ -63,22 +64,22 @@ class Cache:
             self._db.close()
             raise
 
-    def _check_path(self) -> None:
+    def _check_path(self, path: Path) -> None:
         """Refuse a folder, or a path under a file, before SQLite or mkdir turns it into a traceback."""
-        if self.path.is_dir():
-            raise ConfigError(f"cache path {self._name!r} is a directory; pass a file path such as {str(self.path / 'cache.sqlite')!r}.")
-        existing = next(p for p in self.path.parents if p.exists())
+        if path.is_dir():
+            raise ConfigError(f"cache path {self._name!r} is a directory; pass a file path such as {str(path / 'cache.sqlite')!r}.")
+        existing = next(p for p in path.parents if p.exists())
         if not existing.is_dir():
             raise ConfigError(f"cache path {self._name!r} is inside {str(existing)!r}, which is a file, not a folder; pass another --cache path.")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ConfigError(f"cannot create the folder of cache file {self._name!r} ({e.strerror}); "
                               "pass a --cache path in a folder you can write.") from None
 
-    def _check_writable(self) -> None:
+    def _check_writable(self, path: Path) -> None:
         """Fail at open, not after the first batch: SQLite opens a read-only WAL file and fails only on INSERT."""
-        for p in (self.path.parent, self.path):  # the folder holds the -wal and -shm files
+        for p in (path.parent, path):  # the folder holds the -wal and -shm files
             if p.exists() and not os.access(p, os.W_OK):
                 raise ConfigError(f"cache file {self._name!r} cannot be written ({str(p)!r} is read-only); "
                                   "make it writable, or pass another --cache path.")
@@ -191,7 +192,7 @@ class Cache:
         for i in range(0, len(keys), _CHUNK):
             chunk = keys[i:i + _CHUNK]
             sql = f"SELECT key, response FROM responses WHERE key IN ({','.join('?' * len(chunk))})"
-            rows = self._run(lambda sql=sql, chunk=chunk: self._db.execute(sql, chunk).fetchall())
+            rows = self._run(functools.partial(self._select, sql, chunk))
             for key, text in rows:
                 try:
                     found[key] = json.loads(text, parse_constant=_no_constant)
@@ -206,8 +207,14 @@ class Cache:
         fresh = [r for r in rows if r[0] not in replace]
         mended = [r for r in rows if r[0] in replace]
         if rows:
-            self._write(lambda: (self._db.executemany("INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?)", fresh),
-                                 self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)", mended)))
+            self._write(functools.partial(self._insert, fresh, mended))
+
+    def _select(self, sql: str, params: list[str]) -> list[tuple[str, str]]:
+        return self._db.execute(sql, params).fetchall()
+
+    def _insert(self, fresh: list[tuple], mended: list[tuple]) -> None:
+        self._db.executemany("INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?)", fresh)
+        self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)", mended)
 
     def __len__(self) -> int:
         return self._run(lambda: self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])

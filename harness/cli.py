@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import registry, results, safe_paths, sweep
+from . import listing, results, safe_paths, sweep
 from .errors import BackendError, ClaimBenchError, ConfigError
 from .runner import DEFAULT_SEED, default_cache_path, evaluate
 from .visible import visible
@@ -85,30 +85,6 @@ def _print_result(r: results.RunResult) -> None:
     for name, m, arrow in rows:
         ci = f"[{_fmt(m['ci'][0])}, {_fmt(m['ci'][1])}]" if m["ci"] else "-"
         print(visible(f"  {name:<{width}}  {_fmt(m['value']):>8}  {_fmt(m['stderr']):>8}  {ci:>19}  {m['n']:>6} {arrow}"))
-
-
-LISTINGS = {r.listing: r for r in (registry.tasks, registry.models, registry.metrics, registry.search, registry.executors,
-                                   registry.readers, registry.quantities, registry.hooks, registry.factories)}
-
-
-def cmd_list(args: argparse.Namespace) -> int:
-    reg = LISTINGS[args.what]
-    names = reg.names()
-    for name in names:
-        print(_task_line(name) if args.what == "tasks" else f"{name:<28} {reg.source(name)}")
-    print(f"{len(names)} {args.what}", file=sys.stderr)
-    return 0
-
-
-def _task_line(name: str) -> str:
-    """A task's name, methods and description (what a newcomer picks by), or why it does not load."""
-    try:
-        config = registry.tasks.get(name).config()
-    except (ClaimBenchError, AttributeError) as e:
-        return f"{name:<28} (cannot be loaded: {e})"
-    methods = f" [methods: {', '.join(config.methods)}]" if config.methods else ""
-    text = " ".join(config.description.split())
-    return f"{name:<28} {text[:150] + ('…' if len(text) > 150 else '')}{methods}"
 
 
 def cmd_data(args: argparse.Namespace) -> int:
@@ -198,7 +174,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from claimbench.leaderboards import claims, entries, site
+    from claimbench.leaderboards import entries
+    from claimbench.leaderboards.builder import site
+    from claimbench.leaderboards.claims import catalog as claims
 
     runs = entries.load(args.results)
     index = site.build(runs, claims.load_all(args.claims), args.out, progress=not args.no_progress)
@@ -211,7 +189,10 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
-    from claimbench.leaderboards import claims, entries, verdict_views, verdicts
+    from claimbench.leaderboards import entries
+    from claimbench.leaderboards.claims import catalog as claims
+    from claimbench.leaderboards.claims import verdicts
+    from claimbench.leaderboards.claims import views as verdict_views
 
     runs = entries.load(args.results)
     tested = [verdicts.evaluate(r, runs, seed=args.seed) for r in claims.relations(args.claims)]
@@ -233,7 +214,7 @@ def _step_summary(text: str) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from claimbench.leaderboards import compare
+    from claimbench.reports import compare
 
     allow = {name for name, on in (("missing-tasks", args.allow_missing_tasks), ("subset", args.allow_subset),
                                    ("model-change", args.allow_model_change)) if on}
@@ -262,9 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"claimbench {_version()}")
     sub = p.add_subparsers(dest="command", required=True, metavar="{list,data,run,show,publish,rescore,report,leaderboard,claims,compare}")
 
-    ls = sub.add_parser("list", help="list registered tasks, models, metrics or search engines")
-    ls.add_argument("what", choices=list(LISTINGS))
-    ls.set_defaults(func=cmd_list)
+    ls = sub.add_parser("list", help="list what is registered: tasks, models, metrics, request kinds, view kinds, ... "
+                                     "(every `claimbench.*` entry-point group installed; no argument: the groups)")
+    ls.add_argument("what", nargs="?", metavar="WORD", help="tasks, models, metrics, requests, views, search, ...")
+    ls.set_defaults(func=listing.cmd_list)
 
     data = sub.add_parser("data", help="where each task's data comes from, its license, whether it is here; fetch; verify")
     data.add_argument("action", choices=["list", "fetch", "verify"],

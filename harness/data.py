@@ -120,7 +120,7 @@ def local_copy(cfg: DatasetConfig, base_dir: Path | None = None) -> tuple[str, P
     """(where, file, shown) of a copy of `cfg.file` already here, in the order `resolve` looks:
     $CLAIMBENCH_DATA, the package's bundled copy, the download cache (only if it matches its pin)."""
     root = os.environ.get(DATA_ENV)
-    if root and (Path(root) / cfg.name / cfg.file).is_file():
+    if root and cfg.file and (Path(root) / cfg.name / cfg.file).is_file():
         return DATA_ENV, Path(root) / cfg.name / cfg.file, f"${DATA_ENV}/{cfg.name}/{cfg.file}"
     bundled = bundled_path(cfg, base_dir)
     if bundled is not None and bundled.is_file():

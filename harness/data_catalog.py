@@ -12,7 +12,7 @@ from . import registry
 from .data import DatasetConfig, bundled_path, explicit_path, load, local_copy, resolve
 from .errors import ConfigError, DataError
 from .hashing import sha256_file
-from .task import TaskFile
+from .task_files import TaskFile
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def entries(names: list[str] | None = None) -> list[Entry]:
 
 def table(rows: list[Entry]) -> list[tuple[str, ...]]:
     """The rows `claimbench data list` prints: task, dataset, present, size, license, source."""
-    out = [("task", "dataset", "present", "size", "license", "source")]
+    out: list[tuple[str, ...]] = [("task", "dataset", "present", "size", "license", "source")]
     for e in rows:
         found = e.local()
         size = f"{found[1].stat().st_size / 1e6:.2f} MB" if found else "-"

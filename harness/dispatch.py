@@ -18,7 +18,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from . import usage
+from . import records, usage
 from .cache import Cache
 from .errors import AdapterError
 from .executors import Executor, SerialExecutor
@@ -33,8 +33,8 @@ class RequestCounts:
     cached: int = 0     # unique ones found in the cache
     new: int = 0        # unique ones sent to the model
 
-    def to_json(self) -> dict:
-        return self.__dict__.copy()
+    def to_json(self) -> records.RequestCounts:
+        return records.RequestCounts(total=self.total, unique=self.unique, cached=self.cached, new=self.new)
 
 
 @dataclass
@@ -83,8 +83,8 @@ class Dispatcher:
         bar.set_postfix(cached=counts.cached, dedup=counts.total - counts.unique, new=counts.new, refresh=False)
         try:
             for kind, group in itertools.groupby(todo, key=lambda kr: kr[1].kind):
-                group = list(group)
-                batches = [group[i:i + self.batch_size] for i in range(0, len(group), self.batch_size)]
+                rows = list(group)
+                batches = [rows[i:i + self.batch_size] for i in range(0, len(rows), self.batch_size)]
 
                 def done(i: int, out: list[Any], kind: str = kind, batches: list = batches) -> None:
                     batch = batches[i]

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import atomic
 from .errors import ConfigError
+from .records import ArraysInfo
 
 MIN_SIZE = 64
 FILENAME = "arrays.npz"
@@ -53,12 +54,12 @@ class ArrayStore:
             self.arrays[name] = array
         return self._names[digest]
 
-    def write(self, folder: Path) -> dict | None:
+    def write(self, folder: Path) -> ArraysInfo | None:
         """Write arrays.npz (if any array was taken); its file name, sha256 and entry count."""
         if not self.arrays:
             return None
         buf = io.BytesIO()
-        np.savez_compressed(buf, **self.arrays)
+        np.savez_compressed(buf, **self.arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
         data = buf.getvalue()
         atomic.write_bytes(folder / FILENAME, data)
         return {"file": FILENAME, "sha256": hashlib.sha256(data).hexdigest(), "count": len(self.arrays)}

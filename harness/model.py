@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from . import registry
 from .errors import ConfigError, did_you_mean
 from .options import Spec, build, display_name, parse_spec
-from .requests import KINDS, Request, canonical_json
+from .requests import Request, canonical_json, check_kinds
 
 
 def option(default: Any = dataclasses.MISSING, *, fingerprint: bool = True, doc: str = "") -> Any:
@@ -46,7 +46,7 @@ DEFAULT_BATCH_SIZE = 8
 class ModelAdapter(ABC):
     """Serve batches of requests; subclasses set `kinds` and an `Options` dataclass."""
 
-    kinds: ClassVar[frozenset[str]] = frozenset()
+    kinds: frozenset[str] = frozenset()  # a class attribute; an adapter that learns them at run time sets them per instance
     Options: ClassVar[type] = NoOptions
     testing_only: ClassVar[bool] = False  # True: never shown on a leaderboard
     load_seconds: float = 0.0  # what load() took in this process (0 before, or where workers elsewhere load)
@@ -55,9 +55,7 @@ class ModelAdapter(ABC):
         self.options = options
         self.spec = spec
         self.label = label or spec.text  # what the user typed, e.g. a preset name
-        unknown = set(self.kinds) - set(KINDS)
-        if unknown:
-            raise ConfigError(f"adapter {type(self).__name__} declares unknown request kinds {sorted(unknown)}; known: {sorted(KINDS)}.")
+        check_kinds(self.kinds, f"adapter {type(self).__name__}")
 
     def load(self) -> None:
         """Load weights, start processes; called once, before the first batch is served (see `loaded`)."""

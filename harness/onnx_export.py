@@ -35,7 +35,8 @@ def onnx_session(key: str, module: Callable[[], Any], example: Any, outputs: Seq
         exported = io.BytesIO()
         with warnings.catch_warnings():  # the TorchScript exporter's deprecation notice, once per export
             warnings.simplefilter("ignore")
-            torch.onnx.export(module(), (example,), exported, input_names=["x"], output_names=list(outputs),
+            torch.onnx.export(module(), (example,), exported,  # type: ignore[arg-type]  # a file object is accepted
+                              input_names=["x"], output_names=list(outputs),
                               dynamic_axes={"x": {0: "n"}, **{name: {0: "n"} for name in outputs}},
                               opset_version=OPSET, dynamo=False)
         atomic.write_bytes(path, exported.getvalue())

@@ -87,7 +87,9 @@ def parse_spec(text: str, what: str = "spec") -> Spec:
 
 def _split_items(rest: str, text: str, what: str) -> list[str]:
     """Split on commas outside quotes; a value may be quoted with "..." or '...' (for JSON)."""
-    items, buf, quote = [], [], None
+    items: list[str] = []
+    buf: list[str] = []
+    quote: str | None = None
     for c in rest:
         if c in "\"'" and (quote is None or quote == c):
             quote = None if quote else c
@@ -156,7 +158,7 @@ def convert(value: Any, hint: Any, label: str) -> Any:
             raise ConfigError(f"{label} must be a mapping (key: value lines), got {value!r}.")
         args = typing.get_args(hint)
         return {k: convert(v, args[1], f"{label}[{k!r}]") for k, v in value.items()} if args else value
-    if dataclasses.is_dataclass(hint):
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         if not isinstance(value, dict):
             raise ConfigError(f"{label} must be a mapping (key: value lines), got {value!r}.")
         return build(hint, value, label)

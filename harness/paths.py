@@ -41,8 +41,9 @@ def portable_refs(value: object) -> object:
         value = value.to_json()
     if isinstance(value, dict):
         out = {k: portable_refs(v) for k, v in value.items()}
-        if isinstance(out.get("path"), str) and "sha256" in out:
-            out["path"] = portable(out["path"])
+        path = out.get("path")
+        if isinstance(path, str) and "sha256" in out:
+            out["path"] = portable(path)
         return out
     if isinstance(value, list):
         return [portable_refs(v) for v in value]

@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 from .errors import ConfigError, RegistryCollisionError, UnknownNameError, did_you_mean
 
 T = TypeVar("T")
+B = TypeVar("B")
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,14 @@ def _import_ref(ref: str) -> object:
     return obj
 
 
+GROUP_PREFIX = "claimbench."
+_declared: dict[str, Registry] = {}  # listing -> registry, in declaration order
+
+
 class Registry(Generic[T]):
-    """Name -> lazily loaded object, fed by code and by an entry-point group."""
+    """Name -> lazily loaded object, fed by code and by an entry-point group. A registry with a
+    group is declared once, where its vocabulary belongs (the engine's below, a task family's
+    in that family), and `claimbench list` finds it by its listing word."""
 
     def __init__(self, kind: str, group: str | None = None, listing: str | None = None):
         self.kind = kind  # "task", "model", ... used in messages
@@ -59,8 +66,10 @@ class Registry(Generic[T]):
         self._entries: dict[str, _Entry] = {}
         self._loaded: dict[str, T] = {}
         self._discovered = group is None
+        if group is not None:
+            _declared[self.listing] = self
 
-    def subclass(self, name: str, base: type) -> type:
+    def subclass(self, name: str, base: type[B]) -> type[B]:
         """The class registered under `name`, refused unless it subclasses `base` (what make_metric,
         load_executor and their kin build from a spec)."""
         cls = self.get(name)
@@ -91,7 +100,7 @@ class Registry(Generic[T]):
         if self._discovered:
             return
         self._discovered = True
-        for ep in entry_points(group=self.group):
+        for ep in entry_points(group=self.group or ""):
             dist = getattr(ep, "dist", None)
             origin = f"{ep.value} (package {dist.name})" if dist else ep.value
             old = self._entries.get(ep.name)
@@ -131,12 +140,25 @@ class Registry(Generic[T]):
 tasks: Registry = Registry("task", "claimbench.tasks")
 models: Registry = Registry("model", "claimbench.models")
 metrics: Registry = Registry("metric", "claimbench.metrics")
-search: Registry = Registry("search engine", "claimbench.search", listing="search")
+request_kinds: Registry = Registry("request kind", "claimbench.requests", listing="requests")  # harness.requests.Request subclasses
+views: Registry = Registry("view kind", "claimbench.views", listing="views")  # how a metric's declared view is drawn
 executors: Registry = Registry("executor", "claimbench.executors")
 readers: Registry = Registry("dataset reader", "claimbench.readers", listing="readers")  # dataset.format -> read(path, cfg)
 quantities: Registry = Registry("derived quantity", "claimbench.quantities", listing="quantities")  # claims: a number from samples
 hooks: Registry = Registry("task hooks", "claimbench.hooks", listing="hooks")  # a task YAML's `hooks:` by name
 factories: Registry = Registry("network factory", "claimbench.factories", listing="factories")  # torch-module `factory=`
+
+
+def listings() -> dict[str, Registry]:
+    """Every registry `claimbench list` can show: those declared in code, and one for each other
+    installed `claimbench.*` entry-point group (a family's or a plug-in's vocabulary whose module
+    is not imported yet)."""
+    found = dict(_declared)
+    for group in sorted(entry_points().groups):
+        word = group.removeprefix(GROUP_PREFIX)
+        if group.startswith(GROUP_PREFIX) and not any(r.group == group for r in found.values()):
+            found[word] = Registry(word, group, listing=word)
+    return found
 
 
 def named_or_code(group: Registry, ref: object, what: str) -> object:

@@ -11,12 +11,14 @@ import functools
 import hashlib
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
 from .errors import AdapterError, ConfigError
 from .hashing import sha256_file
+from .registry import request_kinds
 from .usage import split as split_usage
 from .usage import valid as valid_usage
 
@@ -45,7 +47,7 @@ class ImageRef:
 
 
 @functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
+def _field_names(cls: Any) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))
 
 
@@ -60,7 +62,7 @@ class Request:
         cached = self.__dict__.get("_canonical")
         if cached is None:
             cached = {"kind": self.kind}
-            for name in _field_names(type(self)):
+            for name in _field_names(type(self)):  # type: ignore[arg-type]  # classes hash by identity
                 v = getattr(self, name)
                 cached[name] = {"sha256": v.sha256} if isinstance(v, ImageRef) else v
             object.__setattr__(self, "_canonical", cached)
@@ -269,7 +271,12 @@ class ClassifyImage(Request):
                 and all(_finite(p) for p in value["probs"]))
 
 
-KINDS: dict[str, type[Request]] = {
-    cls.kind: cls
-    for cls in (Generate, LogLikelihood, TokenLens, AnswerImageQuestion, SampleImages, EmbedImage, ClassifyImage)
-}
+BUILT_IN = (Generate, LogLikelihood, TokenLens, AnswerImageQuestion, SampleImages, EmbedImage, ClassifyImage)
+
+
+def check_kinds(kinds: Iterable[str], who: str) -> None:
+    """Refuse request kinds nobody registered, naming those that are (`claimbench list requests`)."""
+    unknown = sorted(set(kinds) - set(request_kinds.names()))
+    if unknown:
+        raise ConfigError(f"{who} declares unknown request kinds {unknown}; registered: {request_kinds.names()} "
+                          "(`claimbench list requests`; a plug-in registers its own in the `claimbench.requests` group).")

@@ -24,9 +24,11 @@ from .errors import ConfigError
 from .large_responses import ArrayStore
 from .model import ModelAdapter
 from .options import Spec
-from .requests import KINDS, ImageRef, Request, canonical_json
+from .registry import request_kinds
+from .requests import ImageRef, Request, canonical_json
 from .runner import gather, score_samples, task_folder
-from .task import TaskHooks, load_task
+from .task import TaskHooks
+from .task_files import load_task
 from .usage import Totals
 
 _VERSION_KEYS = ("name", "version", "config_hash")
@@ -35,9 +37,8 @@ _VERSION_KEYS = ("name", "version", "config_hash")
 class _Replay(ModelAdapter):
     """Answers each request from a run's recorded responses; a request the run never made is an error."""
 
-    kinds = frozenset(KINDS)
-
     def __init__(self, recorded: dict[str, Any], where: Path):
+        self.kinds = frozenset(request_kinds.names())  # any kind a run recorded, plug-ins' included
         super().__init__(None, Spec("replay"))
         self.recorded, self.where = recorded, where
 
@@ -111,8 +112,8 @@ def rescore(run_dir: str | Path, output: str | Path) -> tuple[results.RunResult,
         counts={**old.counts, "scored": len(rows) - unscored, "unscored": unscored, "unscored_reasons": dict(reasons)},
         config={**old.config, "rescored": {
             "at": datetime.now(UTC).isoformat(timespec="seconds"), "by": here["packages"].get("claimbench"),
-            "git_revision": here["git_revision"], "log_sha256": (old.samples or {}).get("sha256"),
-            "before": {k: old.task[k] for k in _VERSION_KEYS}}},
+            "git_revision": here["git_revision"], "log_sha256": old.samples["sha256"] if old.samples else None,
+            "before": {k: old.task[k] for k in _VERSION_KEYS}}},  # type: ignore[literal-required]  # keys of TaskInfo
         seed=old.seed, timings=old.timings, environment=old.environment, command=old.command)
     written = task_folder(Path(output) / safe_paths.folder_name(old.model["label"]), task)
     results.write(written, new, samples, arrays)

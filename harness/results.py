@@ -14,6 +14,7 @@ import json
 import platform
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -52,7 +53,7 @@ class RunResult:
     def to_json(self) -> dict:
         return asdict(self)
 
-    def metric(self, name: str) -> float:
+    def metric(self, name: str) -> float | None:
         return self.metrics[name]["value"]
 
     @classmethod
@@ -73,7 +74,7 @@ def validate(data: dict) -> None:
 
 def environment() -> dict:
     """Python, platform, installed versions of the packages that change numbers, git revision."""
-    versions = {}
+    versions: dict[str, str] = {}
     for name in _PACKAGES:
         try:
             versions[name] = metadata.version(name)
@@ -123,7 +124,7 @@ def check_samples(results_file: Path, result: RunResult) -> None:
         return
     folder = results_file.parent
     log = folder / "samples.jsonl"
-    opener = open
+    opener: Callable[..., Any] = open
     if not log.is_file() and (folder / "samples.jsonl.gz").is_file():
         log, opener = folder / "samples.jsonl.gz", gzip.open
     if not log.is_file():

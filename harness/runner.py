@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import results, safe_paths, usage
+from . import records, results, safe_paths, usage
 from .cache import Cache
 from .dispatch import Dispatcher, RequestCounts
 from .errors import ConfigError, IncompatibleError, RequestRejected
@@ -24,7 +24,8 @@ from .model import ModelAdapter, load_model
 from .options import display_name
 from .paths import cache_dir
 from .requests import Request
-from .task import History, Task, Unscorable, load_task
+from .task import History, Task, Unscorable
+from .task_files import load_task
 
 DEFAULT_SEED = 1234
 
@@ -87,7 +88,8 @@ def score_samples(task: Task, indices: list[int], ids: list[str], rows: list[dic
     """Per-sample records for samples.jsonl (large arrays moved into `store`), aggregated metrics,
     and why rows went unscored."""
     metrics = task.make_metrics(seed)
-    samples, reasons = [], Counter()
+    samples: list[dict] = []
+    reasons: Counter[str] = Counter()
     for idx, sid, row, hist, uses in zip(indices, ids, rows, histories, usages):
         asked = []
         for i, ((r, resp), use) in enumerate(zip(hist, uses)):
@@ -111,7 +113,7 @@ def score_samples(task: Task, indices: list[int], ids: list[str], rows: list[dic
     return samples, {m.name: m.result().to_json() for m in metrics}, reasons
 
 
-def _model_info(adapter: ModelAdapter) -> dict:
+def _model_info(adapter: ModelAdapter) -> records.ModelInfo:
     return {"spec": display_name(adapter.spec.text), "label": adapter.label, "fingerprint": adapter.fingerprint(),
             "identity": adapter.identity(), "adapter": adapter.spec.name,
             "testing_only": adapter.testing_only}
@@ -142,6 +144,10 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
     load_s = dispatcher.adapter.load_seconds - load_before  # weights loaded during this task's model time
     model_s = dispatcher.model_seconds - model_before - load_s
     unscored = sum(reasons.values())
+    counted = records.Counts(rows=len(rows), scored=len(rows) - unscored, unscored=unscored, unscored_reasons=dict(reasons),
+                             requests=counts.to_json())
+    if tokens.requests:
+        counted["tokens"] = tokens.to_json()
 
     result = results.RunResult(
         task={"name": task.name, "spec": task.label, "version": task.version, "config": task.config_json(),
@@ -151,10 +157,8 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
                  "rows_evaluated": len(rows)},
         model=_model_info(dispatcher.adapter),
         metrics=metric_values,
-        counts={"rows": len(rows), "scored": len(rows) - unscored, "unscored": unscored,
-                "unscored_reasons": dict(reasons), "requests": counts.to_json(),
-                **({"tokens": tokens.to_json()} if tokens.requests else {})},
-        config={"limit": limit if limit is not None else task.config.limit, "batch_size": dispatcher.batch_size,
+        counts=counted,
+        config={"limit": task.limit(limit), "batch_size": dispatcher.batch_size,
                 "executor": dispatcher.executor.spec,
                 "cache": str(dispatcher.cache.path) if dispatcher.cache.path else None, "rounds": rounds},
         seed=seed,

@@ -1,7 +1,8 @@
-"""Mean, standard error, bootstrap confidence intervals and paired run differences.
+"""Mean, standard error, bootstrap confidence intervals and paired run differences: the one
+statistics module of runs, `compare` and claim verdicts.
 
-Bootstrap resampling is scipy.stats.bootstrap (percentile method, seeded). A sample
-with no spread has a degenerate CI equal to its value; scipy would return NaN there.
+All resampling is scipy.stats.bootstrap (percentile method, seeded), with one set of constants.
+A sample with no spread has a degenerate CI equal to its value; scipy would return NaN there.
 """
 from __future__ import annotations
 
@@ -117,10 +118,36 @@ def ratio_bootstrap_ci(numerator: Sequence[float], denominator: Sequence[float],
         res = sps.bootstrap((num, den), ratio, paired=True, vectorized=True, n_resamples=n_resamples,
                             confidence_level=confidence, method="percentile",
                             random_state=np.random.default_rng(seed), batch=_batch(num.size, n_resamples))
-    dist = res.bootstrap_distribution
-    if np.isnan(dist).all():
+    return percentile_interval(res.bootstrap_distribution, confidence)
+
+
+def bootstrap_distribution(statistic: Callable[..., np.ndarray], sizes: Sequence[int], *, seed: int = 0,
+                           n_resamples: int = N_RESAMPLES) -> np.ndarray:
+    """(n_resamples, k): `statistic(*rows)` -> k values, on resampled row indices, one index array per
+    entry of `sizes`, each resampled independently (rows that must move together, as the paired
+    runs of a claim's test, share one index array). All-NaN when a sample has fewer than 2 rows."""
+    full = np.atleast_1d(np.asarray(statistic(*(np.arange(n) for n in sizes)), dtype=float))
+    if min(sizes) < 2:
+        return np.full((n_resamples, full.size), np.nan)
+    from scipy import stats as sps
+
+    with warnings.catch_warnings():  # undefined resamples (NaN) are the caller's to count, not an error
+        warnings.simplefilter("ignore")
+        res = sps.bootstrap(tuple(np.arange(n) for n in sizes), lambda *rows: np.atleast_1d(statistic(*rows)),
+                            vectorized=False, paired=False, n_resamples=n_resamples, method="percentile",
+                            random_state=np.random.default_rng(seed))
+    return np.asarray(res.bootstrap_distribution, dtype=float).reshape(full.size, n_resamples).T
+
+
+def percentile_interval(dist: np.ndarray, confidence: float = CONFIDENCE,
+                        method: str = "linear") -> tuple[float, float] | None:
+    """Percentile interval over the defined (non-NaN) resamples; None when none is. `linear`
+    interpolates (scipy's percentile method); `inverted_cdf` takes order statistics, so an
+    infinite resample stays infinite (claim tests on ratios)."""
+    values = np.asarray(dist, dtype=float)
+    values = values[~np.isnan(values)]
+    if not values.size:
         return None
-    # Percentile interval over the defined resamples (scipy's would be NaN if any is undefined).
     alpha = (1 - confidence) / 2
-    lo, hi = np.nanpercentile(dist, [100 * alpha, 100 * (1 - alpha)])
+    lo, hi = np.quantile(values, [alpha, 1 - alpha], method=method)  # type: ignore[call-overload]  # method is one of numpy's names
     return float(lo), float(hi)

@@ -1,12 +1,10 @@
-"""Tasks: a versioned YAML config plus small Python hooks.
+"""Tasks: a versioned config plus small Python hooks (the config comes from YAML: task_files.py).
 
-The YAML says what data, which prompting method, which metrics, how many rows (and may
-`include:` a base YAML that a family shares, stating only what differs); the
-hooks (a TaskHooks subclass named in the YAML) turn a row into requests and the
+The config says what data, which prompting method, which metrics, how many rows; the
+hooks (a TaskHooks subclass the config names) turn a row into requests and the
 responses into a scored sample. A task may ask in several rounds (self-ask with
 search asks, reads the answer, asks again): `requests(row, history)` is called until
-it returns no new requests. Task specs on the command line take overrides:
-`bamboogle:method=self_ask,limit=20`.
+it returns no new requests, and `history` holds the (request, response) pairs so far.
 """
 from __future__ import annotations
 
@@ -21,12 +19,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import registry, yaml_files
+from . import registry
 from .data import PROVENANCE, Dataset, DatasetConfig, load
-from .errors import ClaimBenchError, ConfigError, did_you_mean
+from .errors import ClaimBenchError, ConfigError
 from .metrics import Metric, make_metric
-from .options import build, convert, display_name, parse_spec
-from .requests import KINDS, Request, canonical_json
+from .options import convert
+from .requests import Request, canonical_json, check_kinds
 
 History = list[tuple[Request, Any]]
 
@@ -99,15 +97,15 @@ class Task:
         self.config, self.path = config, path
         self.label = label or config.task  # the spec as typed, e.g. "bamboogle:method=self_ask"
         where = f" ({path})" if path else ""
-        hooks_cls = _load_hooks(config.hooks, config.task + where)
+        hooks_cls = load_hooks(config.hooks, config.task + where)
         for name, hint in hooks_cls.param_types.items():
             if name in config.params:
                 convert(config.params[name], hint, f"task {config.task!r}{where}: param {name!r}")
         self.hooks: TaskHooks = hooks_cls(config)
-        unknown = set(self.hooks.kinds) - set(KINDS)
-        if not self.hooks.kinds or unknown:
-            raise ConfigError(f"task {config.task!r}: hooks {config.hooks} must declare `kinds` from {sorted(KINDS)}"
-                              + (f"; unknown: {sorted(unknown)}" if unknown else "."))
+        if not self.hooks.kinds:
+            raise ConfigError(f"task {config.task!r}: hooks {config.hooks} must declare the request `kinds` they ask "
+                              "(`claimbench list requests`).")
+        check_kinds(self.hooks.kinds, f"task {config.task!r}: hooks {config.hooks}")
         names: Counter = Counter()
         for m in self.metric_specs():  # fail on an unknown metric now, before any work
             try:
@@ -133,7 +131,7 @@ class Task:
         return config_hash(self.config_json())
 
     def metric_specs(self) -> list[str]:
-        return metric_specs(self.config.metrics, self.config.params, self.name)
+        return metric_specs(list(self.config.metrics), self.config.params, self.name)
 
     def make_metrics(self, seed: int) -> list[Metric]:
         return [make_metric(m, seed) for m in self.metric_specs()]
@@ -149,8 +147,12 @@ class Task:
         idx = np.arange(n_rows)
         if self.config.sample is not None and self.config.sample < n_rows:
             idx = np.sort(np.random.default_rng(seed).choice(n_rows, self.config.sample, replace=False))
-        lim = limit if limit is not None else self.config.limit
+        lim = self.limit(limit)
         return [int(i) for i in (idx[:lim] if lim is not None else idx)]
+
+    def limit(self, given: int | None) -> int | None:
+        """The row limit in force: the run's `limit` when given, else the task's own."""
+        return given if given is not None else self.config.limit
 
     def sample_ids(self, pool: list[dict]) -> list[str]:
         """One unique id per prepared row: its id field (else its position); a repeated id gets
@@ -199,131 +201,15 @@ def _recorded(value: Any) -> Any:
     for f in dataclasses.fields(value):
         v = getattr(value, f.name)
         if f.metadata.get("since"):
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            default = f.default_factory() if callable(f.default_factory) else f.default
             if v == default:
                 continue
         out[f.name] = _recorded(v)
     return out
 
 
-def _load_hooks(ref: str, where: str) -> type[TaskHooks]:
+def load_hooks(ref: str, where: str) -> type[TaskHooks]:
     obj = registry.named_or_code(registry.hooks, ref, f"task {where}: hooks")
     if not (isinstance(obj, type) and issubclass(obj, TaskHooks)):
         raise ConfigError(f"task {where}: hooks {ref!r} is not a TaskHooks subclass.")
     return obj
-
-
-def _check_overrides(raw: dict, overrides: tuple[tuple[str, str], ...], where: str) -> None:
-    """Refuse an override that names nothing the task reads (`methd=`, `limt=`), before it could
-    be silently ignored: config fields, dataset.<field>, the YAML's params and the hooks' optional ones."""
-    if not overrides:
-        return
-    params = set(raw.get("params") or {}) if isinstance(raw.get("params"), dict) else set()
-    if isinstance(raw.get("hooks"), str):
-        params |= _load_hooks(raw["hooks"], where).optional_params
-    shortcuts = raw.get("shortcuts") if isinstance(raw.get("shortcuts"), dict) else {}
-    known = ({f.name for f in dataclasses.fields(TaskConfig)} | {"path"} | params | set(shortcuts)
-             | {f"dataset.{f.name}" for f in dataclasses.fields(DatasetConfig)} | {f"params.{k}" for k in params})
-    for key, _ in overrides:
-        head = ".".join(key.split(".")[:2]) if key.startswith("params.") else key
-        if head not in known:
-            plain = sorted(k for k in known if "." not in k)
-            raise ConfigError(f"task {where}: unknown option {key!r}.{did_you_mean(key, known)} "
-                              f"It takes {', '.join(plain)}, and dataset.<field>.")
-
-
-def _expand_shortcuts(raw: dict, overrides: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
-    """Overrides with each of the YAML's `shortcuts` replaced by the overrides it stands for."""
-    shortcuts = raw.get("shortcuts") or {}
-    out = []
-    for key, value in overrides:
-        if key in shortcuts:
-            out += [(k, str(v).replace("{value}", value)) for k, v in shortcuts[key].items()]
-        else:
-            out.append((key, value))
-    return out
-
-
-def _set_dotted(raw: dict, key: str, value: str) -> None:
-    """Apply one override; `path` means dataset.path, and an unknown plain key means params.<key>."""
-    if key == "path":  # the one override everybody needs: point a task at a local file
-        key = "dataset.path"
-    elif "." not in key and key not in {f.name for f in dataclasses.fields(TaskConfig)}:
-        key = f"params.{key}"
-    parts = key.split(".")
-    node = raw
-    for p in parts[:-1]:
-        node = node.setdefault(p, {})
-        if not isinstance(node, dict):
-            raise ConfigError(f"task override {key!r}: {p!r} is not a section.")
-    node[parts[-1]] = value
-
-
-def _read_yaml(path: Path) -> dict:
-    raw = yaml_files.load(path, "task file")
-    if not isinstance(raw, dict):
-        raise ConfigError(f"task file {str(path)!r} must be a YAML mapping with keys task, version, hooks, dataset, metrics.")
-    return raw
-
-
-def _merged(base: dict, child: dict) -> dict:
-    """child over base: mappings merge key by key, anything else (lists, scalars) is replaced."""
-    out = dict(base)
-    for key, value in child.items():
-        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
-
-
-def _with_includes(path: Path, seen: tuple[Path, ...] = ()) -> dict:
-    """The file's mapping over the one its `include:` names (relative to it, nested includes allowed),
-    like lm-eval's task `include`: families share one base YAML and state only what differs."""
-    if path.resolve() in seen:
-        raise ConfigError(f"task file {str(path)!r} includes itself (through {' -> '.join(map(str, seen))}).")
-    raw = _read_yaml(path)
-    include = raw.pop("include", None)
-    if include is None:
-        return raw
-    if not isinstance(include, str):
-        raise ConfigError(f"task file {str(path)!r}: include must be one file name, got {include!r}.")
-    base = path.parent / include
-    if not base.is_file():
-        raise ConfigError(f"task file {str(path)!r} includes {include!r}, but {str(base)!r} does not exist.")
-    return _merged(_with_includes(base, (*seen, path.resolve())), raw)
-
-
-def load_task_file(path: Path, overrides: tuple[tuple[str, str], ...] = (), label: str | None = None) -> Task:
-    """Parse and validate a task YAML file (with what it includes); every error names the file."""
-    raw = _with_includes(path)
-    _check_overrides(raw, overrides, f"{raw.get('task', path.stem)!r} ({path})")
-    for key, value in _expand_shortcuts(raw, overrides):
-        _set_dotted(raw, key, value)
-    return Task(build(TaskConfig, raw, f"task file {str(path)!r}"), path, label)
-
-
-@dataclass(frozen=True)
-class TaskFile:
-    """What a `claimbench.tasks` entry point refers to: a YAML file, loaded on demand."""
-
-    path: Path
-
-    def load(self, overrides: tuple[tuple[str, str], ...] = (), label: str | None = None) -> Task:
-        return load_task_file(Path(self.path), overrides, label)
-
-    def config(self) -> TaskConfig:
-        """The task's config as its YAML states it, without importing hooks or building metrics
-        (what `claimbench list tasks` shows, even for a task that needs options to run)."""
-        return build(TaskConfig, _with_includes(Path(self.path)), f"task file {str(self.path)!r}")
-
-
-def load_task(spec_text: str) -> Task:
-    """A task from a registered name (`name[:k=v,...]`) or a path to a YAML file."""
-    if spec_text.endswith((".yaml", ".yml")) and ":" not in spec_text:
-        return load_task_file(Path(spec_text))
-    spec = parse_spec(spec_text, "task spec")
-    source = registry.tasks.get(spec.name)
-    if not isinstance(source, TaskFile):
-        raise ConfigError(f"task {spec.name!r} ({registry.tasks.source(spec.name)}) must be a harness.task.TaskFile.")
-    task = source.load(spec.options, display_name(spec.text))
-    if task.name != spec.name:
-        raise ConfigError(f"task {spec.name!r} is registered, but its YAML ({source.path}) says task: {task.name!r}; make them equal.")
-    return task

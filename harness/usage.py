@@ -20,6 +20,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .records import TokenTotals
+
 FIELDS = ("prompt_tokens", "reused_prompt_tokens", "generated_tokens", "seconds")
 
 
@@ -90,8 +92,9 @@ class Totals:
         for f in FIELDS:
             self.sums[f] += usage[f]
 
-    def to_json(self) -> dict:
-        out = {"requests": self.requests, "requests_without_usage": self.without_usage, **self.sums}
-        out["seconds"] = round(out["seconds"], 4)
-        out["new_prompt_tokens"] = out["prompt_tokens"] - out["reused_prompt_tokens"]
-        return out
+    def to_json(self) -> TokenTotals:
+        s = self.sums
+        return TokenTotals(requests=self.requests, requests_without_usage=self.without_usage,
+                           prompt_tokens=int(s["prompt_tokens"]), reused_prompt_tokens=int(s["reused_prompt_tokens"]),
+                           generated_tokens=int(s["generated_tokens"]), seconds=round(s["seconds"], 4),
+                           new_prompt_tokens=int(s["prompt_tokens"] - s["reused_prompt_tokens"]))

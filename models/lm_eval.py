@@ -16,7 +16,7 @@ from claimbench.harness.errors import ConfigError
 from claimbench.harness.model import ModelAdapter, option
 from claimbench.harness.requests import Generate, LogLikelihood, Request
 
-from .text import group_by, truncate_at_stop
+from .lm.text import group_by, truncate_at_stop
 
 
 class LMEvalAdapter(ModelAdapter):

@@ -53,7 +53,7 @@ from claimbench.harness.errors import BackendError, ConfigError, RequestRejected
 from claimbench.harness.model import ModelAdapter, option
 from claimbench.harness.requests import AnswerImageQuestion, Generate, LogLikelihood, Request
 
-from .text import truncate_at_stop
+from .lm.text import truncate_at_stop
 
 
 class OpenAIAdapter(ModelAdapter):

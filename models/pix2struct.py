@@ -38,8 +38,8 @@ from claimbench.harness.hashing import sha256_file_cached
 from claimbench.harness.model import ModelAdapter, option
 from claimbench.harness.requests import AnswerImageQuestion
 
-from .hf_loading import Source, resolve_source, weights_identity
-from .image_preprocessing import open_rgb
+from .hf.loading import Source, resolve_source, weights_identity
+from .image.preprocessing import open_rgb
 
 _HUB_FONT = ("ybelkada/fonts", "Arial.TTF")  # what transformers downloads when given no font
 _HUB_HINT = "is the hub reachable? offline, download the checkpoint and pass path=FOLDER"

@@ -32,7 +32,7 @@ from claimbench.harness.errors import ConfigError
 from claimbench.harness.hashing import sha256_file
 from claimbench.harness.model import ModelAdapter, option
 from claimbench.harness.paths import cache_dir
-from claimbench.harness.requests import KINDS, ImageRef, Request
+from claimbench.harness.requests import BUILT_IN, ImageRef, Request
 
 _QUESTION = re.compile(r"what is\s+(-?\d+(?:\.\d+)?)\s*([-+*/]|plus|minus|times)\s*(-?\d+(?:\.\d+)?)\s*\??\s*$", re.I)
 _OPS = {"+": lambda a, b: a + b, "plus": lambda a, b: a + b, "-": lambda a, b: a - b, "minus": lambda a, b: a - b,
@@ -61,7 +61,7 @@ def _h(*parts: Any) -> int:
 
 
 class ScriptedAdapter(ModelAdapter):
-    kinds = frozenset(KINDS)
+    kinds = frozenset(cls.kind for cls in BUILT_IN)  # the kinds it has rules for
     testing_only = True
 
     @dataclass(frozen=True)
@@ -85,9 +85,9 @@ class ScriptedAdapter(ModelAdapter):
             if not path.is_file():
                 raise ConfigError(f"scripted: table {options.table!r} does not exist.")
             data = yaml_files.load(path, "scripted: table") or {}
-            unknown = set(data) - set(KINDS) if isinstance(data, dict) else set()
+            unknown = set(data) - self.kinds if isinstance(data, dict) else set()
             if not isinstance(data, dict) or unknown:
-                raise ConfigError(f"scripted: table {options.table!r} must map request kinds {sorted(KINDS)} to lookups"
+                raise ConfigError(f"scripted: table {options.table!r} must map request kinds {sorted(self.kinds)} to lookups"
                                   + (f"; unknown kinds {sorted(unknown)}." if unknown else "."))
             bad = sorted(kind for kind, lookup in data.items() if not isinstance(lookup, dict))
             if bad:

@@ -1,7 +1,7 @@
 """`vllm`: GPU serving through vLLM's offline `LLM` engine (extra `vllm`; needs CUDA).
 
 Supported: vLLM 0.6.2 and later (the extra's range). Every request goes to `LLM.generate` as
-token ids, tokenized here by the rules the hf adapter follows (models/text.py), so the two
+token ids, tokenized here by the rules the hf adapter follows (models/lm/text.py), so the two
 backends see the same tokens:
 - Generate: the prompt with the tokenizer's special tokens; a chat prompt is the model's chat
   template text with none added (the template writes BOS). One `SamplingParams` per request:
@@ -33,7 +33,7 @@ from claimbench.harness.errors import ConfigError, RequestRejected
 from claimbench.harness.model import ModelAdapter, option
 from claimbench.harness.requests import Generate, LogLikelihood, Request
 
-from .text import CHAT_ENCODING, LOGLIKELIHOOD_SPLIT, apply_chat, bos_or_eos, loglikelihood_pair, truncate_at_stop
+from .lm.text import CHAT_ENCODING, LOGLIKELIHOOD_SPLIT, apply_chat, bos_or_eos, loglikelihood_pair, truncate_at_stop
 
 GGUF_PLUGIN_FROM = (0, 24)  # the first vLLM release without GGUF support of its own
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from claimbench.harness import registry
+
 from . import plots, samples
 from .formatting import display_name, fmt, fmt_ci
 
@@ -41,27 +43,65 @@ def series(metric: dict, data: dict) -> dict[str, dict]:
     return {(f"{by}={k}" if by else str(k)): v for k, v in data.items() if isinstance(v, dict)}
 
 
-def render(name: str, metric: dict, rows: list[dict]) -> list[dict]:
-    """The report sections of one metric's views (cross-run views are the leaderboard's)."""
-    out = []
-    for view in (metric.get("metadata") or {}).get("views", []):
-        title = f"{display_name(name, metric)}: {view['title']}"
-        if view["kind"] == "cases":
-            found = samples.matching(rows, dict(view["where"]))
-            if found:
-                out.append({"kind": "cases", "title": f"{title} (first {len(found)})", "samples": found})
-            continue
+class ViewKind:
+    """How one kind of declared view is shown: `report` gives a section of one run's report page
+    ({"kind": "facts" | "table" | "cases" | "plot", ...} as report.html.j2 draws them, or None);
+    `site` gives the leaderboard's figure across runs (a PNG data URI, or None). Kinds register
+    in the `claimbench.views` entry-point group, so a plug-in metric can bring its own."""
+
+    def report(self, title: str, metric: dict, view: dict, rows: list[dict]) -> dict | None:
+        return None
+
+    def site(self, entries: list, name: str, view: dict) -> str | None:
+        return None
+
+
+class Facts(ViewKind):
+    """A mapping of scalars shown as labelled values."""
+
+    def report(self, title: str, metric: dict, view: dict, rows: list[dict]) -> dict | None:
+        data = _source(metric, view)
+        return _facts(view, data) if isinstance(data, dict) and data else None
+
+
+class Table(ViewKind):
+    """A mapping of group -> record: one row per group, one column per declared column."""
+
+    def report(self, title: str, metric: dict, view: dict, rows: list[dict]) -> dict | None:
+        data = _source(metric, view)
+        return _table(view, data) if isinstance(data, dict) and data else None
+
+
+class Bars(Table):
+    """A table plus a bar chart of its first column, with the `ci` column as error bars."""
+
+
+class Cases(ViewKind):
+    """The samples whose fields equal the view's `where`: those worth reading first."""
+
+    def report(self, title: str, metric: dict, view: dict, rows: list[dict]) -> dict | None:
+        found = samples.matching(rows, dict(view["where"]))
+        return {"kind": "cases", "title": f"{title} (first {len(found)})", "samples": found} if found else None
+
+
+class Curves(ViewKind):
+    """Series of per-layer lists, one panel per column (the site half overlays runs: leaderboards.plots)."""
+
+    def report(self, title: str, metric: dict, view: dict, rows: list[dict]) -> dict | None:
         data = _source(metric, view)
         if not isinstance(data, dict) or not data:
+            return None
+        return {"kind": "plot", "plot": plots.curves(title, series(metric, data), view["columns"], x_label="layer")}
+
+
+def render(name: str, metric: dict, rows: list[dict]) -> list[dict]:
+    """The report sections of one metric's views; a view whose kind is not installed is left out."""
+    out = []
+    for view in (metric.get("metadata") or {}).get("views", []):
+        if view["kind"] not in registry.views:
             continue
-        if view["kind"] == "facts":
-            section = _facts(view, data)
-        elif view["kind"] in ("table", "bars"):
-            section = _table(view, data)
-        elif view["kind"] == "curves":
-            section = {"kind": "plot", "plot": plots.curves(title, series(metric, data), view["columns"], x_label="layer")}
-        else:
-            continue
+        title = f"{display_name(name, metric)}: {view['title']}"
+        section = registry.views.subclass(view["kind"], ViewKind)().report(title, metric, view, rows)
         if section:
             out.append({"title": title, **section})
     return out

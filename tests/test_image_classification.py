@@ -20,7 +20,7 @@ from claimbench.harness.image_sources import read_idx_labels
 from claimbench.harness.metrics import make_metric
 from claimbench.harness.model import load_model
 from claimbench.harness.requests import ClassifyImage, EmbedImage, ImageRef
-from claimbench.models.image_outputs import top_k
+from claimbench.models.image.outputs import top_k
 from claimbench.tasks.image_classification import readers
 
 torch = pytest.importorskip("torch")

@@ -85,3 +85,38 @@ def test_the_engine_holds_no_task_familys_code():
     for name, where in family.items():
         assert f'{name} = "{where}' in entry_points
     assert not (REPO / "harness" / "search.py").exists() and (REPO / "harness" / "metrics" / "__init__.py").is_file()
+
+
+def _module_imports(path: Path) -> set[str]:
+    """Every module a file imports, relative imports resolved against its own package."""
+    package = ["claimbench", *path.relative_to(REPO).parent.parts]
+    out = set(_absolute_imports(path))
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[:len(package) - node.level + 1]
+            if node.module:
+                out.add(".".join([*base, node.module]))
+            out.update(".".join([*base, a.name]) for a in node.names)
+    return out
+
+
+def test_claims_inference_and_the_site_builder_stay_apart():
+    """Verdicts are computed without the site (the CI gate runs `claimbench claims` alone); the
+    builder draws them. Neither knows the other's internals beyond that one direction."""
+    claims = {name for p in (REPO / "leaderboards" / "claims").rglob("*.py") for name in _module_imports(p)}
+    assert not {n for n in claims if n.startswith("claimbench.leaderboards.builder")}
+
+
+def test_the_engine_declares_its_vocabularies_once_and_families_own_theirs():
+    """Registries are declared in harness/registry.py (the engine's groups) or by the family they
+    serve (the multi-hop family's search engines); `claimbench list` discovers them all."""
+    from claimbench.harness import registry
+    from claimbench.tasks.multihop import search
+
+    assert search.engines.group == "claimbench.search" and not hasattr(registry, "search")
+    assert {"requests", "views", "search", "tasks", "models", "metrics"} <= set(registry.listings())
+
+
+def test_the_task_model_knows_no_yaml():
+    """harness/task.py is the task model; reading YAML files, includes and overrides is task_files.py's."""
+    assert not {n for n in _module_imports(REPO / "harness" / "task.py") if n.endswith(("yaml_files", "task_files"))}

@@ -16,7 +16,7 @@ PRESETS = {"smollm2-135m": (SMOLLM2, TRANSFORMERS), "smollm2-135m:backend=llamac
 WEIGHTS_ATTRIBUTE = {"hf": "model", "llamacpp": "llm"}
 WEIGHTS = ("files", "gguf_sha256")  # identity entries naming the weights' content
 ENVIRONMENT = ("transformers", "llama_cpp_python", "cpu_features")  # identity entries naming this machine's build
-# identity entries naming a convention of the adapter (models/text.py, the llama.cpp decoder): a result
+# identity entries naming a convention of the adapter (models/lm/text.py, the llama.cpp decoder): a result
 # recorded under another one, or before it was named, has another fingerprint by design
 CONVENTIONS = ("loglikelihood_split", "chat_encoding", "greedy_decoder")
 

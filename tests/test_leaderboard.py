@@ -16,7 +16,9 @@ from conftest import COMMITTED_RESULTS, REPO, run_cli
 
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.safe_paths import folder_name
-from claimbench.leaderboards import claims, entries, site, tables
+from claimbench.leaderboards import entries
+from claimbench.leaderboards.builder import site, tables
+from claimbench.leaderboards.claims import catalog as claims
 
 SCRIPT = "<script>window.__pwned=1</script>evil-model"
 

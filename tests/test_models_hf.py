@@ -167,7 +167,7 @@ def test_only_plain_greedy_configs_take_the_continuous_path():
     require("transformers", "'claimbench[lm]'")
     from transformers import GenerationConfig
 
-    from claimbench.models.hf_continuous import plain_greedy
+    from claimbench.models.hf.continuous import plain_greedy
 
     assert plain_greedy(GenerationConfig())
     assert not plain_greedy(GenerationConfig(repetition_penalty=1.3))

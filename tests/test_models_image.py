@@ -16,7 +16,7 @@ from PIL import ImageEnhance  # noqa: E402
 from claimbench.harness.errors import ConfigError  # noqa: E402
 from claimbench.harness.model import load_model  # noqa: E402
 from claimbench.harness.requests import EmbedImage, ImageRef  # noqa: E402
-from claimbench.models.image_preprocessing import PreprocessOptions  # noqa: E402
+from claimbench.models.image.preprocessing import PreprocessOptions  # noqa: E402
 
 SIZE = 32
 

@@ -108,7 +108,7 @@ def test_cli_style_run_on_the_preset(tmp_path):
     assert r.model["identity"]["gguf_sha256"] == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
     assert r.model["testing_only"] is False
     # the build's CPU features are part of the fingerprint: another build's cache entries miss
-    from claimbench.models.llamacpp import cpu_features
+    from claimbench.models.llamacpp.adapter import cpu_features
     assert r.model["identity"]["cpu_features"] == cpu_features() and "= 1" in cpu_features()
 
 
@@ -135,7 +135,7 @@ def test_missing_weights_package_names_the_pip_install():
 def test_threads_sets_prompt_and_generation_threads_defaulting_to_physical_cores():
     """llama.cpp's batch threads default to every logical CPU: two processes with threads=1 on two
     cores then ran 20x slower. Both counts follow `threads`; the default is the physical cores."""
-    from claimbench.models.cpu_cores import physical_cores
+    from claimbench.models.llamacpp.cpu_cores import physical_cores
 
     default = preset("smollm2-135m:backend=llamacpp", SMOLLM2, LLAMA_CPP)
     assert default.llm.context_params.n_threads == default.llm.context_params.n_threads_batch == physical_cores()

@@ -7,7 +7,7 @@ from lm_fixtures import PROMPTS, SMOLLM2, TRANSFORMERS, model, preset, require, 
 
 from claimbench.harness.errors import ConfigError, RequestRejected
 from claimbench.harness.requests import Generate, LogLikelihood
-from claimbench.models.text import bos_or_eos, loglikelihood_pair
+from claimbench.models.lm.text import bos_or_eos, loglikelihood_pair
 from claimbench.models.vllm import check_gguf_support, fit_from_left
 
 

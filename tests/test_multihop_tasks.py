@@ -6,7 +6,7 @@ import yaml
 from conftest import require_data
 
 from claimbench.harness import evaluate
-from claimbench.harness.task import load_task
+from claimbench.harness.task_files import load_task
 from claimbench.tasks.multihop import parse, prompts
 
 

@@ -13,7 +13,7 @@ from claimbench.harness import evaluate
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.metrics.anls import anls
 from claimbench.harness.model import load_model
-from claimbench.models.answer_picker import Word, as_number, pick
+from claimbench.models.ocr_baseline.answer_picker import Word, as_number, pick
 
 
 def line(y: int, *texts: str, x: int = 10) -> list[Word]:
@@ -68,7 +68,7 @@ def test_picker_counts_computes_and_finds_titles():
 
 
 def test_axis_ticks_are_not_data_but_a_table_column_is():
-    from claimbench.models.answer_picker import Page
+    from claimbench.models.ocr_baseline.answer_picker import Page
 
     chart = {w.text for w, _ in Page(CHART, [], []).data}
     assert chart == {"120", "75", "310"}                          # 0, 100, 200 step evenly: a y axis

@@ -69,7 +69,8 @@ def test_the_wheel_holds_only_claimbench_with_its_package_data(wheel):
     assert modules <= set(names), sorted(modules - set(names))[:5]
     data = ["claimbench/tasks/multihop/bamboogle.yaml", "claimbench/tasks/demo/arithmetic.jsonl",
             "claimbench/harness/schemas/run_result.schema.json", "claimbench/reports/templates/report.html.j2",
-            "claimbench/leaderboards/templates/index.html.j2", "claimbench/leaderboards/schemas/claims.schema.json",
+            "claimbench/leaderboards/builder/templates/index.html.j2", "claimbench/leaderboards/claims/claims.schema.json",
+            "claimbench/leaderboards/claims/self_ask.yaml",
             "claimbench/leaderboards/models.yaml", "claimbench/__main__.py", "claimbench/tasks/multihop/data/musique/LICENSE",
             "claimbench/tasks/multihop/data/2wikimultihopqa/dev_first1000_with_aliases.json"]
     assert all(d in names for d in data), [d for d in data if d not in names]

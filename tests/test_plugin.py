@@ -87,3 +87,33 @@ def test_plugin_metric_renders_from_its_own_metadata(plugin_site, tmp_path):
     assert "answer_length" in (site / "leaderboard.md").read_text()
     report = next((site / "runs").rglob("*.html")).read_text()
     assert "answer length: by target length" in report and report.count('src="data:image/png;base64,') >= 1
+
+
+def test_plugin_request_kind_model_task_and_view_kind_run_and_render(plugin_site, tmp_path):
+    """A request kind ClaimBench has never seen, a model serving it, a task asking it and a metric
+    with a view kind of the plug-in's own: listed, run, cached, refused where unserved, and drawn
+    in the report and on the site, with no edit to ClaimBench."""
+    assert "count_letters" in run_cli("list", "requests", env=plugin_site).stdout
+    assert "histogram" in run_cli("list", "views", env=plugin_site).stdout
+    assert "count_letters" not in run_cli("list", "requests").stdout
+    run, cache = tmp_path / "run", str(tmp_path / "c.sqlite")
+    res = run_cli("run", "--model", "letter-counter", "--tasks", "plugin_letters", "--output", str(run), "--cache", cache,
+                  env=plugin_site)
+    assert res.returncode == 0, res.stderr
+    result = json.loads((run / "plugin_letters" / "results.json").read_text())
+    metric = result["metrics"]["count_error"]
+    assert metric["extra"]["errors"] == {"0": 3, "1": 3}  # Anna, Bob, Otto: the capital is not counted
+    assert metric["value"] == 0.5 and metric["metadata"]["views"][0]["kind"] == "histogram"
+    again = run_cli("run", "--model", "letter-counter", "--tasks", "plugin_letters", "--output", str(tmp_path / "again"),
+                    "--cache", cache, env=plugin_site)
+    assert again.returncode == 0 and ", 0 new;" in again.stdout
+    refused = run_cli("run", "--model", "scripted", "--tasks", "plugin_letters", "--output", str(tmp_path / "s"),
+                      "--cache", ":memory:", env=plugin_site)
+    assert refused.returncode == 2 and "needs count_letters" in refused.stderr
+    site = tmp_path / "site"
+    res = run_cli("leaderboard", str(run), "--out", str(site), "--no-progress", env=plugin_site)
+    assert res.returncode == 0, res.stderr
+    report = next((site / "runs").rglob("*.html")).read_text()
+    assert "count error: errors" in report and 'src="data:image/png;base64,' in report
+    plots = (site / "plots.html").read_text()
+    assert "count error: errors" in plots and 'src="data:image/png;base64,' in plots

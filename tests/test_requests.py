@@ -4,7 +4,7 @@ import pytest
 
 from claimbench.harness.errors import AdapterError, ConfigError
 from claimbench.harness.requests import (
-    KINDS,
+    BUILT_IN,
     AnswerImageQuestion,
     ClassifyImage,
     EmbedImage,
@@ -16,8 +16,12 @@ from claimbench.harness.requests import (
 )
 
 
-def test_all_seven_kinds_exist_and_are_frozen():
-    assert set(KINDS) == {"generate", "loglikelihood", "token_lens", "answer_image_question",
+def test_the_seven_built_in_kinds_are_registered_and_frozen():
+    from claimbench.harness.registry import request_kinds
+
+    assert {cls.kind for cls in BUILT_IN} <= set(request_kinds.names())
+    assert all(request_kinds.get(cls.kind) is cls for cls in BUILT_IN)
+    assert {cls.kind for cls in BUILT_IN} == {"generate", "loglikelihood", "token_lens", "answer_image_question",
                           "sample_images", "embed_image", "classify_image"}
     r = Generate("hi")
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -8,7 +8,7 @@ from claimbench.harness import evaluate, results
 from claimbench.harness.cli import main
 from claimbench.harness.errors import IncompatibleError
 from claimbench.harness.model import load_model
-from claimbench.harness.task import load_task
+from claimbench.harness.task_files import load_task
 from claimbench.models.scripted import ScriptedAdapter
 
 

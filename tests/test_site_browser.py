@@ -25,7 +25,7 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
-from claimbench.leaderboards import claims  # noqa: E402
+from claimbench.leaderboards.claims import catalog as claims  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 from conftest import run_cli
 
 from claimbench.harness.errors import ConfigError, DataError, UnknownNameError
-from claimbench.harness.task import load_task
+from claimbench.harness.task_files import load_task
 
 DEMO = Path(__file__).resolve().parents[1] / "tasks" / "demo"
 

@@ -13,9 +13,12 @@ from conftest import COMMITTED_RESULTS, run_cli
 from claimbench.harness import results
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.safe_paths import folder_name
-from claimbench.leaderboards import claims, entries, verdict_views, verdicts
+from claimbench.leaderboards import entries
+from claimbench.leaderboards.claims import catalog as claims
+from claimbench.leaderboards.claims import verdicts
+from claimbench.leaderboards.claims import views as verdict_views
+from claimbench.leaderboards.claims.evidence import Side, measure
 from claimbench.leaderboards.entries import Entry
-from claimbench.leaderboards.evidence import Side, measure
 
 PAPER = {"id": "mine", "title": "T", "authors": "Us", "year": 2026, "version": "arXiv v1"}
 SOURCE = {"where": "Table 1", "quote": "Table 1, row Self-ask, column 2Wiki: 30.0"}

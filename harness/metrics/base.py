@@ -1,17 +1,25 @@
 """Metrics in the torchmetrics shape: `update(sample)` per scored sample, `compute()` at the end.
 
-A per-sample metric scores each sample (the score is logged in samples.jsonl) and
-aggregates to mean, stderr and a bootstrap CI. Corpus metrics (FID, verification)
-subclass Metric directly and keep their own state. Metrics are registered under the
-`claimbench.metrics` entry-point group and referenced by name (or `name:k=v`) in task configs.
-Each describes itself (`metadata()`, see metadata.py); `result()` is compute() with that
-description attached, which is what results.json records.
+A metric declares what it accumulates (`add_state`, as torchmetrics does: `cat` lists one
+entry per sample, `sum` adds), so shards of a run merge (`merge`) into exactly what one metric
+fed every sample would hold. A per-sample metric scores each sample (the score is logged in
+samples.jsonl) and aggregates to mean, stderr and a bootstrap CI; corpus metrics (FID,
+verification) subclass Metric directly. `prepare(samples)` gives a metric's value as a function
+of row indices into a run's logged samples, the one way claims resample a metric or a derived
+quantity (harness/quantities.py); a metric that cannot be recomputed per row returns None.
+Metrics are registered under the `claimbench.metrics` entry-point group and referenced by name
+(or `name:k=v`) in task configs. Each describes itself (`metadata()`, see metadata.py);
+`result()` is compute() with that description attached, which is what results.json records.
 """
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
+
+import numpy as np
 
 from .. import registry
 from ..errors import ConfigError
@@ -19,6 +27,8 @@ from ..options import Spec, build, parse_spec
 from ..stats import estimate
 from .groups import Groups
 from .metadata import MetricMetadata, View
+
+REDUCTIONS = ("cat", "sum")
 
 
 @dataclass
@@ -57,6 +67,33 @@ class Metric(ABC):
 
     def __init__(self, name: str, options: Any, seed: int = 0):
         self.name, self.options, self.seed = name, options, seed
+        self._reductions: dict[str, str] = {}
+
+    def add_state(self, name: str, default: Any, reduce: str) -> None:
+        """Declare an accumulator: `cat` (a list, one entry per sample, concatenated across shards)
+        or `sum` (a number, array or Counter, added)."""
+        if reduce not in REDUCTIONS:
+            raise ValueError(f"metric {self.name!r}: state {name!r} reduces by {reduce!r}, not one of {REDUCTIONS}")
+        self._reductions[name] = reduce
+        setattr(self, name, copy.deepcopy(default))
+
+    def merge(self, other: Metric) -> Metric:
+        """Fold in the state of `other` (the same metric, fed later samples): afterwards this metric
+        holds what one metric fed both shards' samples in order would hold."""
+        if type(other) is not type(self) or other.options != self.options:
+            raise ConfigError(f"metric {self.name!r} cannot merge {other.name!r}: shards must be the same metric and options.")
+        for name, reduce in self._reductions.items():
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if reduce == "cat":
+                mine.extend(theirs)
+            else:
+                setattr(self, name, mine + theirs)
+        return self
+
+    def prepare(self, samples: list[dict]) -> Callable[[np.ndarray], float] | None:
+        """The metric's value as a function of indices into a run's logged `samples` (repeats allowed:
+        a bootstrap resample), or None where no per-row recomputation exists (FID, verification)."""
+        return None
 
     @abstractmethod
     def update(self, sample: dict) -> float | None:
@@ -65,12 +102,6 @@ class Metric(ABC):
     @abstractmethod
     def compute(self) -> MetricValue:
         """The aggregate over everything seen so far."""
-
-    def terms(self, sample: dict) -> tuple[float, float] | None:
-        """One logged sample's (numerator, denominator), for a corpus metric whose value is
-        sum(numerators) / sum(denominators) (a rate over a subset chosen per sample). Claims
-        resample such a metric row by row through these; None: the metric is no such ratio."""
-        return None
 
     def metadata(self) -> MetricMetadata:
         """How this metric is named, explained and drawn; override where options change it."""
@@ -94,7 +125,10 @@ class PerSampleMetric(Metric):
 
     def __init__(self, name: str, options: Any, seed: int = 0):
         super().__init__(name, options, seed)
-        self.values: list[float] = []
+        self.values: list[float]
+        self.group_keys: list[tuple[str, ...]]
+        self.add_state("values", [], "cat")
+        self.add_state("group_keys", [], "cat")  # with `by`: each scored sample's groups
         by = getattr(options, "by", "")
         self.breakdown = Groups(by, name) if by else None
 
@@ -102,11 +136,11 @@ class PerSampleMetric(Metric):
     def score(self, sample: dict) -> float:
         """The score of one sample (prediction vs references, or a field of it)."""
 
-    def update(self, sample: dict) -> float:
+    def update(self, sample: dict) -> float | None:
         v = float(self.score(sample))
         self.values.append(v)
         if self.breakdown is not None:
-            self.breakdown.add(sample, v)
+            self.group_keys.append(self.breakdown.keys(sample))
         return v
 
     def compute(self) -> MetricValue:
@@ -115,14 +149,34 @@ class PerSampleMetric(Metric):
         est = estimate(self.values, seed=self.seed)
         out = MetricValue(self.name, est.value, est.stderr, est.ci, est.n, self.higher_is_better, unit=self.unit)
         if self.breakdown is not None:
-            out.extra["groups"] = self.breakdown.to_json(self.seed)
+            out.extra["groups"] = self.breakdown.to_json(self.values, self.group_keys, self.seed)
         return out
+
+    def prepare(self, samples: list[dict]) -> Callable[[np.ndarray], float] | None:
+        """The mean of the scores the run logged (the run as it was scored); None when it logged none."""
+        return logged_mean(samples, self.name)
 
     def metadata(self) -> MetricMetadata:
         meta = super().metadata()
         if self.breakdown is None:
             return meta
         return replace(meta, views=(*meta.views, self.breakdown.view(meta.display_name, self.unit)))
+
+
+def logged_mean(samples: list[dict], name: str) -> Callable[[np.ndarray], float] | None:
+    """Mean of the per-sample scores `name` logged in `samples`, over the given rows (a row without
+    a score, unscored or filtered out, counts in neither sum); None when no row has one."""
+    scores = [s.get("scores", {}).get(name) for s in samples]
+    scored = np.array([isinstance(v, (int, float)) and not isinstance(v, bool) for v in scores])
+    if not scored.any():
+        return None
+    values = np.array([float(v) if ok else 0.0 for v, ok in zip(scores, scored)])
+    weights = scored.astype(float)
+
+    def mean(rows: np.ndarray) -> float:
+        n = weights[rows].sum()
+        return float(values[rows].sum() / n) if n > 0 else float("nan")
+    return mean
 
 
 def references(sample: dict) -> list:

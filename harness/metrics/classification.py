@@ -83,7 +83,8 @@ class ClassErrors(Metric):
 
     def __init__(self, name: str, options: Any, seed: int = 0):
         super().__init__(name, options, seed)
-        self.pairs: Counter = Counter()
+        self.pairs: Counter
+        self.add_state("pairs", Counter(), "sum")
 
     def update(self, sample: dict) -> None:
         self.pairs[(str(_gold(sample, self.name)), str(_predicted(sample, self.name)[0]))] += 1
@@ -127,8 +128,10 @@ class ExpectedCalibrationError(Metric):
 
     def __init__(self, name: str, options: Any, seed: int = 0):
         super().__init__(name, options, seed)
-        self.conf: list[float] = []
-        self.correct: list[bool] = []
+        self.conf: list[float]
+        self.correct: list[bool]
+        self.add_state("conf", [], "cat")
+        self.add_state("correct", [], "cat")
 
     def update(self, sample: dict) -> None:
         c = sample_field(sample, self.options.confidence, self.name)

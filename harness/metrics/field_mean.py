@@ -39,7 +39,8 @@ class FieldMean(PerSampleMetric):
         label = options.field + (f"[{options.where}]" if options.where else "") + (f"_by_{options.by}" if options.by else "")
         super().__init__(label, options, seed)
         self.higher_is_better = options.higher_is_better  # type: ignore[misc]
-        self.not_measured = 0
+        self.not_measured: int
+        self.add_state("not_measured", 0, "sum")
 
     def metadata(self) -> MetricMetadata:
         """A breakdown (`by=`) is drawn as bars per group and left out of leaderboard tables,

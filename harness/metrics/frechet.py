@@ -73,7 +73,7 @@ class GaussianStats:
         if not np.isfinite(f).all():
             bad = int((~np.isfinite(f).all(axis=1)).sum())
             raise DataError(f"{bad} of {len(f)} feature vectors contain NaN or inf; check the images and the feature network.")
-        if self.total is None:
+        if self.total is None or self.outer is None:
             self.total, self.outer = np.zeros(self.dim), np.zeros((self.dim, self.dim))
         self.n += len(f)
         self.total += f.sum(0)
@@ -81,7 +81,7 @@ class GaussianStats:
 
     def mean_cov(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean and unbiased covariance (ddof=1, as np.cov); warns when the covariance is rank-deficient."""
-        if self.n < 2:
+        if self.n < 2 or self.total is None or self.outer is None:
             raise DataError(f"FID needs at least 2 samples per set, got {self.n}.")
         if self.n <= self.dim:
             warnings.warn(f"{self.n} samples for {self.dim}-d features: the covariance is rank-deficient and FID is biased "

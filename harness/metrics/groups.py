@@ -21,22 +21,25 @@ def sample_field(sample: dict, name: str, metric: str) -> Any:
 
 
 class Groups:
-    """Per-group scores collected beside a metric's overall ones."""
+    """Which groups a sample falls in, and each group's estimate from the scores of its samples."""
 
     def __init__(self, field: str, metric: str):
         self.field, self.metric = field, metric
-        self.scores: dict[str, list[float]] = {}
 
-    def add(self, sample: dict, score: float) -> None:
+    def keys(self, sample: dict) -> tuple[str, ...]:
         value = sample_field(sample, self.field, self.metric)
-        for key in dict.fromkeys(value if isinstance(value, (list, tuple)) else [value]):
-            self.scores.setdefault(str(key), []).append(score)
+        return tuple(str(key) for key in dict.fromkeys(value if isinstance(value, (list, tuple)) else [value]))
 
-    def to_json(self, seed: int) -> dict[str, dict]:
-        """Each group's value, stderr, 95% CI and n (results.json's extra.groups)."""
+    def to_json(self, scores: list[float], keys: list[tuple[str, ...]], seed: int) -> dict[str, dict]:
+        """Each group's value, stderr, 95% CI and n (results.json's extra.groups), from every scored
+        sample's score and groups."""
+        by_group: dict[str, list[float]] = {}
+        for score, groups in zip(scores, keys):
+            for key in groups:
+                by_group.setdefault(key, []).append(score)
         out = {}
-        for key in sorted(self.scores):
-            est = estimate(self.scores[key], seed=seed)
+        for key in sorted(by_group):
+            est = estimate(by_group[key], seed=seed)
             out[key] = {"value": est.value, "stderr": est.stderr, "ci": list(est.ci) if est.ci else None, "n": est.n}
         return out
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -95,7 +96,8 @@ class _GeneratedFeatures(Metric):
             raise ConfigError(f"metric {name!r} needs reference=IMAGES (a folder, .npy/.npz, IDX file[start:stop] or hf:NAME); "
                               "for the fid task: fid:reference=...")
         self._net_args = (options.network, options.mode, options.network_sha256, options.runtime)
-        self.parts: list[np.ndarray] = []
+        self.parts: list[np.ndarray]
+        self.add_state("parts", [], "cat")
 
     @functools.cached_property
     def net(self) -> FeatureNetwork:
@@ -204,8 +206,9 @@ class InceptionScore(Metric):
             raise ConfigError("inception_score needs logits=module:function (images uint8 (n,h,w,c) -> (n, classes) logits); "
                               "the TF-Inception logits weights are not available offline here, so there is no default.")
         from ..registry import import_code
-        self.fn = import_code(options.logits, "inception_score: logits")
-        self.parts: list[np.ndarray] = []
+        self.fn: Callable[[np.ndarray], Any] = import_code(options.logits, "inception_score: logits")  # type: ignore[assignment]
+        self.parts: list[np.ndarray]
+        self.add_state("parts", [], "cat")
 
     def update(self, sample: dict) -> None:
         self.parts.append(np.asarray(self.fn(read_image_refs(sample["fields"]["images"])), np.float64))

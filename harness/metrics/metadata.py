@@ -5,7 +5,9 @@ unit, direction and the views it offers of its own result. The metadata is writt
 results.json beside the value, so a plug-in metric gets its tables and plots on the site
 with no change to ClaimBench, and an old result still renders as it was measured.
 
-View kinds (data is read from the metric's `extra[source]`, or from samples for `cases`):
+View kinds are registered in the `claimbench.views` entry-point group (`claimbench list views`),
+each with its report half and its site half (reports.views.ViewKind); a plug-in adds its own.
+Ours (data is read from the metric's `extra[source]`, or from samples for `cases`):
 - `facts`: a mapping of scalars shown as labelled values (columns pick and name them);
 - `table`: a mapping of group -> record, one row per group, one column per `columns` entry;
 - `bars`: a `table` plus a bar chart of its first column, with the `ci` column as error bars;
@@ -21,8 +23,10 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .. import registry
+from ..errors import ConfigError
+
 UNITS = ("rate", "number", "count", "rank", "text")  # rate: a share in percent; rank: 1 = best, on log axes
-VIEW_KINDS = ("facts", "table", "bars", "curves", "cases", "vs_size", "vs_setting")
 
 
 @dataclass(frozen=True)
@@ -42,8 +46,9 @@ class View:
     also: tuple[str, ...] = ()                # vs_size: other metrics of the same runs, drawn beside
 
     def __post_init__(self) -> None:
-        if self.kind not in VIEW_KINDS:
-            raise ValueError(f"view kind {self.kind!r} is not one of {VIEW_KINDS}")
+        if self.kind not in registry.views:
+            raise ConfigError(f"view kind {self.kind!r} is not registered; registered: {', '.join(registry.views.names())} "
+                              "(`claimbench list views`; a plug-in registers its own in the `claimbench.views` group).")
 
 
 @dataclass(frozen=True)

@@ -116,8 +116,10 @@ class PairMetric(Metric):
 
     def __init__(self, name: str, options: Any, seed: int = 0):
         super().__init__(name, options, seed)
-        self.dist: list[float] = []
-        self.same: list[bool] = []
+        self.dist: list[float]
+        self.same: list[bool]
+        self.add_state("dist", [], "cat")
+        self.add_state("same", [], "cat")
 
     def update(self, sample: dict) -> None:
         d = sample_field(sample, self.options.distance, self.name)

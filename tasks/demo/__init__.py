@@ -7,7 +7,7 @@ answer in the next question, the shape that self-ask with search takes.
 """
 from pathlib import Path
 
-from claimbench.harness.task import TaskFile
+from claimbench.harness.task_files import TaskFile
 
 _HERE = Path(__file__).parent
 arithmetic = TaskFile(_HERE / "arithmetic.yaml")

@@ -3,7 +3,7 @@ sets in their original folder layouts or from the hub, and project-made sets in 
 layouts (synthetic.py) for offline runs."""
 from pathlib import Path
 
-from claimbench.harness.task import TaskFile
+from claimbench.harness.task_files import TaskFile
 
 _here = Path(__file__).parent
 docvqa = TaskFile(_here / "docvqa.yaml")

@@ -1,4 +1,4 @@
-"""Write the project-made chart and document QA sets (synthetic_charts.py, synthetic_documents.py)
+"""Write the project-made chart and document QA sets (generators/charts.py, generators/documents.py)
 where the data layer looks for them, so the synthetic tasks run offline with no setup:
 
     python -m claimbench.tasks.docqa.synthetic [--out DIR] [--charts N] [--documents N] [--seed S]
@@ -17,8 +17,8 @@ from pathlib import Path
 
 from claimbench.harness.paths import cache_dir
 
-from .synthetic_charts import write_charts
-from .synthetic_documents import write_documents
+from .generators.charts import write_charts
+from .generators.documents import write_documents
 
 __all__ = ["main", "write_charts", "write_documents"]
 

@@ -3,7 +3,7 @@ InsightFace's 10-fold protocol, read from InsightFace's .bin files or from the r
 image folders and pair lists (readers.py)."""
 from pathlib import Path
 
-from claimbench.harness.task import TaskFile
+from claimbench.harness.task_files import TaskFile
 
 _here = Path(__file__).parent
 lfw = TaskFile(_here / "lfw.yaml")

@@ -2,6 +2,6 @@
 last word, and how does that prediction form across layers?"""
 from pathlib import Path
 
-from claimbench.harness.task import TaskFile
+from claimbench.harness.task_files import TaskFile
 
 idiomem = TaskFile(Path(__file__).parent / "idiomem.yaml")

@@ -49,7 +49,8 @@ class LensCurves(Metric):
 
     def __init__(self, name, options, seed: int = 0):
         super().__init__(name, options, seed)
-        self.rows: list[tuple[str, list[int], list[float]]] = []
+        self.rows: list[tuple[str, list[int], list[float]]]
+        self.add_state("rows", [], "cat")
 
     def update(self, sample: dict) -> None:
         fields = sample.get("fields", {})

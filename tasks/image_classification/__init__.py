@@ -2,7 +2,7 @@
 classifier): top-1 / top-5 error, per-class errors, calibration, read from the sets' public formats."""
 from pathlib import Path
 
-from claimbench.harness.task import TaskFile
+from claimbench.harness.task_files import TaskFile
 
 _here = Path(__file__).parent
 mnist = TaskFile(_here / "mnist.yaml")

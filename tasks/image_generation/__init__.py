@@ -2,6 +2,6 @@
 FID and KID of any `sample_images` generator against a reference image set."""
 from pathlib import Path
 
-from claimbench.harness.task import TaskFile
+from claimbench.harness.task_files import TaskFile
 
 fid = TaskFile(Path(__file__).parent / "fid.yaml")

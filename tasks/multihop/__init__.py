@@ -3,7 +3,7 @@ compositionality gap; Bamboogle, 2WikiMultiHopQA and MuSiQue with direct,
 chain-of-thought and self-ask prompting."""
 from pathlib import Path
 
-from claimbench.harness.task import TaskFile
+from claimbench.harness.task_files import TaskFile
 
 _HERE = Path(__file__).parent
 compositional_celebrities = TaskFile(_HERE / "compositional_celebrities.yaml")

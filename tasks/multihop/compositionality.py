@@ -13,6 +13,7 @@ sub-questions right but the 2-hop wrong / at least one sub-question wrong. Each 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,7 +71,8 @@ class CompositionalityGap(Metric):
         if options.where:  # named like mean's filtered rates: compositionality_gap[leak_free]
             name = f"{name.split(':')[0]}[{options.where}]"
         super().__init__(name, options, seed)
-        self.rows: list[tuple[bool, bool, bool, str]] = []
+        self.rows: list[tuple[bool, bool, bool, str]]
+        self.add_state("rows", [], "cat")
 
     def _fields(self, sample: dict) -> dict | None:
         """The sample's fields, or None when `where` leaves it out."""
@@ -86,13 +88,20 @@ class CompositionalityGap(Metric):
             self.rows.append((bool(fields["q1_correct"]), bool(fields["q2_correct"]), bool(fields["hop_correct"]),
                               str(fields[self.options.by])))
 
-    def terms(self, sample: dict) -> tuple[float, float]:
-        """(two-hop wrong with both sub-questions right, both sub-questions right)."""
-        fields = self._fields(sample)
-        if fields is None:
-            return 0.0, 0.0
-        both = bool(fields["q1_correct"]) and bool(fields["q2_correct"])
-        return float(both and not fields["hop_correct"]), float(both)
+    def prepare(self, samples: list[dict]) -> Callable[[np.ndarray], float]:
+        """The gap over the given rows: (two-hop wrong with both sub-questions right) / (both right),
+        each row's two counts read from its logged fields (an unscored row counts in neither)."""
+        num, den = np.zeros(len(samples)), np.zeros(len(samples))
+        for i, sample in enumerate(samples):
+            fields = None if "error" in sample else self._fields(sample)
+            if fields is not None:
+                den[i] = float(bool(fields["q1_correct"]) and bool(fields["q2_correct"]))
+                num[i] = den[i] * float(not fields["hop_correct"])
+
+        def gap(rows: np.ndarray) -> float:
+            d = den[rows].sum()
+            return float(num[rows].sum() / d) if d > 0 else float("nan")
+        return gap
 
     def _summary(self, rows: list) -> dict:
         q1, q2, hop = (np.array([r[i] for r in rows], dtype=bool) for i in range(3))

@@ -5,7 +5,7 @@ An engine answers a follow-up question with a short text, or None when it has no
 decomposition from it). Engines register under the `claimbench.search` entry-point
 group and are named by spec strings (`oracle:threshold=0.8`, `bm25:corpus=docs.jsonl`).
 A diagnostic engine (one that peeks at gold data) sets `diagnostic = True`; tasks must
-label its results as such.
+label its results as such. The registry is the multi-hop family's own, not the engine's.
 """
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 
 from claimbench.harness import registry
 from claimbench.harness.options import Spec, build, parse_spec
+
+engines: registry.Registry = registry.Registry("search engine", "claimbench.search", listing="search")
 
 
 class SearchEngine(ABC):
@@ -39,5 +41,5 @@ class SearchEngine(ABC):
 
 def load_search(spec_text: str) -> SearchEngine:
     spec = parse_spec(spec_text, "search engine spec")
-    cls = registry.search.subclass(spec.name, SearchEngine)
+    cls = engines.subclass(spec.name, SearchEngine)
     return cls(build(cls.Options, spec.options, f"search engine {spec.name!r}"), spec)

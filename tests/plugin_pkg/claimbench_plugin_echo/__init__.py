@@ -10,7 +10,8 @@ from claimbench.harness.metrics import PerSampleMetric
 from claimbench.harness.metrics.metadata import Column, MetricMetadata, View
 from claimbench.harness.model import ModelAdapter, option
 from claimbench.harness.requests import Generate
-from claimbench.harness.task import TaskFile, TaskHooks
+from claimbench.harness.task import TaskHooks
+from claimbench.harness.task_files import TaskFile
 
 words_task = TaskFile(Path(__file__).with_name("words.yaml"))
 arrows_task = TaskFile(Path(__file__).with_name("arrows.yaml"))

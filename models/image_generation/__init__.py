@@ -1,0 +1,1 @@
+"""Image generators: image sets, Python callables and diffusers pipelines."""

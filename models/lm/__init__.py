@@ -1,0 +1,1 @@
+"""What the text backends share: prompt text handling, few-shot prefix reuse, control tokens and GGUF metadata."""
