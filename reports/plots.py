@@ -25,7 +25,8 @@ def new_figure(width: float = 6.4, height: float = 3.6, ncols: int = 1) -> tuple
 def to_data_uri(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]  # a legend placed outside the axes stays in
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight", bbox_extra_artists=legends)
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 

@@ -57,7 +57,7 @@ def test_pages_load_without_console_errors(browser, committed_site):
 
 def test_sorting_a_column_reorders_rows_and_filtering_hides_them(browser, committed_site):
     _open(browser, committed_site / "index.html")
-    table = browser.find_element(By.XPATH, "//h3[normalize-space()='idiomem']/following-sibling::table[1]")
+    table = browser.find_element(By.XPATH, "//h3[normalize-space()='idiomem']/following-sibling::div[1]/table")
     headers = table.find_elements(By.CSS_SELECTOR, "thead th")
     memorized = [th.text for th in headers].index("memorized")
     assert _column(table, 0) == ["gemma3-270m", "smollm2-135m"]  # built in label order: 49.1% then 15.8%
@@ -66,7 +66,7 @@ def test_sorting_a_column_reorders_rows_and_filtering_hides_them(browser, commit
     assert headers[memorized].get_attribute("aria-sort") == "ascending"
     headers[memorized].click()
     assert _column(table, 0) == ["gemma3-270m", "smollm2-135m"]
-    box = table.find_element(By.XPATH, "preceding-sibling::input[1]")
+    box = table.find_element(By.XPATH, "../preceding-sibling::input[1]")
     box.send_keys("smollm")
     assert _column(table, 0) == ["smollm2-135m"]
 
@@ -116,3 +116,42 @@ def test_hostile_model_name_stays_inert_in_the_browser(browser, tmp_path):
         assert browser.execute_script("return window.__pwned") is None
     _open(browser, out / "index.html")
     assert SCRIPT in browser.find_element(By.TAG_NAME, "body").text
+
+
+PAGES = ("index.html", "claims.html", "plots.html", "runs/compositional_celebrities/smollm2-135m.html")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_pages_fit_the_window_and_wide_tables_scroll_in_their_own_box(browser, committed_site, tmp_path, width):
+    """At a laptop's and a phone's width no page scrolls sideways: a wide table scrolls inside its
+    box, and numbers and verdicts stay on one line. Screenshots go to $CLAIMBENCH_SCREENSHOTS
+    (for a person to look at) or the test's temporary folder."""
+    shots = os.environ.get("CLAIMBENCH_SCREENSHOTS") or str(tmp_path)
+    browser.set_window_size(width, 1000)
+    try:
+        for page in PAGES:
+            _open(browser, committed_site / page)
+            inner = browser.execute_script("return window.innerWidth")
+            overflow = browser.execute_script("return document.documentElement.scrollWidth")
+            browser.save_screenshot(os.path.join(shots, f"{page.replace('/', '_')}-{width}.png"))
+            assert overflow <= inner, f"{page} is {overflow} px wide in a {inner} px window"
+            wrapped = browser.execute_script(
+                "return Array.from(document.querySelectorAll('.verdict')).filter(function (e) {"
+                " return new Set(Array.from(e.getClientRects()).map(function (r) { return Math.round(r.bottom); })).size > 1;"
+                " }).length"
+                " + Array.from(document.querySelectorAll('td.num')).filter(function (e) {"
+                " return getComputedStyle(e).whiteSpace !== 'nowrap'; }).length")
+            assert wrapped == 0, f"{page}: {wrapped} numbers or verdicts can break across lines"
+    finally:
+        browser.set_window_size(1300, 1800)
+
+
+def test_verdicts_carry_an_icon_as_well_as_a_colour(browser, committed_site):
+    _open(browser, committed_site / "claims.html")
+    cells = browser.find_elements(By.CSS_SELECTOR, "#relations a.verdict")
+    assert cells
+    for cell in cells:
+        icon = browser.execute_script("return getComputedStyle(arguments[0], '::before').content", cell)
+        assert icon not in ("none", "normal", '""'), cell.text
+    colours = {browser.execute_script("return getComputedStyle(arguments[0]).color", c) for c in cells}
+    assert len(colours) >= 2  # holds, contradicted and inconclusive are not all one link-blue

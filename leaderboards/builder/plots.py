@@ -56,24 +56,23 @@ def vs_size(entries: list[Entry], name: str, view: dict) -> str | None:
         err = [[k * (m["value"] - m["ci"][0]) if m["ci"] else 0 for m in ms],
                [k * (m["ci"][1] - m["value"]) if m["ci"] else 0 for m in ms]]
         axes[0].errorbar(xs, [k * m["value"] for m in ms], yerr=err, marker="o", capsize=3, label=spec)
-        for e, m in zip(group, ms):
-            axes[0].annotate(e.model_label, (e.parameters, k * m["value"]), fontsize=7, xytext=(4, 4),
-                             textcoords="offset points")
         for other, style in zip(also, ("o-", "s-", "^--", "v:")):
             if all(e.metric(other) for e in group):
                 axes[1].plot(xs, [_scale(e.metric(other)) * e.metric(other)["value"] for e in group], style,
                              label=f"{other} ({spec})")
     sizes = sorted({e.parameters for e in runs})
+    models = {p: sorted({e.model_label for e in runs if e.parameters == p}) for p in sizes}  # named under the axis, not on the points
     labels = [display_name(name, runs[0].metric(name)) + (" (%)" if _scale(runs[0].metric(name)) == 100 else "")]
     labels += ["value (%)"] if also else []
     for ax, label in zip(axes, labels):
         ax.set_xscale("log")
         ax.minorticks_off()
-        ax.set_xticks(sizes, [f"{p / 1e6:.0f}M" for p in sizes])
+        ax.set_xticks(sizes, [f"{p / 1e6:.0f}M\n" + "\n".join(models[p]) for p in sizes], fontsize=7)
         ax.set_xlim(sizes[0] / 1.6, sizes[-1] * 1.6)
         ax.set_xlabel("parameters (log scale)")
         ax.set_ylabel(label)
-        ax.legend(fontsize=7)
+        legend = ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.4), frameon=False)  # below the axis labels
+        legend.set_in_layout(False)  # the axes keep their size; the saved image grows to hold the legend
     axes[0].set_title(view["title"], fontsize=10)
     if also:
         axes[1].set_title(", ".join(also) + " of the same runs", fontsize=10)

@@ -328,16 +328,16 @@ def _rank_trend(test: Test, direction: str, weights: np.ndarray) -> Test:
     p_against = 1 - p
     alpha = (1 - CONFIDENCE) / 2
     test.method = (f"Kendall's tau over {len(ys)} runs (no per-sample scores to resample): tau = {tau:+.3f}, "
-                   f"one-sided exact p = {p:.4g}")
+                   f"one-sided exact p = {p:.3g}")
     if p < alpha:
-        test.status, test.reason = HOLDS, f"tau {tau:+.3f}, p = {p:.4g} < {alpha}"
+        test.status, test.reason = HOLDS, f"tau {tau:+.3f}, p = {p:.3g} < {alpha:.3g}"
     elif p_against < alpha:
-        test.status, test.reason = CONTRADICTED, f"tau {tau:+.3f} goes the other way, p = {p_against:.4g} < {alpha}"
+        test.status, test.reason = CONTRADICTED, f"tau {tau:+.3f} goes the other way, p = {p_against:.3g} < {alpha:.3g}"
     else:
         smallest = 1 / math.factorial(len(ys))
         test.status = INCONCLUSIVE
-        test.reason = (f"tau {tau:+.3f}, p = {p:.4g} >= {alpha}"
-                       + (f" (with {len(ys)} runs no order can reach p < {alpha}: the smallest is {smallest:.3g})"
+        test.reason = (f"tau {tau:+.3f}, p = {p:.3g} >= {alpha:.3g}"
+                       + (f" (with {len(ys)} runs no order can reach p < {alpha:.3g}: the smallest is {smallest:.3g})"
                           if smallest >= alpha else ""))
     return test
 
