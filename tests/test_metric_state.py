@@ -54,7 +54,7 @@ def test_shards_merged_equal_one_metric_fed_every_sample(seed, n, cut, spec):
     assert merged == _result(spec, samples)
 
 
-def test_every_registered_metric_declares_only_known_reductions():
+def test_the_sampled_metrics_declare_their_state_with_known_reductions():
     for spec in SPECS:
         metric = make_metric(spec)
         assert metric._reductions and set(metric._reductions.values()) <= set(REDUCTIONS), spec
