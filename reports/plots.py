@@ -43,7 +43,8 @@ def bars(title: str, groups: dict[str, dict], columns: list[dict]) -> str:
     lo = [v - scale * ci[0] if ci else 0 for v, ci in zip(values, cis)]
     hi = [scale * ci[1] - v if ci else 0 for v, ci in zip(values, cis)]
     fig, (ax,) = new_figure(max(4.0, 0.6 * len(keys) + 2), 3.4)
-    ax.bar(range(len(keys)), values, yerr=[lo, hi], capsize=3, color="#4c72b0")
+    # error bars only where the view gives CIs: a bar without one is drawn bare, not with a zero-length bar
+    ax.bar(range(len(keys)), values, yerr=[lo, hi] if any(cis) else None, capsize=3, color="#4c72b0")
     labels = [f"{k}\n(n={groups[k][n_field]})" if n_field else k for k in keys]
     ax.set_xticks(range(len(keys)), labels, rotation=30 if len(keys) > 4 else 0,
                   ha="right" if len(keys) > 4 else "center", fontsize=8)

@@ -1,6 +1,7 @@
 """One self-contained HTML page per run (`claimbench report RUN_DIR`): what was run, every
 metric with its CI, each metric's own views (breakdowns, curves, facts, the samples worth
-reading), and the near misses of the primary metric."""
+reading, with their images), the near misses of the primary metric, generated images beside
+the reference set, and a browser over every sample."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,26 +10,38 @@ from tqdm import tqdm
 
 from claimbench.harness import atomic, results, safe_paths
 
-from . import samples, views
+from . import browser, galleries, samples, views
 from .html import environment
+from .media import Thumbnails
 
 FILENAME = "report.html"
 
 
-def context(task_dir: Path, result: results.RunResult | None = None) -> dict:
+def context(task_dir: Path, result: results.RunResult | None = None, rows: list[dict] | None = None,
+            thumbs: Thumbnails | None = None, samples_src: str | None = None) -> dict:
+    """What report.html.j2 draws (`result`, `rows`: the folder's results.json and samples, if already
+    read). `thumbs` makes the images (inline when not given); `samples_src` is the sample
+    browser's data file, loaded when asked for (inline when not given)."""
     result = result or results.read(task_dir)
-    rows = results.read_samples(task_dir)
+    thumbs = thumbs or Thumbnails()
+    rows = results.read_samples(task_dir) if rows is None else rows
     primary = result.task["config"].get("primary_metric") or next(iter(result.metrics))
-    return {"r": result, "primary": primary, "n_samples": len(rows),
-            "sections": [s for name, m in result.metrics.items() for s in views.render(name, m, rows)],
-            "near_misses": [samples.view(s) for s in samples.near_misses(
-                rows, primary, {name: m["higher_is_better"] for name, m in result.metrics.items()})]}
+    sections = [s for name, m in result.metrics.items() for s in views.render(name, m, rows)]
+    for s in sections:
+        if s["kind"] == "cases":
+            s["samples"] = [samples.view(x, thumbs) for x in s["samples"]]
+    near = samples.near_misses(rows, primary, {name: m["higher_is_better"] for name, m in result.metrics.items()})
+    return {"r": result, "primary": primary, "n_samples": len(rows), "sections": sections,
+            "near_misses": [samples.view(s, thumbs) for s in near],
+            "galleries": galleries.build(result, rows, thumbs), "missing_images": thumbs.missing,
+            "browser": {"src": samples_src, "inline": None if samples_src else browser.encode(rows), "n": len(rows)}}
 
 
-def render(task_dir: Path, *, result: results.RunResult | None = None, nav: list[tuple[str, str]] | None = None) -> str:
-    """The report page of one task's results folder (`result`: its results.json, if already read);
-    `nav` adds site links (label, href)."""
-    return environment().get_template("report.html.j2").render(**context(task_dir, result), nav=nav or [])
+def render(task_dir: Path, *, result: results.RunResult | None = None, rows: list[dict] | None = None,
+           nav: list[tuple[str, str]] | None = None, thumbs: Thumbnails | None = None, samples_src: str | None = None) -> str:
+    """The report page of one task's results folder; `nav` adds site links (label, href); the rest as in `context`."""
+    return environment().get_template("report.html.j2").render(
+        **context(task_dir, result, rows, thumbs, samples_src), nav=nav or [])
 
 
 def write_reports(run_dir: str | Path, out: str | Path | None = None) -> list[Path]:

@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from . import media
+from .media import Thumbnails, sample_images
+
+IMAGES_PER_SAMPLE = 8  # a generator's chunk may hold hundreds; a case shows its first few
+
 
 def row_keys(samples: list[dict]) -> list[tuple[str, int]]:
     """One key per sample that pairs two runs' logs row by row: its id and, since logs written
@@ -37,19 +42,40 @@ def near_misses(samples: list[dict], primary: str, higher_is_better: dict[str, b
 
 
 def matching(samples: list[dict], where: dict, limit: int = 15) -> list[dict]:
-    """The first samples whose fields equal `where` (a metric's `cases` view), as the report shows them."""
-    out = [s for s in samples if all(k in s.get("fields", {}) and s["fields"][k] == v for k, v in where.items())]
-    return [view(s) for s in out[:limit]]
+    """The first samples whose fields equal `where` (a metric's `cases` view); the report shows each with `view`."""
+    return [s for s in samples if all(k in s.get("fields", {}) and s["fields"][k] == v for k, v in where.items())][:limit]
 
 
-def view(sample: dict) -> dict:
-    """What a report shows of one sample: its answer, references, scores, and the final exchange."""
+def view(sample: dict, thumbs: Thumbnails | None = None) -> dict:
+    """What a report shows of one sample: its answer, references, scores, the final exchange, and
+    its images (what it was asked about, then what was generated) as thumbnails where `thumbs` finds them."""
     last = sample.get("requests", [])[-1] if sample.get("requests") else {}
     request = last.get("request", {})
     response = last.get("response")
-    return {"id": str(sample.get("id")), "prediction": str(sample.get("prediction", "")),
+    asked, made = sample_images(sample) if thumbs else ([], [])
+    images = [{"sha256": sha, "src": thumbs.of_file(sha, path) if thumbs else None}
+              for sha, path in asked + made[:IMAGES_PER_SAMPLE]]
+    return {"id": str(sample.get("id")), "prediction": str(sample.get("prediction", "")), "images": images,
             "references": ", ".join(map(str, sample.get("references") or [])),
             "scores": {k: v for k, v in sample.get("scores", {}).items() if v is not None},
             "fields": {k: v for k, v in sample.get("fields", {}).items() if not isinstance(v, (list, dict))},
-            "prompt": str(request.get("prompt", json.dumps(request) if request else "")),
-            "response": response if isinstance(response, str) else json.dumps(response)[:600]}
+            "prompt": prompt_text(request), "response": response if isinstance(response, str) else json.dumps(rounded(response))}
+
+
+def prompt_text(request: dict) -> str:
+    """What the model was given, in words: the prompt; else the request's own fields (a question,
+    top_k...), its images left to the thumbnails."""
+    if "prompt" in request:
+        return str(request["prompt"])
+    return "\n".join(f"{k}: {v}" for k, v in request.items() if k != "kind" and not media.image_refs(v))
+
+
+def rounded(value: object) -> object:
+    """Floats to 4 significant digits, inside lists and mappings too: what a reader compares."""
+    if isinstance(value, float):
+        return float(f"{value:.4g}")
+    if isinstance(value, list):
+        return [rounded(x) for x in value]
+    if isinstance(value, dict):
+        return {k: rounded(x) for k, x in value.items()}
+    return value

@@ -77,7 +77,8 @@ class Bars(Table):
 
 
 class Cases(ViewKind):
-    """The samples whose fields equal the view's `where`: those worth reading first."""
+    """The samples whose fields equal the view's `where`: those worth reading first (logged
+    samples under `samples`; the report page shows each with its images)."""
 
     def report(self, title: str, metric: dict, view: dict, rows: list[dict]) -> dict | None:
         found = samples.matching(rows, dict(view["where"]))

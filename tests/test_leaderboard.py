@@ -208,6 +208,12 @@ def test_committed_site_is_current(committed_site):
     assert block == (committed_site / "verdicts.md").read_text(), "the README's verdicts are stale; rebuild as above"
 
 
+def test_the_published_site_stays_under_its_stated_size():
+    """docs/leaderboards.md promises a site under 20 MB: thumbnails, browser data and pages together."""
+    site = REPO / "leaderboards" / "site"
+    assert sum(f.stat().st_size for f in site.rglob("*") if f.is_file()) < 20_000_000
+
+
 def untrusted_results(tmp_path: Path) -> Path:
     """A committed result whose model label and one answer are hostile markup."""
     src = COMMITTED_RESULTS / "idiomem" / "smollm2-135m"

@@ -10,7 +10,7 @@ import os
 import shutil
 
 import pytest
-from conftest import run_cli
+from conftest import COMMITTED_RESULTS, run_cli
 from test_leaderboard import SCRIPT, untrusted_results
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -24,8 +24,11 @@ if not (CHROMIUM and DRIVER):
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
+from claimbench.harness import results  # noqa: E402
 from claimbench.leaderboards.claims import catalog as claims  # noqa: E402
+from claimbench.reports import browser as sample_browser  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +158,58 @@ def test_verdicts_carry_an_icon_as_well_as_a_colour(browser, committed_site):
         assert icon not in ("none", "normal", '""'), cell.text
     colours = {browser.execute_script("return getComputedStyle(arguments[0]).color", c) for c in cells}
     assert len(colours) >= 2  # holds, contradicted and inconclusive are not all one link-blue
+
+
+def _fid_report(site) -> str:
+    (page,) = site.glob("runs/fid_reference=data_mnist_*_0_1000*/images_source=*_noise=0.1-*.html")
+    return page.relative_to(site).as_posix()
+
+
+def test_image_task_reports_show_their_images(browser, committed_site):
+    """Digits the classifier missed, documents with their questions, generated samples beside the
+    reference set: each image loads (the published thumbnails, named by content)."""
+    pages = {"runs/mnist/localmixer-m116-bp-mnist5k.html": 15, "runs/synthetic_docvqa/ocr-baseline.html": 15,
+             _fid_report(committed_site): 72}
+    for page, least in pages.items():
+        assert _open(browser, committed_site / page) == [], page
+        shown = browser.execute_async_script(  # each thumbnail's file decodes (they load lazily on the page itself)
+            "var done = arguments[arguments.length - 1];"
+            "Promise.all(Array.from(document.querySelectorAll('img.thumb')).map(function (i) {"
+            " var im = new Image(); im.src = i.src;"
+            " return im.decode().then(function () { return im.naturalWidth > 0; }, function () { return false; }); }))"
+            ".then(function (ok) { done(ok.filter(Boolean).length); });")
+        assert shown >= least, page
+    assert "Reference images" in browser.page_source and "Generated images" in browser.page_source
+
+
+def test_the_sample_browser_loads_on_demand_and_filters(browser, committed_site):
+    rows = sample_browser.records(results.read_samples(COMMITTED_RESULTS / "synthetic_docvqa" / "ocr-baseline"))["rows"]
+    _open(browser, committed_site / "runs" / "synthetic_docvqa" / "ocr-baseline.html")
+    box = browser.find_element(By.CSS_SELECTOR, ".sample-browser")
+    assert box.find_elements(By.CSS_SELECTOR, "table.browser tbody tr") == []  # nothing decoded before it is asked for
+
+    def count() -> str:
+        return box.find_element(By.CSS_SELECTOR, ".count").text
+
+    def shown(n: int) -> str:
+        return f"{n} of {len(rows)} samples match; showing {min(n, 100)}."
+
+    box.find_element(By.CSS_SELECTOR, ".load").click()
+    WebDriverWait(browser, 10).until(lambda _: count() != "")
+    assert count() == shown(len(rows)) and len(box.find_elements(By.CSS_SELECTOR, "table.browser tbody tr")) == 100
+    search = box.find_element(By.CSS_SELECTOR, ".search")
+    search.send_keys("Invoice")
+    text = [(r["prompt"] + "\n" + r["output"] + "\n" + r["prediction"] + "\n" + "\n".join(r["references"])).lower()
+            for r in rows]
+    assert count() == shown(sum("invoice" in t for t in text))
+    search.clear()
+    search.send_keys(" ")
+    search.send_keys("\b")
+    Select(box.find_element(By.CSS_SELECTOR, ".metric")).select_by_value("anls")
+    for bound in (".lo", ".hi"):
+        box.find_element(By.CSS_SELECTOR, bound).send_keys("0")
+    failed = [r for r in rows if r["scores"]["anls"] == 0]
+    assert 0 < len(failed) < len(rows) and count() == shown(len(failed))
+    Select(box.find_element(By.CSS_SELECTOR, ".field")).select_by_value("question_type")
+    Select(box.find_element(By.CSS_SELECTOR, ".value")).select_by_value("form")
+    assert count() == shown(sum(r["fields"]["question_type"] == "form" for r in failed))

@@ -3,21 +3,23 @@
 The site needs no server (open index.html from disk): each page carries its own CSS,
 script and plots. Pages: index.html (a sortable, filterable table per task, every number
 linking to its run's report), claims.html (relational claims with verdicts and evidence, papers' numbers beside ours), plots.html, and
-runs/<task>/<model>.html (one report per run). Also tables/<task>.md|.csv, leaderboard.md,
+runs/<task>/<model>.html (one report per run, with its sample browser's data in
+<model>.samples.js beside it). Thumbnails of the images reports show lie under media/, named by content. Also tables/<task>.md|.csv, leaderboard.md,
 summary.md (the README's table) and verdicts.md (the README's verdicts).
 """
 from __future__ import annotations
 
 from itertools import groupby
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
-from claimbench.harness import atomic, safe_paths
+from claimbench.harness import atomic, results, safe_paths
 from claimbench.harness.errors import ConfigError
-from claimbench.reports import markdown, report
+from claimbench.reports import browser, markdown, report
 from claimbench.reports.formatting import fmt, fmt_ci, unit_of
 from claimbench.reports.html import environment
+from claimbench.reports.media import Thumbnails
 
 from ..claims import catalog as claims_mod
 from ..claims import verdicts
@@ -100,8 +102,14 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim | claims_mod.Relat
 
     for e in tqdm(entries, desc="run reports", unit="run", disable=not progress):
         depth = "../" * e.report_path.count("/")
-        _write(e.report_path, report.render(e.path.parent, result=e.result,
-                                                  nav=[(label, depth + href) for label, href in NAV]))
+        thumbs = Thumbnails(out, depth)
+        data = e.report_path.removesuffix(".html") + ".samples.js"
+        rows = results.read_samples(e.path.parent)
+        _write(data, browser.script(rows, PurePosixPath(data).name))
+        _write(e.report_path, report.render(e.path.parent, result=e.result, rows=rows, thumbs=thumbs,
+                                            samples_src=PurePosixPath(data).name,
+                                            nav=[(label, depth + href) for label, href in NAV]))
+        written.extend(thumbs.written)
     for t in task_tables:
         stem = safe_paths.folder_name(t.task_spec)  # may hold dots: never treat its tail as a suffix
         _write(f"tables/{stem}.md", f"## {markdown.text(t.task_spec)}\n\n" + tables.to_markdown(t, link_prefix="../"))
@@ -117,7 +125,7 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim | claims_mod.Relat
             if folder == out or not folder.is_dir() or any(folder.iterdir()):
                 break
             folder.rmdir()
-    atomic.write_text(out / MANIFEST, "\n".join(sorted(written)) + "\n")
+    atomic.write_text(out / MANIFEST, "\n".join(sorted(set(written))) + "\n")
     atomic.remove_orphans(out)
     return out / "index.html"
 
