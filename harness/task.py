@@ -71,6 +71,9 @@ class TaskHooks:
     # the type of each param the hooks read (int, bool, dict[str, int], ...), checked when the task
     # loads, before any work: `max_tokens=abc` is refused by name, never a traceback mid-run
     param_types: ClassVar[dict[str, Any]] = {}
+    # what each per-sample field the hooks write means: {field: (short name, one sentence)}; a
+    # metric of a field (`mean:field=...`) is named and described with them in reports
+    fields: ClassVar[dict[str, tuple[str, str]]] = {}
 
     def __init__(self, config: TaskConfig):
         self.config = config
@@ -134,7 +137,11 @@ class Task:
         return metric_specs(list(self.config.metrics), self.config.params, self.name)
 
     def make_metrics(self, seed: int) -> list[Metric]:
-        return [make_metric(m, seed) for m in self.metric_specs()]
+        """The task's metrics, given the words its hooks have for their fields."""
+        metrics = [make_metric(m, seed) for m in self.metric_specs()]
+        for m in metrics:
+            m.field_words = self.hooks.fields
+        return metrics
 
     def load_data(self) -> Dataset:
         if self.config.dataset is None:

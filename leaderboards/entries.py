@@ -12,6 +12,7 @@ from pathlib import Path
 from claimbench.harness import results, safe_paths, yaml_files
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.options import Spec, parse_spec
+from claimbench.reports import words
 
 MODELS_FILE = Path(__file__).with_name("models.yaml")
 UPPER_BOUND_MARK = "diagnostic upper bound"  # in a diagnostic search engine's recorded label
@@ -157,7 +158,7 @@ def load(paths: list[str | Path]) -> list[Entry]:
     Refused: results of a testing-only adapter (as `publish` refuses them), and two results
     for one task and model (one would silently replace the other's row and report)."""
     files = [f for p in paths for f in results.find_required(p)]
-    entries = [Entry(f, results.read(f)) for f in dict.fromkeys(files)]
+    entries = [Entry(f, words.refreshed(results.read(f))) for f in dict.fromkeys(files)]
     testing = [str(e.path) for e in entries if e.result.model["testing_only"]]
     if testing:
         raise ConfigError(f"results of a testing-only adapter are never shown on a leaderboard: {', '.join(testing)}. "

@@ -14,7 +14,7 @@ import os
 
 from claimbench.harness.requests import canonical_json
 
-from .samples import prompt_text, rounded
+from .samples import exchange, prompt_text, rounded
 
 CLIP = 4000  # characters kept of one prompt's own part or one output
 
@@ -36,16 +36,13 @@ def _field(v: object) -> object:
 
 def records(rows: list[dict]) -> dict:
     """{"prefix": the prompts' shared start, "rows": [{"id", "prompt" (after the prefix), "output" (the raw
-    last response), "prediction" (what the task extracted), "references", "scores", "fields"}]}."""
-    prompts = []
-    for s in rows:
-        last = (s.get("requests") or [{}])[-1]
-        prompts.append(prompt_text(last.get("request") or {}))
+    response of the sample's exchange, samples.exchange), "prediction" (what the task extracted), "references", "scores", "fields"}]}."""
+    prompts = [prompt_text(exchange(s).get("request") or {}) for s in rows]
     prefix = os.path.commonprefix(prompts) if len(prompts) > 1 else ""
     prefix = prefix[:prefix.rfind("\n") + 1] if "\n" in prefix else ""  # whole lines: never cut a word
     out = []
     for s, prompt in zip(rows, prompts):
-        last = (s.get("requests") or [{}])[-1]
+        last = exchange(s)
         out.append({"id": str(s.get("id")), "prompt": _text(prompt[len(prefix):]), "output": _text(rounded(last.get("response", ""))),
                     "prediction": _text(s.get("prediction", "")),
                     "references": [_text(r) for r in s.get("references") or []],

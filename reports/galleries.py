@@ -16,12 +16,13 @@ SHOWN = 36
 
 
 def build(result: RunResult, rows: list[dict], thumbs: Thumbnails) -> list[dict]:
-    """[{"title", "images": [src | None], "note"}]: the generated images, then each reference set."""
+    """[{"title", "images": [src], "note": why none are shown}]: the generated images, then each reference set."""
     made = [ref for s in rows for ref in sample_images(s)[1]][:SHOWN]
     if not made:
         return []
-    out = [{"title": f"Generated images (first {len(made)})", "images": [thumbs.of_file(sha, p) for sha, p in made],
-            "note": ""}]
+    srcs = [src for src in (thumbs.of_file(sha, p) for sha, p in made) if src]
+    out = [{"title": f"Generated images (first {len(srcs)})", "images": srcs,
+            "note": "" if srcs else "the images are not on the machine that built this page, nor published before"}]
     references = {m["extra"]["reference"]["source"]: m["extra"]["reference"].get("fingerprint")
                   for m in result.metrics.values() if isinstance((m.get("extra") or {}).get("reference"), dict)
                   and "source" in m["extra"]["reference"]}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jinja2
 
-from .formatting import description, fmt, fmt_ci, unit_of
+from .formatting import description, display_name, fmt, fmt_ci, unit_of
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -19,5 +19,6 @@ def environment(*template_dirs: Path) -> jinja2.Environment:
     env.filters["fmt_ci"] = lambda ci, unit: fmt_ci(unit, ci)
     env.filters["unit"] = unit_of
     env.filters["description"] = description
+    env.filters["display_name"] = display_name
     env.filters["clip"] = lambda text, n=600: text if len(text) <= n else text[:n] + f"… ({len(text) - n} more characters)"
     return env

@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on CI machines; set before pyplot is imported
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 DPI = 100
@@ -22,10 +23,16 @@ def new_figure(width: float = 6.4, height: float = 3.6, ncols: int = 1) -> tuple
     return fig, list(axes[0])
 
 
+def legend_below(ax: Axes, y: float) -> None:
+    """The axes' legend under it, at `y` in axes coordinates (below the tick and axis labels), off the data."""
+    legend = ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, y), frameon=False)
+    legend.set_in_layout(False)  # the axes keep their size; the saved image grows to hold the legend
+
+
 def to_data_uri(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.tight_layout()
-    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]  # a legend placed outside the axes stays in
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + fig.legends  # outside ones stay in
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight", bbox_extra_artists=legends)
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
@@ -46,8 +53,7 @@ def bars(title: str, groups: dict[str, dict], columns: list[dict]) -> str:
     # error bars only where the view gives CIs: a bar without one is drawn bare, not with a zero-length bar
     ax.bar(range(len(keys)), values, yerr=[lo, hi] if any(cis) else None, capsize=3, color="#4c72b0")
     labels = [f"{k}\n(n={groups[k][n_field]})" if n_field else k for k in keys]
-    ax.set_xticks(range(len(keys)), labels, rotation=30 if len(keys) > 4 else 0,
-                  ha="right" if len(keys) > 4 else "center", fontsize=8)
+    ax.set_xticks(range(len(keys)), labels, rotation=90 if len(keys) > 4 else 0, fontsize=8)  # upright: never over a neighbour
     ax.set_ylabel(f"{columns[0]['label']} (%)" if unit == "rate" else columns[0]["label"])
     ax.set_title(title, fontsize=10)
     return to_data_uri(fig)
@@ -69,6 +75,10 @@ def curves(title: str, series: dict[str, dict], panels: list[dict], *, x_label: 
             ax.set_yscale("log")
         ax.set_xlabel(x_label)
         ax.set_ylabel(panel["label"])
-        ax.legend(fontsize=6)
     fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    entries = {label: handle for ax in axes for handle, label in zip(*ax.get_legend_handles_labels())}
+    legend = fig.legend(list(entries.values()), list(entries), fontsize=7, loc="upper center",  # the same series in every
+                        bbox_to_anchor=(0.5, 0.0), ncol=min(2, len(entries)), frameon=False)  # panel: one legend under all
+    legend.set_in_layout(False)
     return to_data_uri(fig)

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from claimbench.harness import atomic, results, safe_paths
 
-from . import browser, galleries, samples, views
+from . import browser, galleries, samples, views, words
 from .html import environment
 from .media import Thumbnails
 
@@ -22,7 +22,7 @@ def context(task_dir: Path, result: results.RunResult | None = None, rows: list[
     """What report.html.j2 draws (`result`, `rows`: the folder's results.json and samples, if already
     read). `thumbs` makes the images (inline when not given); `samples_src` is the sample
     browser's data file, loaded when asked for (inline when not given)."""
-    result = result or results.read(task_dir)
+    result = result or words.refreshed(results.read(task_dir))
     thumbs = thumbs or Thumbnails()
     rows = results.read_samples(task_dir) if rows is None else rows
     primary = result.task["config"].get("primary_metric") or next(iter(result.metrics))

@@ -47,9 +47,9 @@ def matching(samples: list[dict], where: dict, limit: int = 15) -> list[dict]:
 
 
 def view(sample: dict, thumbs: Thumbnails | None = None) -> dict:
-    """What a report shows of one sample: its answer, references, scores, the final exchange, and
+    """What a report shows of one sample: its answer, references, scores, its exchange (`exchange`), and
     its images (what it was asked about, then what was generated) as thumbnails where `thumbs` finds them."""
-    last = sample.get("requests", [])[-1] if sample.get("requests") else {}
+    last = exchange(sample)
     request = last.get("request", {})
     response = last.get("response")
     asked, made = sample_images(sample) if thumbs else ([], [])
@@ -60,6 +60,13 @@ def view(sample: dict, thumbs: Thumbnails | None = None) -> dict:
             "scores": {k: v for k, v in sample.get("scores", {}).items() if v is not None},
             "fields": {k: v for k, v in sample.get("fields", {}).items() if not isinstance(v, (list, dict))},
             "prompt": prompt_text(request), "response": response if isinstance(response, str) else json.dumps(rounded(response))}
+
+
+def exchange(sample: dict) -> dict:
+    """The exchange a reader looks at: the last one that answered in text (a generation, not the
+    logit lens read beside it), else the last one; {} when the sample asked nothing."""
+    logged = sample.get("requests") or []
+    return next((r for r in reversed(logged) if isinstance(r.get("response"), str)), logged[-1] if logged else {})
 
 
 def prompt_text(request: dict) -> str:

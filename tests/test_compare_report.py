@@ -1,7 +1,10 @@
 """`claimbench report` and `claimbench compare` on real runs of the runner (scripted adapter)."""
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+import re
 
 import numpy as np
 import pytest
@@ -94,7 +97,10 @@ def test_report_writes_a_self_contained_page_per_task(tmp_path):
     (page,) = [p for p in (tmp_path / "run").rglob("report.html")]
     html = page.read_text()
     assert "exact_match" in html and "Provenance" in html
-    assert "Failures on exact_match" in html  # the scripted model cannot compose two operations
+    assert "Failures on exact match" in html  # the scripted model cannot compose two operations
+    inline = re.search(r'<script type="text/plain" class="data">([A-Za-z0-9+/=]+)</script>', html)  # the sample browser's
+    rows = json.loads(gzip.decompress(base64.b64decode(inline.group(1))))["rows"]  # data, carried in the page itself
+    assert [r["id"] for r in rows] == [s["id"] for s in results.read_samples(page.parent)]
     assert "http://" not in html.replace("http://www.w3.org", "") and "<link" not in html  # nothing fetched
 
 

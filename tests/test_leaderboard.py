@@ -180,7 +180,7 @@ def test_leaderboard_site_pages_link_every_value_to_an_existing_report(committed
         assert title in plots_page
     assert plots_page.count('src="data:image/png;base64,') == 5  # gap, gap[leak_free], lens, FID, KID
     report = (committed_site / "runs" / "idiomem" / "smollm2-135m.html").read_text()
-    assert "logit-lens curves: the target layer by layer" in report and "memorized_by_source: by source" in report
+    assert "logit-lens curves: the target layer by layer" in report and "memorized by source: by source" in report
     assert "Failures on memorized" in report
     assert (committed_site / "tables" / "compositional_celebrities.csv").is_file()
     assert sum(1 for _ in (committed_site / "tables").glob("*.md")) == len(tables.build(entries.load([COMMITTED_RESULTS])))

@@ -63,6 +63,11 @@ class ANLS(PerSampleMetric):
     """Average Normalized Levenshtein Similarity against the best gold answer (DocVQA's metric)."""
 
     display_name = "ANLS"
+    variant_words = {
+        "official": "DocVQA's evaluation server; divides by the longer raw answer, keeps a distance of exactly 0.5.",
+        "paper": "Biten et al.'s definition on normalised answers; a distance of exactly 0.5 scores 0.",
+        "pix2struct": "Pix2Struct's code; lower-cases only, so surrounding spaces count as edits.",
+    }
 
     @dataclass(frozen=True)
     class Options:

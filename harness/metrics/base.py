@@ -60,6 +60,10 @@ class Metric(ABC):
     views: ClassVar[tuple[View, ...]] = ()  # what reports and the leaderboard draw from its result
     comparable_on: ClassVar[str] = ""       # an extra key two values must share to compare
     unnamed_options: ClassVar[tuple[str, ...]] = ()  # options that change no value, left out of its name
+    variant_words: ClassVar[dict[str, str]] = {}  # a `variant` option's values, each in a sentence (reports tell them apart)
+    # what the task's per-sample fields mean, {field: (name, sentence)}: given by the task (TaskHooks.fields)
+    # to the metrics it makes, so a metric of a field (mean:field=...) can say what it measures
+    field_words: dict[str, tuple[str, str]] = {}
 
     @dataclass(frozen=True)
     class Options:
@@ -104,10 +108,16 @@ class Metric(ABC):
         """The aggregate over everything seen so far."""
 
     def metadata(self) -> MetricMetadata:
-        """How this metric is named, explained and drawn; override where options change it."""
-        doc = (type(self).__doc__ or "").strip().split("\n\n")[0]
-        return MetricMetadata(self.display_name or self.name, " ".join(doc.split()), self.views,
-                              comparable_on=self.comparable_on)
+        """How this metric is named, explained and drawn; override where options change it. A
+        `variant` other than the default is named after the display name and said in words."""
+        doc = " ".join((type(self).__doc__ or "").strip().split("\n\n")[0].split())
+        name = self.display_name or self.name
+        variant = getattr(self.options, "variant", None)
+        if variant in self.variant_words:
+            default = type(self.options).__dataclass_fields__["variant"].default
+            name += "" if variant == default else f" ({variant})"
+            doc = f"{doc} Variant {variant!r}: {self.variant_words[variant]}"
+        return MetricMetadata(name, doc, self.views, comparable_on=self.comparable_on)
 
     def result(self) -> MetricValue:
         """compute() with the metric's metadata attached: what results.json records."""

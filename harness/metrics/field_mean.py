@@ -43,13 +43,24 @@ class FieldMean(PerSampleMetric):
         self.add_state("not_measured", 0, "sum")
 
     def metadata(self) -> MetricMetadata:
-        """A breakdown (`by=`) is drawn as bars per group and left out of leaderboard tables,
+        """Named and said in the words the task gives its fields (TaskHooks.fields), `definition=`
+        first. A breakdown (`by=`) is drawn as bars per group and left out of leaderboard tables,
         whose column for the overall mean already holds its value."""
         o = self.options
-        text = o.definition or f"mean of the per-sample field {o.field!r}" + (f" where {o.where!r} is true" if o.where else "")
+        name, text = self._words(o.field)
+        text = o.definition or text
+        if o.where:
+            where_name, where_text = self._words(o.where)
+            name, text = f"{name}, {where_name} only", f"{text.rstrip('.')}. Only the {where_name} samples: {where_text}"
         if self.breakdown is None:
-            return MetricMetadata(self.name, text)
-        return MetricMetadata(self.name, text, (self.breakdown.view(o.field, o.unit or "rate"),), in_tables=False)
+            return MetricMetadata(name, text)
+        by_name, by_text = self._words(o.by)
+        return MetricMetadata(f"{name} by {by_name}", f"{text.rstrip('.')}, per group of {by_name} ({by_text.rstrip('.')}).",
+                              (self.breakdown.view(o.field, o.unit or "rate"),), in_tables=False)
+
+    def _words(self, field: str) -> tuple[str, str]:
+        """(name, sentence) of a per-sample field: the task's words, else its name and a plain statement."""
+        return self.field_words.get(field) or (field.replace("_", " "), f"the per-sample field {field!r} (the task gives no words for it).")
 
     def _field(self, sample: dict, name: str) -> Any:
         return sample_field(sample, name, self.name)

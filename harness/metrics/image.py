@@ -135,7 +135,11 @@ class _GeneratedFeatures(Metric):
 
 
 class FID(_GeneratedFeatures):
-    """Frechet Inception Distance (lower is better); see harness.metrics.frechet for the computation."""
+    """Frechet Inception Distance: how far the generated images' Inception features lie from the
+    reference images', as the distance between two Gaussians fitted to them (0 for identical
+    statistics; lower is better).
+
+    The computation is harness.metrics.frechet's."""
 
     higher_is_better = False
     report_as = "fid"
@@ -156,7 +160,11 @@ class FID(_GeneratedFeatures):
 
 
 class KID(_GeneratedFeatures):
-    """Kernel Inception Distance (clean-fid's subset estimator, seeded by the run's seed); extra.std over subsets."""
+    """Kernel Inception Distance: the squared maximum mean discrepancy between generated and
+    reference Inception features under a cubic polynomial kernel, averaged over random subsets
+    (unbiased, so it can dip below 0; lower is better).
+
+    clean-fid's subset estimator, seeded by the run's seed; extra.std is the spread over subsets."""
 
     higher_is_better = False
     report_as = "kid"

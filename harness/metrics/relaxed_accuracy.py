@@ -51,6 +51,10 @@ class RelaxedAccuracy(PerSampleMetric):
     """1 if the prediction is within 5% of a numeric gold answer, else an exact (case-insensitive) match."""
 
     display_name = "relaxed accuracy"
+    variant_words = {
+        "pix2struct": "Pix2Struct's rule as written: years within 5% count, \"1,000\" is text, a gold of 0 needs a text match.",
+        "fixed": "those pitfalls removed: separators dropped, years exact, a gold of 0 matched as a number, text stripped.",
+    }
 
     @dataclass(frozen=True)
     class Options:

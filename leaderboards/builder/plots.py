@@ -9,12 +9,13 @@ No metric is known here by name: a plug-in metric that declares these views gets
 """
 from __future__ import annotations
 
+import textwrap
 from collections import defaultdict
 
 from claimbench.harness import registry
 from claimbench.reports import views
 from claimbench.reports.formatting import display_name
-from claimbench.reports.plots import curves, new_figure, to_data_uri
+from claimbench.reports.plots import curves, legend_below, new_figure, to_data_uri
 from claimbench.reports.views import ViewKind, series
 
 from ..entries import Entry, as_number, spec_of, without
@@ -59,7 +60,7 @@ def vs_size(entries: list[Entry], name: str, view: dict) -> str | None:
         for other, style in zip(also, ("o-", "s-", "^--", "v:")):
             if all(e.metric(other) for e in group):
                 axes[1].plot(xs, [_scale(e.metric(other)) * e.metric(other)["value"] for e in group], style,
-                             label=f"{other} ({spec})")
+                             label=f"{display_name(other, group[0].metric(other))} ({spec})")
     sizes = sorted({e.parameters for e in runs})
     models = {p: sorted({e.model_label for e in runs if e.parameters == p}) for p in sizes}  # named under the axis, not on the points
     labels = [display_name(name, runs[0].metric(name)) + (" (%)" if _scale(runs[0].metric(name)) == 100 else "")]
@@ -71,11 +72,11 @@ def vs_size(entries: list[Entry], name: str, view: dict) -> str | None:
         ax.set_xlim(sizes[0] / 1.6, sizes[-1] * 1.6)
         ax.set_xlabel("parameters (log scale)")
         ax.set_ylabel(label)
-        legend = ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.4), frameon=False)  # below the axis labels
-        legend.set_in_layout(False)  # the axes keep their size; the saved image grows to hold the legend
-    axes[0].set_title(view["title"], fontsize=10)
+        legend_below(ax, -0.4)
+    axes[0].set_title(textwrap.fill(view["title"], 60), fontsize=10)
     if also:
-        axes[1].set_title(", ".join(also) + " of the same runs", fontsize=10)
+        shown = [display_name(a, next(e.metric(a) for e in runs if e.metric(a))) for a in also]
+        axes[1].set_title(textwrap.fill(", ".join(shown) + " of the same runs", 60), fontsize=10)
     return to_data_uri(fig)
 
 
@@ -119,7 +120,7 @@ def vs_setting(entries: list[Entry], name: str, view: dict) -> str | None:
     for ax, (axis, lines) in zip(panels, sorted(axes.items())):
         xs = sorted({x for points in lines.values() for x, _ in points})
         for label, points in sorted(lines.items()):
-            ax.plot([x for x, _ in points], [y for _, y in points], "o-", label=label)
+            ax.plot([x for x, _ in points], [y for _, y in points], "o-", label=textwrap.fill(label, 100))
         if xs[0] > 0 and xs[-1] / xs[0] >= 10:  # sampling steps 1..50: a log axis spreads the few-step end
             ax.set_xscale("log")
             ax.minorticks_off()
@@ -128,7 +129,7 @@ def vs_setting(entries: list[Entry], name: str, view: dict) -> str | None:
         m = next(e.metric(name) for e in entries if e.metric(name))
         ax.set_ylabel(display_name(name, m) + (" (lower is better)" if not m["higher_is_better"] else ""))
         ax.set_title(f"{display_name(name, m)} vs {axis}", fontsize=10)
-        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16))  # below: long labels stay off the curve
+        legend_below(ax, -0.16)  # long labels stay off the curve
     return to_data_uri(fig)
 
 

@@ -14,7 +14,7 @@ from itertools import groupby
 
 from claimbench.harness.options import Spec
 from claimbench.reports import markdown
-from claimbench.reports.formatting import description, fmt, fmt_ci, unit_of
+from claimbench.reports.formatting import description, display_name, fmt, fmt_ci, unit_of
 
 from ..entries import Entry, as_number, spec_of
 
@@ -37,6 +37,7 @@ class Table:
     rows: list[list[Cell]] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
     definitions: dict[str, str] = field(default_factory=dict)  # metric -> what it measures, where a run says
+    labels: dict[str, str] = field(default_factory=dict)       # metric -> its display name (pages show it, the id in a tooltip)
 
 
 def shown_metrics(entries: list[Entry]) -> list[str]:
@@ -76,7 +77,8 @@ def build(entries: list[Entry]) -> list[Table]:
                    + ([condition] if condition else []))
         definitions = {name: description(m) for e in group for name, m in e.result.metrics.items()
                        if name in metrics and description(m)}
-        table = Table(key, group[0].task_name, columns, metrics, entries=group, definitions=definitions)
+        labels = {name: display_name(name, m) for e in group for name, m in e.result.metrics.items() if name in metrics}
+        table = Table(key, group[0].task_name, columns, metrics, entries=group, definitions=definitions, labels=labels)
         for e in group:
             params = e.parameters
             row = [Cell(e.model_label, e.model_label, e.report_path)]

@@ -16,6 +16,7 @@ class ImageQuestions(TaskHooks):
     """AnswerImageQuestion(image, question) per row; the answer is scored against all gold answers."""
 
     kinds = frozenset({"answer_image_question"})
+    fields = {"question_type": ("question type", "The dataset's type of the question (e.g. form, table, layout).")}
     param_types = {"image": str, "question": str, "answers": str, "types": str | None, "max_tokens": int}
     kinds_help = "an image-question model: pix2struct:path=..., ocr-baseline, or openai:...,images=true (a vision model)"
 

@@ -23,6 +23,14 @@ class IdioMem(TaskHooks):
     (" " + word, tokenized in context) at every layer's last position.
     """
 
+    fields = {
+        "memorized": ("memorized", "The greedy continuation's first word is the idiom's last word (whole word)."),
+        "memorized_first_token": ("memorized (first token)", "The top-1 next token is the last word's first token "
+                                  "(Haviv et al.'s definition)."),
+        "source": ("source", "The idiom collection the idiom comes from."),
+        **{flag: (flag.removesuffix("_ind").replace("_", " "), f"IdioMem's {flag} annotation of the idiom is true.")
+           for flag in FLAGS},
+    }
     param_types = {"lens": bool, "max_tokens": int}
     kinds_help = "the per-layer lens needs token_lens (hf backend); idiomem:lens=false runs the memorization rate alone"
 

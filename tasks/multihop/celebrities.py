@@ -62,6 +62,18 @@ def draw_exemplars(rows: list[dict], seed: int) -> dict[str, list[dict]]:
 
 class CompositionalCelebrities(TaskHooks):
     kinds = frozenset({"generate"})
+    fields = {
+        **MultiHopQA.fields,
+        "q1_correct": ("first sub-question right", "The answer to the first one-hop sub-question matches its gold answer."),
+        "q2_correct": ("second sub-question right", "The answer to the second one-hop sub-question matches its gold answer."),
+        "hop_correct": ("two-hop question right", "The answer to the two-hop question matches its gold answer."),
+        "unparseable": ("unparseable", "No final answer could be read from the output for the two-hop question."),
+        "leak_free": ("leak-free", "No gold answer of the three questions appears in the prompt that asked it."),
+        **{f"{key}_copies_exemplar": (f"{what} copies an exemplar", f"The {what}'s answer is the answer of one of "
+                                      "the few-shot examples shown with it: copied, not worked out.")
+           for key, what in (("q1", "first sub-question"), ("q2", "second sub-question"), ("hop", "two-hop question"))},
+        "category": ("category", "The question template (e.g. the capital of a celebrity's birthplace)."),
+    }
     param_types = {**MultiHopQA.param_types, "exemplar_seed": int, "match": Literal["exact_match", "cover_em"]}
 
     def __init__(self, config):

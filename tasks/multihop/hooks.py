@@ -39,6 +39,13 @@ class MultiHopQA(TaskHooks):
 
     kinds = frozenset({"generate"})
     optional_params = frozenset({"search"})  # self_ask_search's engine
+    fields = {
+        "unparseable": ("unparseable", "The output holds no final answer in the method's format (e.g. no "
+                        "\"So the final answer is:\" line), so it scores as wrong."),
+        "copies_exemplar": ("copies an exemplar", "The answer is the answer of one of the few-shot examples shown "
+                            "in the prompt: copied, not worked out."),
+        "leak_free": ("leak-free", "No reference answer appears anywhere in the prompt, so the examples do not give it away."),
+    }
     param_types = {"question": str, "answer": str, "search": str, "max_rounds": int,
                    "max_tokens": dict[str, int], "stop": dict[str, list[str]]}
 
