@@ -39,7 +39,8 @@ def records(rows: list[dict]) -> dict:
     response of the sample's exchange, samples.exchange), "prediction" (what the task extracted), "references", "scores", "fields"}]}."""
     prompts = [prompt_text(exchange(s).get("request") or {}) for s in rows]
     prefix = os.path.commonprefix(prompts) if len(prompts) > 1 else ""
-    prefix = prefix[:prefix.rfind("\n") + 1] if "\n" in prefix else ""  # whole lines: never cut a word
+    if len(set(prompts)) > 1:  # whole lines: never cut a word (one prompt for all, e.g. an image task's, is all prefix)
+        prefix = prefix[:prefix.rfind("\n") + 1] if "\n" in prefix else ""
     out = []
     for s, prompt in zip(rows, prompts):
         last = exchange(s)

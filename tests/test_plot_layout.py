@@ -10,6 +10,8 @@ from matplotlib.figure import Figure
 
 from claimbench.harness import results
 from claimbench.leaderboards import entries
+from claimbench.leaderboards.claims import catalog, verdicts
+from claimbench.leaderboards.claims import views as verdict_views
 from claimbench.leaderboards.builder import plots as site_plots
 from claimbench.reports import plots as report_plots
 from claimbench.reports import views
@@ -57,6 +59,7 @@ def drawn(monkeypatch):
 
     monkeypatch.setattr(report_plots, "to_data_uri", check)
     monkeypatch.setattr(site_plots, "to_data_uri", check)
+    monkeypatch.setattr(verdict_views, "to_data_uri", check)
     return seen
 
 
@@ -78,3 +81,12 @@ def test_report_figures_have_no_overlapping_text(drawn, run):
     assert drawn and sum(1 for s in sections if s.get("plot")) == len(drawn)
     for found in drawn:
         assert found == [], run
+
+
+def test_claims_evidence_figures_have_no_overlapping_text(drawn):
+    runs = entries.load([COMMITTED_RESULTS])
+    tested = [verdicts.evaluate(r, runs) for r in catalog.relations()]
+    titles = [v.claim.id for v in tested if verdict_views.plot(v)]
+    assert len(titles) == len(drawn) >= 10
+    for title, found in zip(titles, drawn):
+        assert found == [], title

@@ -97,7 +97,7 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim | claims_mod.Relat
         verdict_counts=counts))
     _write("claims.html", env.get_template("claims.html.j2").render(
         nav=NAV, checks=checks, verdicts=[(v, verdict_views.plot(v)) for v in tested], verdict_counts=counts,
-        fmt=fmt, fmt_ci=fmt_ci))
+        fmt=fmt, fmt_ci=fmt_ci, shown=verdict_views.shown))
     _write("plots.html", env.get_template("plots.html.j2").render(nav=NAV, figures=plots.figures(entries)))
 
     for e in tqdm(entries, desc="run reports", unit="run", disable=not progress):

@@ -6,6 +6,7 @@ import math
 import textwrap
 
 from claimbench.reports import markdown as md
+from claimbench.reports.formatting import display_name
 from claimbench.reports.plots import new_figure, to_data_uri
 
 from .verdicts import Test, Verdict, axis_value
@@ -66,7 +67,7 @@ def _draw(ax, verdict: Verdict, test: Test) -> None:
         y = s.value if s.value is not None and math.isfinite(s.value) else None
         ci = test.side_cis[i] if i < len(test.side_cis) else None
         if y is None:
-            ax.annotate("never", (x, 0), fontsize=7, ha="center")
+            ax.annotate("never", (x, 0.03), xycoords=("data", "axes fraction"), fontsize=7, ha="center")  # inside its panel
             continue
         err = None
         if ci and all(math.isfinite(c) for c in ci):
@@ -83,10 +84,20 @@ def _draw(ax, verdict: Verdict, test: Test) -> None:
     else:
         ax.set_xticks(xs, [f"{names[min(i, len(names) - 1)]}\n{_short(s)}" for i, s in enumerate(test.stats)], fontsize=6)
         ax.set_xlim(-0.6, len(xs) - 0.4)
-    ax.set_ylabel(verdict.claim.measures + (" (%)" if k == 100 else ""), fontsize=7)
-    ax.set_title(textwrap.shorten(test.scope, 90) + f": {test.status}", fontsize=7, wrap=True)
+    ax.set_ylabel(", ".join(dict.fromkeys(map(shown, test.stats))) + (" (%)" if k == 100 else ""), fontsize=7)
+    ax.set_title(textwrap.fill(textwrap.shorten(test.scope, 120) + f": {test.status}", 55), fontsize=7)  # fits its panel
+
+
+def shown(stat) -> str:
+    """What a side measures on its run, as a reader reads it: the metric's display name (a quantity by its name)."""
+    side = stat.side
+    if not side.metric:
+        return side.measures
+    return display_name(side.metric, stat.entry.metric(side.metric)) + "".join(f" [{k}={v}]" for k, v in side.where)
 
 
 def _short(s) -> str:
+    """The side's run, wrapped to fit under its tick (specs break after their separators)."""
     where = "".join(f" {k}={v}" for k, v in s.side.where)
-    return (s.entry.model_label if s.side.model or not s.side.task else s.entry.task_spec)[:28] + where
+    name = (s.entry.model_label if s.side.model or not s.side.task else s.entry.task_spec)[:40] + where
+    return textwrap.fill(name.replace(":", ": ").replace(",", ", "), 20)
