@@ -121,7 +121,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else Path("runs") / safe_paths.folder_name(args.model)
     out = evaluate(args.model, [spec for _, _, spec in grid] or tasks, limit=args.limit, seed=args.seed,
                    batch_size=args.batch_size, output=output, cache=args.cache, progress=not args.no_progress,
-                   executor=args.executor, command=["claimbench", *sys.argv[1:]])
+                   executor=args.executor, command=["claimbench", *sys.argv[1:]], apply_chat_template=args.apply_chat_template,
+                   system_instruction=args.system_instruction, gen_kwargs=args.gen_kwargs)
     for r in out:
         _print_result(r)
     print("\nresults written to:")
@@ -269,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--executor", default="serial", metavar="SPEC",
                      help="who serves the batches: serial (default) or a plug-in executor (`claimbench list executors`); "
                           "results and the cache do not depend on it")
+    run.add_argument("--apply-chat-template", action="store_true",
+                     help="send every text prompt as a user turn of the model's chat template (task option generation.chat=true)")
+    run.add_argument("--system-instruction", metavar="TEXT", help="a system turn before each chat prompt (needs --apply-chat-template)")
+    run.add_argument("--gen-kwargs", metavar="K=V,...",
+                     help="generation settings for every text request: max_tokens, temperature, top_p, stop (';'-separated), "
+                          "seed (needed with temperature > 0)")
     run.add_argument("--sweep", action="append", metavar="KEY=V1,V2,...",
                      help="run every task once per value (repeatable: the grid of all combinations); writes grid.json")
     run.set_defaults(func=cmd_run)

@@ -57,13 +57,19 @@ class Request:
     kind: ClassVar[str]
     response_doc: ClassVar[str]
 
+    added_later: ClassVar[dict[str, Any]] = {}  # fields added after requests were cached, with their defaults
+
     def canonical(self) -> dict:
-        """The request as plain JSON data: kind plus every field, images as {'sha256': ...}."""
+        """The request as plain JSON data: kind plus every field, images as {'sha256': ...}. A field
+        added later is left out while it holds its default, so requests made before it existed keep
+        their cache keys and recorded runs still replay (rescore)."""
         cached = self.__dict__.get("_canonical")
         if cached is None:
             cached = {"kind": self.kind}
             for name in _field_names(type(self)):  # type: ignore[arg-type]  # classes hash by identity
                 v = getattr(self, name)
+                if name in self.added_later and v == self.added_later[name]:
+                    continue
                 cached[name] = {"sha256": v.sha256} if isinstance(v, ImageRef) else v
             object.__setattr__(self, "_canonical", cached)
         return cached
@@ -112,7 +118,9 @@ def _positive_int(name: str, value: Any, kind: str, allow_zero: bool = False) ->
 
 @dataclass(frozen=True)
 class Generate(Request):
-    """Continue `prompt`; greedy when temperature == 0, otherwise sampled with `seed`."""
+    """Continue `prompt`; greedy when temperature == 0, otherwise sampled with `seed` (nucleus
+    `top_p`). With `chat`, the prompt is one user turn in the model's chat template, after a
+    `system` turn when one is given."""
 
     prompt: str
     max_tokens: int = 256
@@ -120,7 +128,10 @@ class Generate(Request):
     temperature: float = 0.0
     seed: int | None = None
     chat: bool = False
+    system: str = ""
+    top_p: float = 1.0
 
+    added_later: ClassVar[dict[str, Any]] = {"system": "", "top_p": 1.0}
     kind: ClassVar[str] = "generate"
     response_doc: ClassVar[str] = ("a string (the generated text, stop sequence excluded), or {'text': that string, "
                                    "'usage': a harness.usage record}")
@@ -134,6 +145,14 @@ class Generate(Request):
             raise ConfigError(f"generate.temperature must be >= 0, got {self.temperature}.")
         if self.temperature > 0 and self.seed is None:
             raise ConfigError("a sampled generate request (temperature > 0) needs a seed, so that it is reproducible and cached per seed.")
+        if not 0 < self.top_p <= 1:
+            raise ConfigError(f"generate.top_p must be in (0, 1], got {self.top_p}.")
+        if self.system and not self.chat:
+            raise ConfigError("a system instruction is a turn of the chat template: it needs chat (--apply-chat-template).")
+
+    def messages(self) -> list[dict[str, str]]:
+        """The chat turns a chat request stands for: the system instruction, if any, then the prompt as the user's."""
+        return ([{"role": "system", "content": self.system}] if self.system else []) + [{"role": "user", "content": self.prompt}]
 
     def size(self) -> int:
         return len(self.prompt)

@@ -14,14 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import records, results, safe_paths, usage
+from . import generation, records, results, safe_paths, usage
 from .cache import Cache
 from .dispatch import Dispatcher, RequestCounts
 from .errors import ConfigError, IncompatibleError, RequestRejected
 from .executors import Executor, load_executor
 from .large_responses import ArrayStore
 from .model import ModelAdapter, load_model
-from .options import display_name
+from .options import display_name, parse_spec
 from .paths import cache_dir
 from .requests import Request
 from .task import History, Task, Unscorable
@@ -63,7 +63,7 @@ def gather(task: Task, rows: list[dict], ids: list[str], dispatcher: Dispatcher,
     while active:
         asked: list[tuple[int, Request]] = []
         for j in active:
-            asked.extend((j, r) for r in task.hooks.requests(rows[j], histories[j]))
+            asked.extend((j, task.adjust(r)) for r in task.hooks.requests(rows[j], histories[j]))
         if not asked:
             break
         rounds += 1
@@ -176,7 +176,8 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
 def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: int | None = None,
              seed: int = DEFAULT_SEED, batch_size: int | None = None, output: str | Path | None = None,
              cache: str | Path | None = None, progress: bool = False, executor: str | Executor = "serial",
-             command: Sequence[str] = ()) -> list[results.RunResult]:
+             command: Sequence[str] = (), apply_chat_template: bool = False, system_instruction: str | None = None,
+             gen_kwargs: str | None = None) -> list[results.RunResult]:
     """Evaluate `tasks` on `model` and return one RunResult per task.
 
     `model` is a spec string (`scripted`, `hf:path=...`) or an adapter; `tasks` are
@@ -185,6 +186,8 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
     ~/.cache/claimbench/responses.sqlite; pass ":memory:" for no persistence. `executor` serves
     the batches (`serial`, or a spec such as `ray:workers=4` from a plug-in); results do not depend on it,
     nor on `batch_size` (requests per model call; None: the backend's default_batch_size()).
+    `apply_chat_template`, `system_instruction` and `gen_kwargs` ("max_tokens=64,temperature=0") set
+    every task's generation options (harness.generation), as the CLI flags of the same names do.
     """
     if isinstance(tasks, str):
         raise ConfigError("tasks must be a list of task names, e.g. tasks=['demo_arithmetic'].")
@@ -197,7 +200,12 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
         raise ConfigError(f"seed must be an integer from 0 to 2**63 - 1 (it seeds row sampling and metrics' "
                           f"bootstrap), got {seed!r}.")
-    task_objs = [t if isinstance(t, Task) else load_task(t) for t in tasks]
+    controls = generation.task_options(chat=apply_chat_template, system=system_instruction, gen_kwargs=gen_kwargs)
+    if controls and any(isinstance(t, Task) for t in tasks):
+        raise ConfigError("generation controls apply to task specs; give the tasks as names (or set their "
+                          "generation options on the Task objects' configs).")
+    task_objs = [t if isinstance(t, Task) else load_task(parse_spec(t, "task spec").merged(tuple(controls)).text if controls else t)
+                 for t in tasks]
     runner = executor if isinstance(executor, Executor) else load_executor(executor)
     folders: dict[str, Task] = {}
     for t in task_objs:  # one results folder per task: a second would silently replace the first

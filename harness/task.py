@@ -22,6 +22,7 @@ import numpy as np
 from . import registry
 from .data import PROVENANCE, Dataset, DatasetConfig, load
 from .errors import ClaimBenchError, ConfigError
+from .generation import GenerationConfig
 from .metrics import Metric, make_metric
 from .options import convert
 from .requests import Request, canonical_json, check_kinds
@@ -50,6 +51,8 @@ class TaskConfig:
     # option -> the overrides it stands for, "{value}" replaced by what the user gave: a face
     # task's `bin=FILE` is dataset.path=FILE plus dataset.format=insightface_bin
     shortcuts: dict[str, dict[str, str]] = field(default_factory=dict, metadata={"since": "0.4"})
+    # chat template, system instruction and generation settings for every text request (generation.py)
+    generation: GenerationConfig = field(default_factory=GenerationConfig, metadata={"since": "0.5"})
 
     def __post_init__(self) -> None:
         if self.methods and self.method not in self.methods:
@@ -135,6 +138,10 @@ class Task:
 
     def metric_specs(self) -> list[str]:
         return metric_specs(list(self.config.metrics), self.config.params, self.name)
+
+    def adjust(self, request: Request) -> Request:
+        """A request of the hooks as the run sends it (the task's generation controls applied)."""
+        return self.config.generation.apply(request)
 
     def make_metrics(self, seed: int) -> list[Metric]:
         """The task's metrics, given the words its hooks have for their fields."""

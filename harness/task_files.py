@@ -14,6 +14,7 @@ from pathlib import Path
 from . import registry, yaml_files
 from .data import DatasetConfig
 from .errors import ConfigError, did_you_mean
+from .generation import GenerationConfig
 from .options import build, display_name, parse_spec
 from .task import Task, TaskConfig, load_hooks
 
@@ -30,13 +31,14 @@ def _check_overrides(raw: dict, overrides: tuple[tuple[str, str], ...], where: s
     if not isinstance(shortcuts, dict):
         shortcuts = {}
     known = ({f.name for f in dataclasses.fields(TaskConfig)} | {"path"} | params | set(shortcuts)
-             | {f"dataset.{f.name}" for f in dataclasses.fields(DatasetConfig)} | {f"params.{k}" for k in params})
+             | {f"dataset.{f.name}" for f in dataclasses.fields(DatasetConfig)} | {f"params.{k}" for k in params}
+             | {f"generation.{f.name}" for f in dataclasses.fields(GenerationConfig)})
     for key, _ in overrides:
         head = ".".join(key.split(".")[:2]) if key.startswith("params.") else key
         if head not in known:
             plain = sorted(k for k in known if "." not in k)
             raise ConfigError(f"task {where}: unknown option {key!r}.{did_you_mean(key, known)} "
-                              f"It takes {', '.join(plain)}, and dataset.<field>.")
+                              f"It takes {', '.join(plain)}, dataset.<field> and generation.<field>.")
 
 
 def _expand_shortcuts(raw: dict, overrides: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:

@@ -170,12 +170,12 @@ class OpenAIAdapter(ModelAdapter):
         if r.stop:
             params["stop"] = list(r.stop)
         if r.temperature > 0:
-            params.update(seed=r.seed, top_p=1.0)
+            params.update(seed=r.seed, top_p=r.top_p)
         return params
 
     def _generate(self, r: Generate) -> str:
         if r.chat:
-            res = self.client.chat.completions.create(messages=[{"role": "user", "content": r.prompt}], **self._sampling(r))
+            res = self.client.chat.completions.create(messages=r.messages(), **self._sampling(r))
             text = _chat_text(res)
         else:
             text = getattr(_first_choice(self.client.completions.create(prompt=r.prompt, **self._sampling(r))), "text", None)

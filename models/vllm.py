@@ -118,7 +118,7 @@ class VLLMAdapter(ModelAdapter):
         return self.tok(text, add_special_tokens=special)["input_ids"]
 
     def _prompt_ids(self, r: Generate) -> list[int]:
-        ids = self._encode(apply_chat(self.tok, r.prompt), special=False) if r.chat else self._encode(r.prompt)
+        ids = self._encode(apply_chat(self.tok, r.messages()), special=False) if r.chat else self._encode(r.prompt)
         if len(ids) + r.max_tokens > self.max_len:
             raise RequestRejected(f"vllm: prompt of {len(ids)} tokens plus {r.max_tokens} new tokens exceeds the model's "
                                   f"context of {self.max_len}; shorten the prompt (fewer shots) or lower max_tokens.", r)
@@ -126,7 +126,7 @@ class VLLMAdapter(ModelAdapter):
 
     def _sampling(self, r: Generate):
         if r.temperature > 0:
-            return self._params(temperature=r.temperature, top_p=1.0, max_tokens=r.max_tokens, stop=list(r.stop) or None,
+            return self._params(temperature=r.temperature, top_p=r.top_p, max_tokens=r.max_tokens, stop=list(r.stop) or None,
                                 seed=r.seed)
         return self._params(temperature=0.0, max_tokens=r.max_tokens, stop=list(r.stop) or None)
 

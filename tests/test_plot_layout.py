@@ -10,9 +10,9 @@ from matplotlib.figure import Figure
 
 from claimbench.harness import results
 from claimbench.leaderboards import entries
+from claimbench.leaderboards.builder import plots as site_plots
 from claimbench.leaderboards.claims import catalog, verdicts
 from claimbench.leaderboards.claims import views as verdict_views
-from claimbench.leaderboards.builder import plots as site_plots
 from claimbench.reports import plots as report_plots
 from claimbench.reports import views
 

@@ -119,7 +119,7 @@ class HFAdapter(ModelAdapter):
 
     def _prompt_ids(self, r: Generate) -> list[int]:
         """The prompt's tokens; a chat prompt's template text gets no added special tokens (text.apply_chat)."""
-        return self._encode(apply_chat(self.tok, r.prompt), special=False) if r.chat else self._encode(r.prompt)
+        return self._encode(apply_chat(self.tok, r.messages()), special=False) if r.chat else self._encode(r.prompt)
 
     def serve_batches(self, kind: str, batches: Sequence[Sequence[Request]]) -> Iterator[tuple[int, list[Any]]]:
         """On the continuous path all batches' greedy prompts share the slots, and each batch is handed
@@ -190,7 +190,7 @@ class HFAdapter(ModelAdapter):
         self.torch.manual_seed(r.seed)
         try:
             seqs = self.model.generate(input_ids=self.torch.tensor([ids], device=self.model.device), do_sample=True,
-                                       temperature=r.temperature, top_p=1.0, top_k=0, max_new_tokens=r.max_tokens,
+                                       temperature=r.temperature, top_p=r.top_p, top_k=0, max_new_tokens=r.max_tokens,
                                        pad_token_id=self.tok.pad_token_id, stopping_criteria=[ends],
                                        **self._suppress)
         finally:

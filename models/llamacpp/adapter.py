@@ -162,10 +162,13 @@ class LlamaCppAdapter(ModelAdapter):
         """One request through create_completion (or create_chat_completion for chat prompts)."""
         self._check_length(len(self._tokens(r.prompt)), r.max_tokens)
         before = self.llm.input_ids[:self.llm.n_tokens].tolist()
-        sampling = dict(temperature=r.temperature, top_p=1.0, top_k=0, min_p=0.0, seed=r.seed) if r.temperature > 0 \
+        sampling = dict(temperature=r.temperature, top_p=r.top_p, top_k=0, min_p=0.0, seed=r.seed) if r.temperature > 0 \
             else dict(temperature=0.0, top_k=1)
         if r.chat:
-            res = self.llm.create_chat_completion(messages=[{"role": "user", "content": r.prompt}],
+            if not self.chat_template:  # llama-cpp-python would fall back to a format of its own, silently
+                raise ConfigError(f"{self.options.path}: this GGUF carries no chat template (tokenizer.chat_template), so "
+                                  "chat prompts (--apply-chat-template) cannot be rendered as the model expects; run without it.")
+            res = self.llm.create_chat_completion(messages=r.messages(),
                                                   max_tokens=r.max_tokens, stop=list(r.stop) or None, **sampling, **self._bias)
             text = res["choices"][0]["message"]["content"] or ""
         else:

@@ -53,11 +53,11 @@ def bos_or_eos(tokenizer: Any) -> int:
     return tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
 
 
-def apply_chat(tokenizer: Any, prompt: str) -> str:
-    """The prompt as one user turn in the model's chat template, ready for the assistant's reply.
+def apply_chat(tokenizer: Any, messages: list[dict[str, str]]) -> str:
+    """The chat turns (Generate.messages) in the model's chat template, ready for the assistant's reply.
     Encode the result without adding special tokens: the template writes BOS where the model
     wants one (vLLM's chat() does the same), so adding it again would double it."""
     if not getattr(tokenizer, "chat_template", None):
-        raise ConfigError("the task asks for a chat prompt but this model's tokenizer has no chat template; "
-                          "use an instruction-tuned model or a task method without chat.")
-    return tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
+        raise ConfigError("the run asks for chat prompts but this model's tokenizer has no chat template; "
+                          "use an instruction-tuned model, or run without --apply-chat-template.")
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
