@@ -116,13 +116,26 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     tasks = _split_tasks(args.tasks)
+    controls = dict(apply_chat_template=args.apply_chat_template, system_instruction=args.system_instruction,
+                    gen_kwargs=args.gen_kwargs)
+    if args.write_out and not args.dry_run:
+        raise ConfigError("--write-out N shows the requests of a --dry-run; add --dry-run.")
+    if args.dry_run:
+        from . import dry_run
+
+        for p in dry_run.plan(args.model, tasks, limit=args.limit, seed=args.seed, cache=args.cache,
+                              write_out=args.write_out or 0, **controls):
+            print(visible("\n".join(p.lines())))
+            for i, text in enumerate(p.shown, 1):
+                print(f"--- {p.task}: request {i} ---\n{text}")
+        print("dry run: nothing was sent to the model.")
+        return 0
     axes = sweep.parse_axes(args.sweep or [])
     grid = [(t, cell, sweep.cell_spec(t, cell)) for t in tasks for cell in sweep.cells(axes)] if axes else []
     output = Path(args.output) if args.output else Path("runs") / safe_paths.folder_name(args.model)
     out = evaluate(args.model, [spec for _, _, spec in grid] or tasks, limit=args.limit, seed=args.seed,
                    batch_size=args.batch_size, output=output, cache=args.cache, progress=not args.no_progress,
-                   executor=args.executor, command=["claimbench", *sys.argv[1:]], apply_chat_template=args.apply_chat_template,
-                   system_instruction=args.system_instruction, gen_kwargs=args.gen_kwargs)
+                   executor=args.executor, command=["claimbench", *sys.argv[1:]], **controls)
     for r in out:
         _print_result(r)
     print("\nresults written to:")
@@ -149,6 +162,18 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_changes(old: results.RunResult, new: results.RunResult) -> None:
+    """Each metric before and after a rescore: what today's code changed in the published numbers."""
+    names = list(dict.fromkeys([*old.metrics, *new.metrics]))
+    width = max(map(len, names))
+    print(f"  {'metric':<{width}}  {'before':>8}  {'after':>8}  change")
+    for name in names:
+        a, b = (old.metrics.get(name) or {}).get("value"), (new.metrics.get(name) or {}).get("value")
+        change = ("new" if a is None and b is not None else "gone" if b is None and a is not None else
+                  "-" if a == b else f"{b - a:+.4g}" if isinstance(a, (int, float)) and isinstance(b, (int, float)) else "changed")
+        print(visible(f"  {name:<{width}}  {_fmt(a):>8}  {_fmt(b):>8}  {change}"))
+
+
 def cmd_rescore(args: argparse.Namespace) -> int:
     from .rescore import rescore
 
@@ -161,6 +186,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
             continue
         _print_result(r)
         print(f"  rescored {f.parent} -> {written}")
+        _print_changes(results.read(f.parent), r)
     if failed:
         raise ConfigError(f"{len(failed)} run(s) not rescored:\n  " + "\n  ".join(failed))
     return 0
@@ -276,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--gen-kwargs", metavar="K=V,...",
                      help="generation settings for every text request: max_tokens, temperature, top_p, stop (';'-separated), "
                           "seed (needed with temperature > 0)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="show per task the rows, requests, repeats, cached answers and the cost of the rest; send nothing")
+    run.add_argument("--write-out", type=int, metavar="N", help="with --dry-run: print the first N requests as the model receives them")
     run.add_argument("--sweep", action="append", metavar="KEY=V1,V2,...",
                      help="run every task once per value (repeatable: the grid of all combinations); writes grid.json")
     run.set_defaults(func=cmd_run)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -23,7 +24,7 @@ from typing import Any, ClassVar
 from . import registry
 from .errors import ConfigError, did_you_mean
 from .options import Spec, build, display_name, parse_spec
-from .requests import Request, canonical_json, check_kinds
+from .requests import Generate, Request, canonical_json, check_kinds
 
 
 def option(default: Any = dataclasses.MISSING, *, fingerprint: bool = True, doc: str = "") -> Any:
@@ -106,6 +107,16 @@ class ModelAdapter(ABC):
     @abstractmethod
     def serve(self, kind: str, requests: Sequence[Request]) -> list[Any]:
         """Responses for a batch of requests of one kind, in the same order."""
+
+    def render(self, request: Request) -> str:
+        """The request as this model receives it, for `run --dry-run --write-out`: a prompt as its
+        text, a chat prompt as its turns (a backend that renders its template itself says so by
+        overriding this), any other kind as its canonical JSON."""
+        if isinstance(request, Generate):
+            if request.chat:
+                return f"chat turns, rendered by the backend's template: {json.dumps(request.messages())}"
+            return request.prompt
+        return request.canonical_json()
 
     def close(self) -> None:
         """Release processes, servers or memory held by the adapter."""

@@ -12,10 +12,11 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import generation, records, results, safe_paths, usage
 from .cache import Cache
+from .data import Dataset
 from .dispatch import Dispatcher, RequestCounts
 from .errors import ConfigError, IncompatibleError, RequestRejected
 from .executors import Executor, load_executor
@@ -124,17 +125,44 @@ def task_folder(output: Path, task: Task) -> Path:
     return safe_paths.inside(output, safe_paths.folder_name(task.label))
 
 
+class Selection(NamedTuple):
+    data: Dataset
+    open_rows: int       # rows open to evaluation (the hooks' prepare() keeps exemplars out)
+    indices: list[int]   # into those, the rows a run evaluates
+    ids: list[str]
+    rows: list[dict]
+
+
+def selected_rows(task: Task, seed: int, limit: int | None) -> Selection:
+    """The task's data, and the rows a run evaluates."""
+    data = task.load_data()
+    pool = task.hooks.prepare(data.rows)
+    indices = task.select(len(pool), seed, limit)
+    all_ids = task.sample_ids(pool)
+    return Selection(data, len(pool), indices, [all_ids[i] for i in indices], [pool[i] for i in indices])
+
+
+def load_tasks(tasks: Sequence[str | Task], *, apply_chat_template: bool = False, system_instruction: str | None = None,
+               gen_kwargs: str | None = None) -> list[Task]:
+    """The tasks of a run, each spec with the run's generation controls (generation.task_options) set."""
+    if isinstance(tasks, str):
+        raise ConfigError("tasks must be a list of task names, e.g. tasks=['demo_arithmetic'].")
+    if not tasks:
+        raise ConfigError("no tasks given; run `claimbench list tasks` to see them.")
+    controls = tuple(generation.task_options(chat=apply_chat_template, system=system_instruction, gen_kwargs=gen_kwargs))
+    if controls and any(isinstance(t, Task) for t in tasks):
+        raise ConfigError("generation controls apply to task specs; give the tasks as names (or set their "
+                          "generation options on the Task objects' configs).")
+    return [t if isinstance(t, Task) else load_task(parse_spec(t, "task spec").merged(controls).text if controls else t)
+            for t in tasks]
+
+
 def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None, output: Path | None,
              command: Sequence[str] = ()) -> results.RunResult:
     """Evaluate one task; write results.json and samples.jsonl under `output` if given."""
     started, t_start = _now(), time.perf_counter()
     model_before, load_before = dispatcher.model_seconds, dispatcher.adapter.load_seconds
-    data = task.load_data()
-    pool = task.hooks.prepare(data.rows)
-    indices = task.select(len(pool), seed, limit)
-    rows = [pool[i] for i in indices]
-    all_ids = task.sample_ids(pool)
-    ids = [all_ids[i] for i in indices]
+    data, open_rows, indices, ids, rows = selected_rows(task, seed, limit)
     counts, tokens = RequestCounts(), usage.Totals()
     histories, usages, rounds = gather(task, rows, ids, dispatcher, counts, tokens)
     t_gathered = time.perf_counter()
@@ -153,7 +181,7 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
         task={"name": task.name, "spec": task.label, "version": task.version, "config": task.config_json(),
               "config_hash": task.config_hash()},
         dataset={"name": task.config.dataset.name if task.config.dataset else task.name, "source": data.source, "fingerprint": data.fingerprint,
-                 "rows_total": len(data.rows), "rows_excluded": len(data.rows) - len(pool),
+                 "rows_total": len(data.rows), "rows_excluded": len(data.rows) - open_rows,
                  "rows_evaluated": len(rows)},
         model=_model_info(dispatcher.adapter),
         metrics=metric_values,
@@ -189,10 +217,6 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
     `apply_chat_template`, `system_instruction` and `gen_kwargs` ("max_tokens=64,temperature=0") set
     every task's generation options (harness.generation), as the CLI flags of the same names do.
     """
-    if isinstance(tasks, str):
-        raise ConfigError("tasks must be a list of task names, e.g. tasks=['demo_arithmetic'].")
-    if not tasks:
-        raise ConfigError("no tasks given; run `claimbench list tasks` to see them.")
     if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1):
         raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if limit is not None and (not isinstance(limit, int) or limit < 1):
@@ -200,12 +224,8 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
         raise ConfigError(f"seed must be an integer from 0 to 2**63 - 1 (it seeds row sampling and metrics' "
                           f"bootstrap), got {seed!r}.")
-    controls = generation.task_options(chat=apply_chat_template, system=system_instruction, gen_kwargs=gen_kwargs)
-    if controls and any(isinstance(t, Task) for t in tasks):
-        raise ConfigError("generation controls apply to task specs; give the tasks as names (or set their "
-                          "generation options on the Task objects' configs).")
-    task_objs = [t if isinstance(t, Task) else load_task(parse_spec(t, "task spec").merged(tuple(controls)).text if controls else t)
-                 for t in tasks]
+    task_objs = load_tasks(tasks, apply_chat_template=apply_chat_template, system_instruction=system_instruction,
+                           gen_kwargs=gen_kwargs)
     runner = executor if isinstance(executor, Executor) else load_executor(executor)
     folders: dict[str, Task] = {}
     for t in task_objs:  # one results folder per task: a second would silently replace the first

@@ -85,3 +85,17 @@ def test_cli_rescores_what_it_can_and_names_what_it_cannot(tmp_path):
     assert res.returncode == 2, res.stdout + res.stderr
     assert "Traceback" not in res.stderr and "1 run(s) not rescored" in res.stderr and "bamboogle_broken" in res.stderr
     assert (tmp_path / "out" / "smollm2-135m" / "bamboogle" / "results.json").is_file()
+
+
+def test_cli_prints_each_metric_before_and_after(tmp_path):
+    """The planted edge case lowers the paper variant's ANLS: the CLI shows that change, and no other."""
+    run = _copy(DOCVQA, tmp_path / "run")
+    _rewrite_log(run, lambda row: row["requests"][0].update(response="T-5xxx") if row["id"] == "10" else None)
+    res = run_cli("rescore", str(run), "--out", str(tmp_path / "out"))
+    assert res.returncode == 0, res.stderr
+    old, new = results.read(DOCVQA), results.read(next((tmp_path / "out").rglob("results.json")).parent)
+    lines = {line.split()[0]: line.split()[1:] for line in res.stdout.splitlines() if line.startswith("  anls")}
+    paper = lines["anls:variant=paper"]
+    assert paper[2] == f"{new.metrics['anls:variant=paper']['value'] - old.metrics['anls:variant=paper']['value']:+.4g}"
+    assert paper[2].startswith("-")
+    assert all(v[2] != "-" for k, v in lines.items() if old.metrics[k]["value"] != new.metrics[k]["value"])

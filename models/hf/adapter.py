@@ -129,6 +129,12 @@ class HFAdapter(ModelAdapter):
             return
         yield from streams.by_batch(batches, self._stream(streams.flatten(batches)))  # type: ignore[arg-type]
 
+    def render(self, request: Request) -> str:
+        """A chat prompt as the template renders it (what its tokens are made from)."""
+        if isinstance(request, Generate) and request.chat:
+            return apply_chat(self.tok, request.messages())
+        return super().render(request)
+
     def _generate(self, requests: Sequence[Generate]) -> list[dict]:
         t0 = time.perf_counter()
         out = dict(self._stream(requests))
