@@ -168,7 +168,7 @@ def _print_changes(old: results.RunResult, new: results.RunResult) -> None:
     width = max(map(len, names))
     print(f"  {'metric':<{width}}  {'before':>8}  {'after':>8}  change")
     for name in names:
-        a, b = (old.metrics.get(name) or {}).get("value"), (new.metrics.get(name) or {}).get("value")
+        a, b = (old.metric(name) if name in old.metrics else None), (new.metric(name) if name in new.metrics else None)
         change = ("new" if a is None and b is not None else "gone" if b is None and a is not None else
                   "-" if a == b else f"{b - a:+.4g}" if isinstance(a, (int, float)) and isinstance(b, (int, float)) else "changed")
         print(visible(f"  {name:<{width}}  {_fmt(a):>8}  {_fmt(b):>8}  {change}"))
