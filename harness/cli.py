@@ -273,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list what is registered: tasks, models, metrics, request kinds, view kinds, ... "
                                      "(every `claimbench.*` entry-point group installed; no argument: the groups)")
     ls.add_argument("what", nargs="?", metavar="WORD", help="tasks, models, metrics, requests, views, search, ...")
+    ls.add_argument("--include-path", action="append", metavar="DIR", help="also list the task YAML files under DIR")
     ls.set_defaults(func=listing.cmd_list)
 
     data = sub.add_parser("data", help="where each task's data comes from, its license, whether it is here; fetch; verify")
@@ -302,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--gen-kwargs", metavar="K=V,...",
                      help="generation settings for every text request: max_tokens, temperature, top_p, stop (';'-separated), "
                           "seed (needed with temperature > 0)")
+    run.add_argument("--include-path", action="append", metavar="DIR",
+                     help="register every task YAML under DIR by its task name; hooks resolve beside each file (repeatable)")
     run.add_argument("--dry-run", action="store_true",
                      help="show per task the rows, requests, repeats, cached answers and the cost of the rest; send nothing")
     run.add_argument("--write-out", type=int, metavar="N", help="with --dry-run: print the first N requests as the model receives them")
@@ -387,6 +390,10 @@ def _os_error(e: OSError) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "include_path", None):
+            from .task_folders import include
+
+            include(args.include_path)
         return args.func(args)
     except BackendError as e:
         print(visible(f"claimbench: backend error: {e}"), file=sys.stderr)

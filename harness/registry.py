@@ -42,6 +42,11 @@ def import_code(ref: object, what: str) -> object:
         raise ConfigError(f"{what} {ref!r} cannot be imported ({e}).") from None
 
 
+def is_code_ref(ref: object) -> bool:
+    """Whether `ref` has the shape of a `package.module:name` reference."""
+    return isinstance(ref, str) and _CODE_REF.fullmatch(ref) is not None
+
+
 def _import_ref(ref: str) -> object:
     module, _, attr = ref.partition(":")
     obj: object = importlib.import_module(module)

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import registry
+from . import registry, task_folders
 from .data import PROVENANCE, Dataset, DatasetConfig, load
 from .errors import ClaimBenchError, ConfigError
 from .generation import GenerationConfig
@@ -103,7 +103,7 @@ class Task:
         self.config, self.path = config, path
         self.label = label or config.task  # the spec as typed, e.g. "bamboogle:method=self_ask"
         where = f" ({path})" if path else ""
-        hooks_cls = load_hooks(config.hooks, config.task + where)
+        hooks_cls = load_hooks(config.hooks, config.task + where, path.parent if path else None)
         for name, hint in hooks_cls.param_types.items():
             if name in config.params:
                 convert(config.params[name], hint, f"task {config.task!r}{where}: param {name!r}")
@@ -222,8 +222,18 @@ def _recorded(value: Any) -> Any:
     return out
 
 
-def load_hooks(ref: str, where: str) -> type[TaskHooks]:
-    obj = registry.named_or_code(registry.hooks, ref, f"task {where}: hooks")
+def load_hooks(ref: str, where: str, folder: Path | None = None) -> type[TaskHooks]:
+    """The hooks class `ref` names: for a task file in `folder`, first a module beside it (task_folders)."""
+    obj = task_folders.local_hooks(ref, folder) if folder is not None else None
+    if obj is None:
+        try:
+            obj = registry.named_or_code(registry.hooks, ref, f"task {where}: hooks")
+        except ConfigError as e:
+            if folder is None or not registry.is_code_ref(ref):
+                raise
+            module = ref.partition(":")[0]
+            raise ConfigError(f"{e} Hooks of a task file resolve beside it first: put {module.replace('.', '/')}.py in "
+                              f"{str(folder)!r}, or install the module.") from None
     if not (isinstance(obj, type) and issubclass(obj, TaskHooks)):
         raise ConfigError(f"task {where}: hooks {ref!r} is not a TaskHooks subclass.")
     return obj

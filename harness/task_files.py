@@ -19,14 +19,14 @@ from .options import build, display_name, parse_spec
 from .task import Task, TaskConfig, load_hooks
 
 
-def _check_overrides(raw: dict, overrides: tuple[tuple[str, str], ...], where: str) -> None:
+def _check_overrides(raw: dict, overrides: tuple[tuple[str, str], ...], where: str, folder: Path) -> None:
     """Refuse an override that names nothing the task reads (`methd=`, `limt=`), before it could
     be silently ignored: config fields, dataset.<field>, the YAML's params and the hooks' optional ones."""
     if not overrides:
         return
     params = set(raw.get("params") or {}) if isinstance(raw.get("params"), dict) else set()
     if isinstance(raw.get("hooks"), str):
-        params |= load_hooks(raw["hooks"], where).optional_params
+        params |= load_hooks(raw["hooks"], where, folder).optional_params
     shortcuts = raw.get("shortcuts")
     if not isinstance(shortcuts, dict):
         shortcuts = {}
@@ -103,7 +103,7 @@ def _with_includes(path: Path, seen: tuple[Path, ...] = ()) -> dict:
 def load_task_file(path: Path, overrides: tuple[tuple[str, str], ...] = (), label: str | None = None) -> Task:
     """Parse and validate a task YAML file (with what it includes); every error names the file."""
     raw = _with_includes(path)
-    _check_overrides(raw, overrides, f"{raw.get('task', path.stem)!r} ({path})")
+    _check_overrides(raw, overrides, f"{raw.get('task', path.stem)!r} ({path})", path.parent)
     for key, value in _expand_shortcuts(raw, overrides):
         _set_dotted(raw, key, value)
     return Task(build(TaskConfig, raw, f"task file {str(path)!r}"), path, label)
