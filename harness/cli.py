@@ -274,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "(every `claimbench.*` entry-point group installed; no argument: the groups)")
     ls.add_argument("what", nargs="?", metavar="WORD", help="tasks, models, metrics, requests, views, search, ...")
     ls.add_argument("--include-path", action="append", metavar="DIR", help="also list the task YAML files under DIR")
+    ls.add_argument("--json", action="store_true", help="print the entries as JSON (for scripts)")
     ls.set_defaults(func=listing.cmd_list)
 
     data = sub.add_parser("data", help="where each task's data comes from, its license, whether it is here; fetch; verify")

@@ -20,6 +20,22 @@ def test_list_tasks_models_metrics():
     assert run_cli("list", "gizmos").returncode == 2
 
 
+def test_list_says_what_a_task_measures_and_what_a_model_takes():
+    """`list tasks` and `list models` inform: a task's family, dataset, methods and primary metric; an
+    adapter's options with type, default and doc; --json gives the same as data."""
+    tasks = {t["name"]: t for t in json.loads(run_cli("list", "tasks", "--json").stdout)}
+    bamboogle = tasks["bamboogle"]
+    assert (bamboogle["family"], bamboogle["dataset"], bamboogle["primary_metric"]) == ("multihop", "bamboogle", "exact_match")
+    assert "self_ask" in bamboogle["methods"] and bamboogle["description"].startswith("Bamboogle")
+    models = {m["name"]: m for m in json.loads(run_cli("list", "models", "--json").stdout)}
+    llamacpp = {o["name"]: o for o in models["llamacpp"]["options"]}
+    assert llamacpp["path"]["required"] and llamacpp["n_ctx"]["default"] == 2048 and "context" in llamacpp["n_ctx"]["doc"]
+    assert "generate" in models["llamacpp"]["kinds"] and models["smollm2-135m"]["backends"] == ["hf", "llamacpp"]
+    text = run_cli("list", "models").stdout
+    assert "n_ctx: int, default 2048; context window in tokens" in text
+    assert "family multihop; dataset bamboogle; primary metric exact_match" in run_cli("list", "tasks").stdout
+
+
 def test_run_then_show(tmp_path):
     out = tmp_path / "out"
     res = run_cli("run", "--model", "scripted", "--tasks", "demo_arithmetic:method=decompose,limit=6,demo_choice",
