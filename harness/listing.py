@@ -68,13 +68,23 @@ def _model(name: str) -> dict[str, Any]:
         return {"name": name, "preset": obj.description, "backends": list(obj.backends)}
     if not (isinstance(obj, type) and issubclass(obj, ModelAdapter)):
         return {"name": name, "source": registry.models.source(name)}
-    options = [{"name": f.name, "type": str(f.type),
-                "default": None if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-                else f.default if f.default is not dataclasses.MISSING else f.default_factory(),
-                "required": f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+    options = [{"name": f.name, "type": str(f.type), "default": _default(f), "required": _default(f) is _REQUIRED,
                 "doc": f.metadata.get("doc", "")} for f in dataclasses.fields(obj.Options)]
+    for o in options:
+        o["default"] = None if o["required"] else o["default"]
     doc = obj.__doc__ or sys.modules[obj.__module__].__doc__ or ""  # the class says what it is, else its module
     return {"name": name, "doc": doc.strip().split("\n")[0], "kinds": sorted(obj.kinds), "options": options}
+
+
+_REQUIRED = object()
+
+
+def _default(f: dataclasses.Field) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if callable(f.default_factory):
+        return f.default_factory()
+    return _REQUIRED
 
 
 def _lines(e: dict[str, Any]) -> list[str]:
