@@ -68,10 +68,9 @@ def _model(name: str) -> dict[str, Any]:
         return {"name": name, "preset": obj.description, "backends": list(obj.backends)}
     if not (isinstance(obj, type) and issubclass(obj, ModelAdapter)):
         return {"name": name, "source": registry.models.source(name)}
-    options = [{"name": f.name, "type": str(f.type), "default": _default(f), "required": _default(f) is _REQUIRED,
-                "doc": f.metadata.get("doc", "")} for f in dataclasses.fields(obj.Options)]
-    for o in options:
-        o["default"] = None if o["required"] else o["default"]
+    defaults = {f.name: _default(f) for f in dataclasses.fields(obj.Options)}
+    options = [{"name": f.name, "type": str(f.type), "default": None if defaults[f.name] is _REQUIRED else defaults[f.name],
+                "required": defaults[f.name] is _REQUIRED, "doc": f.metadata.get("doc", "")} for f in dataclasses.fields(obj.Options)]
     doc = obj.__doc__ or sys.modules[obj.__module__].__doc__ or ""  # the class says what it is, else its module
     return {"name": name, "doc": doc.strip().split("\n")[0], "kinds": sorted(obj.kinds), "options": options}
 
