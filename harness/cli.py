@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import listing, results, safe_paths, sweep
+from . import listing, results, safe_paths, sweep, task_groups
 from .errors import BackendError, ClaimBenchError, ConfigError
 from .runner import DEFAULT_SEED, default_cache_path, evaluate
 from .visible import visible
@@ -138,6 +138,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                    executor=args.executor, command=["claimbench", *sys.argv[1:]], **controls)
     for r in out:
         _print_result(r)
+    for group in task_groups.expand(tasks)[1]:
+        print("\n" + visible("\n".join(task_groups.table(group, out))))
     print("\nresults written to:")
     for r in out:
         print(f"  {output / safe_paths.folder_name(r.task['spec']) / 'results.json'}")

@@ -151,6 +151,7 @@ executors: Registry = Registry("executor", "claimbench.executors")
 readers: Registry = Registry("dataset reader", "claimbench.readers", listing="readers")  # dataset.format -> read(path, cfg)
 quantities: Registry = Registry("derived quantity", "claimbench.quantities", listing="quantities")  # claims: a number from samples
 hooks: Registry = Registry("task hooks", "claimbench.hooks", listing="hooks")  # a task YAML's `hooks:` by name
+groups: Registry = Registry("task group", "claimbench.groups", listing="groups")  # a paper's table of task specs (task_groups.py)
 factories: Registry = Registry("network factory", "claimbench.factories", listing="factories")  # torch-module `factory=`
 
 

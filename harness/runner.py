@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import generation, records, results, safe_paths, usage
+from . import generation, records, results, safe_paths, task_groups, usage
 from .cache import Cache
 from .data import Dataset
 from .dispatch import Dispatcher, RequestCounts
@@ -144,11 +144,13 @@ def selected_rows(task: Task, seed: int, limit: int | None) -> Selection:
 
 def load_tasks(tasks: Sequence[str | Task], *, apply_chat_template: bool = False, system_instruction: str | None = None,
                gen_kwargs: str | None = None) -> list[Task]:
-    """The tasks of a run, each spec with the run's generation controls (generation.task_options) set."""
+    """The tasks of a run (a group's name stands for its specs, task_groups.py), each spec with the
+    run's generation controls (generation.task_options) set."""
     if isinstance(tasks, str):
         raise ConfigError("tasks must be a list of task names, e.g. tasks=['demo_arithmetic'].")
     if not tasks:
         raise ConfigError("no tasks given; run `claimbench list tasks` to see them.")
+    tasks = [t for group in ([t] if isinstance(t, Task) else task_groups.expand([t])[0] for t in tasks) for t in group]
     controls = tuple(generation.task_options(chat=apply_chat_template, system=system_instruction, gen_kwargs=gen_kwargs))
     if controls and any(isinstance(t, Task) for t in tasks):
         raise ConfigError("generation controls apply to task specs; give the tasks as names (or set their "

@@ -3,8 +3,8 @@
 A task YAML's `hooks: module:Class` first names a file beside it (`module.py`, or
 `pkg/module.py` for `pkg.module`), so a folder of YAML and Python files runs as it is, with no
 packaging and no PYTHONPATH; an installed module of that name is used only when no such file is
-there. `--include-path DIR` registers every task YAML under DIR by its `task:` name, for this
-process only; plug-in packages stay the way to share tasks (`claimbench.tasks` entry points).
+there. `--include-path DIR` registers every task YAML under DIR by its `task:` name (and every
+group YAML by its `group:` name), for this process only; plug-in packages stay the way to share tasks (`claimbench.tasks` entry points).
 """
 from __future__ import annotations
 
@@ -54,9 +54,11 @@ def local_module(module: str, folder: Path) -> ModuleType | None:
 
 
 def include(folders: list[str | Path]) -> list[str]:
-    """Register every task YAML under `folders` (recursively) by its `task:` name; returns the names.
+    """Register every task YAML under `folders` (recursively) by its `task:` name, and every task group
+    YAML by its `group:` name; returns the names.
     A name an installed task or another file already has is refused, naming both."""
     from .task_files import TaskFile
+    from .task_groups import GroupFile
 
     names = []
     for folder in map(Path, folders):
@@ -65,6 +67,11 @@ def include(folders: list[str | Path]) -> list[str]:
         files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
         for path in files:
             raw = yaml_files.load(path, "task file")
+            if isinstance(raw, dict) and "group" in raw:  # a task group (task_groups.py)
+                group = GroupFile(path).load()
+                registry.groups.register(group.name, GroupFile(path), source=str(path))
+                names.append(group.name)
+                continue
             if not isinstance(raw, dict) or "task" not in raw:
                 continue  # a fragment other task files include, or another kind of YAML
             name = TaskFile(path).config().task  # with what it includes, checked: a broken task file says so here
