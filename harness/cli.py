@@ -117,7 +117,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     tasks = _split_tasks(args.tasks)
     controls = dict(apply_chat_template=args.apply_chat_template, system_instruction=args.system_instruction,
-                    gen_kwargs=args.gen_kwargs)
+                    gen_kwargs=args.gen_kwargs, num_fewshot=args.num_fewshot)
     if args.write_out and not args.dry_run:
         raise ConfigError("--write-out N shows the requests of a --dry-run; add --dry-run.")
     if args.dry_run:
@@ -306,6 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--gen-kwargs", metavar="K=V,...",
                      help="generation settings for every text request: max_tokens, temperature, top_p, stop (';'-separated), "
                           "seed (needed with temperature > 0)")
+    run.add_argument("--num-fewshot", type=int, metavar="N",
+                     help="exemplars per prompt, for tasks whose prompts draw them (multi-hop, Compositional Celebrities)")
     run.add_argument("--include-path", action="append", metavar="DIR",
                      help="register every task YAML under DIR by its task name; hooks resolve beside each file (repeatable)")
     run.add_argument("--dry-run", action="store_true",

@@ -42,21 +42,25 @@ def _rank(seed: int, category: str, person: str) -> str:
     return hashlib.sha256(f"{seed}:{category}:{person}".encode()).hexdigest()
 
 
-def draw_exemplars(rows: list[dict], seed: int) -> dict[str, list[dict]]:
-    """Each category's two exemplar rows: the first two people, in the category's seeded
-    order, whose answers differ for every question."""
+def draw_exemplars(rows: list[dict], seed: int, n: int = 2) -> dict[str, list[dict]]:
+    """Each category's `n` exemplar rows (the paper's 2 by default): the first people, in the
+    category's seeded order, whose answers differ from every one drawn before for every question."""
     by_cat: dict[str, list[dict]] = {}
     for r in rows:
         by_cat.setdefault(r["category"], []).append(r)
     shots = {}
     for cat, members in sorted(by_cat.items()):
         ranked = sorted(members, key=lambda r: _rank(seed, cat, r["person"]))  # stable: ties keep file order
-        first = ranked[0]
-        second = next((r for r in ranked[1:] if r["person"] != first["person"] and _differ(first, r)), None)
-        if second is None:
-            raise ConfigError(f"compositional_celebrities: category {cat!r} has no two people whose answers differ; "
-                              "the data file cannot give it a 2-shot prompt.")
-        shots[cat] = [first, second]
+        drawn: list[dict] = []
+        for r in ranked:
+            if len(drawn) == n:
+                break
+            if all(r["person"] != d["person"] and _differ(d, r) for d in drawn):
+                drawn.append(r)
+        if len(drawn) < n:
+            raise ConfigError(f"compositional_celebrities: category {cat!r} has no {n} people whose answers all differ; "
+                              f"the data file cannot give it a {n}-shot prompt (num_fewshot).")
+        shots[cat] = drawn
     return shots
 
 
@@ -74,6 +78,7 @@ class CompositionalCelebrities(TaskHooks):
            for key, what in (("q1", "first sub-question"), ("q2", "second sub-question"), ("hop", "two-hop question"))},
         "category": ("category", "The question template (e.g. the capital of a celebrity's birthplace)."),
     }
+    optional_params = MultiHopQA.optional_params  # num_fewshot: exemplars per prompt (people per category; 2 by default)
     param_types = {**MultiHopQA.param_types, "exemplar_seed": int, "match": Literal["exact_match", "cover_em"]}
 
     def __init__(self, config):
@@ -81,7 +86,8 @@ class CompositionalCelebrities(TaskHooks):
         self.hop = None if config.method == "direct" else MultiHopQA(config)
 
     def prepare(self, rows: list[dict]) -> list[dict]:
-        self.shots = draw_exemplars(rows, int(self.config.params.get("exemplar_seed", 0)))
+        n = self.config.params.get("num_fewshot")
+        self.shots = draw_exemplars(rows, int(self.config.params.get("exemplar_seed", 0)), 2 if n is None else int(n))
         exemplar_people = {r["person"] for pair in self.shots.values() for r in pair}
         return [{**r, "id": f"{r['category']}/{r['person_id']}"} for r in rows if r["person"] not in exemplar_people]
 
@@ -103,7 +109,7 @@ class CompositionalCelebrities(TaskHooks):
     def _hop_shown_answers(self, row: dict) -> list[str]:
         if self.hop is None:
             return [a for _, a in self._shown(row, "Question", "Answer")]
-        return prompts.shown_answers()
+        return prompts.shown_answers(self.hop.shown)
 
     def process(self, row: dict, history: History) -> dict:
         match = MATCHERS[self.config.params.get("match", "exact_match")]

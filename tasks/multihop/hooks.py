@@ -38,7 +38,7 @@ class MultiHopQA(TaskHooks):
     """
 
     kinds = frozenset({"generate"})
-    optional_params = frozenset({"search"})  # self_ask_search's engine
+    optional_params = frozenset({"search", "num_fewshot"})  # self_ask_search's engine; the first N exemplars only
     fields = {
         "unparseable": ("unparseable", "The output holds no final answer in the method's format (e.g. no "
                         "\"So the final answer is:\" line), so it scores as wrong."),
@@ -46,11 +46,13 @@ class MultiHopQA(TaskHooks):
                             "in the prompt: copied, not worked out."),
         "leak_free": ("leak-free", "No reference answer appears anywhere in the prompt, so the examples do not give it away."),
     }
-    param_types = {"question": str, "answer": str, "search": str, "max_rounds": int,
+    param_types = {"question": str, "answer": str, "search": str, "max_rounds": int, "num_fewshot": int,
                    "max_tokens": dict[str, int], "stop": dict[str, list[str]]}
 
     def __init__(self, config):
         super().__init__(config)
+        n = config.params.get("num_fewshot")
+        self.shown = prompts.exemplars(None if n is None else int(n))
         self.engine = None
         if config.method == "self_ask_search":
             from .search import load_search
@@ -69,7 +71,7 @@ class MultiHopQA(TaskHooks):
 
     def requests(self, row: dict, history: History) -> list:
         if not history:
-            return [self._generate(prompts.PROMPTS[self._method()](field_path(row, self.config.params["question"])))]
+            return [self._generate(prompts.PROMPTS[self._method()](field_path(row, self.config.params["question"]), self.shown))]
         if self.engine is None or len(history) >= int(self.config.params.get("max_rounds", 6)):
             return []
         last, text = history[-1]
@@ -92,7 +94,7 @@ class MultiHopQA(TaskHooks):
             fields["search_engine"] = self.engine.label
             fields["searches"] = self._searches(history)
         references = answers(field_path(row, self.config.params["answer"]))
-        fields["copies_exemplar"] = float(qa.copies_shown_answer(answer or "", prompts.shown_answers()))
+        fields["copies_exemplar"] = float(qa.copies_shown_answer(answer or "", prompts.shown_answers(self.shown)))
         fields["leak_free"] = float(not qa.cover_match(base, references))
         return {"prediction": answer or "", "references": references, "fields": fields}
 

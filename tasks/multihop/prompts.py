@@ -5,7 +5,10 @@ the direct, chain-of-thought and self-ask formats so that only the method differ
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from claimbench.harness.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -42,27 +45,36 @@ EXEMPLARS = (
 FINAL = "So the final answer is:"
 
 
-def direct(question: str) -> str:
-    shots = "".join(f"Question: {e.question}\nAnswer: {e.answer}\n\n" for e in EXEMPLARS)
+def exemplars(n: int | None) -> tuple[Exemplar, ...]:
+    """The first `n` exemplars (all when None): what `num_fewshot=N` shows (lm-eval's --num_fewshot)."""
+    if n is None:
+        return EXEMPLARS
+    if not 0 <= n <= len(EXEMPLARS):
+        raise ConfigError(f"num_fewshot={n}: this task's prompts hold {len(EXEMPLARS)} exemplars; give 0 to {len(EXEMPLARS)}.")
+    return EXEMPLARS[:n]
+
+
+def direct(question: str, shown: Sequence[Exemplar] = EXEMPLARS) -> str:
+    shots = "".join(f"Question: {e.question}\nAnswer: {e.answer}\n\n" for e in shown)
     return f"{shots}Question: {question}\nAnswer:"
 
 
-def chain_of_thought(question: str) -> str:
-    shots = "".join(f"Question: {e.question}\nAnswer: {e.reasoning} {FINAL} {e.answer}\n\n" for e in EXEMPLARS)
+def chain_of_thought(question: str, shown: Sequence[Exemplar] = EXEMPLARS) -> str:
+    shots = "".join(f"Question: {e.question}\nAnswer: {e.reasoning} {FINAL} {e.answer}\n\n" for e in shown)
     return f"{shots}Question: {question}\nAnswer:"
 
 
-def self_ask(question: str) -> str:
+def self_ask(question: str, shown: Sequence[Exemplar] = EXEMPLARS) -> str:
     shots = "".join(
         f"Question: {e.question}\nAre follow up questions needed here: Yes.\n"
         + "".join(f"Follow up: {q}\nIntermediate answer: {a}\n" for q, a in e.hops)
-        + f"{FINAL} {e.answer}\n\n" for e in EXEMPLARS)
+        + f"{FINAL} {e.answer}\n\n" for e in shown)
     return f"{shots}Question: {question}\nAre follow up questions needed here:"
 
 
-def shown_answers() -> list[str]:
-    """The final answers every prompt shows (for the copy diagnostic)."""
-    return [e.answer for e in EXEMPLARS]
+def shown_answers(shown: Sequence[Exemplar] = EXEMPLARS) -> list[str]:
+    """The final answers a prompt shows (for the copy diagnostic)."""
+    return [e.answer for e in shown]
 
 
 PROMPTS = {"direct": direct, "chain_of_thought": chain_of_thought, "self_ask": self_ask}
