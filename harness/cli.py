@@ -118,6 +118,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     tasks = _split_tasks(args.tasks)
     controls = dict(apply_chat_template=args.apply_chat_template, system_instruction=args.system_instruction,
                     gen_kwargs=args.gen_kwargs, num_fewshot=args.num_fewshot)
+    if args.log_to and args.dry_run:
+        raise ConfigError("--log-to records finished runs; a --dry-run finishes none: drop one of them.")
     if args.write_out and not args.dry_run:
         raise ConfigError("--write-out N shows the requests of a --dry-run; add --dry-run.")
     if args.dry_run:
@@ -135,7 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else Path("runs") / safe_paths.folder_name(args.model)
     out = evaluate(args.model, [spec for _, _, spec in grid] or tasks, limit=args.limit, seed=args.seed,
                    batch_size=args.batch_size, output=output, cache=args.cache, progress=not args.no_progress,
-                   executor=args.executor, command=["claimbench", *sys.argv[1:]], **controls)
+                   executor=args.executor, command=["claimbench", *sys.argv[1:]], loggers=args.log_to or (), **controls)
     for r in out:
         _print_result(r)
     for group in task_groups.expand(tasks)[1]:
@@ -306,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--gen-kwargs", metavar="K=V,...",
                      help="generation settings for every text request: max_tokens, temperature, top_p, stop (';'-separated), "
                           "seed (needed with temperature > 0)")
+    run.add_argument("--log-to", action="append", metavar="SPEC",
+                     help="send each task's result to an experiment tracker: mlflow[:tracking_uri=...,experiment=...] or "
+                          "wandb[:project=...,mode=offline]; `claimbench list loggers` (repeatable)")
     run.add_argument("--num-fewshot", type=int, metavar="N",
                      help="exemplars per prompt, for tasks whose prompts draw them (multi-hop, Compositional Celebrities)")
     run.add_argument("--include-path", action="append", metavar="DIR",

@@ -152,6 +152,7 @@ readers: Registry = Registry("dataset reader", "claimbench.readers", listing="re
 quantities: Registry = Registry("derived quantity", "claimbench.quantities", listing="quantities")  # claims: a number from samples
 hooks: Registry = Registry("task hooks", "claimbench.hooks", listing="hooks")  # a task YAML's `hooks:` by name
 groups: Registry = Registry("task group", "claimbench.groups", listing="groups")  # a paper's table of task specs (task_groups.py)
+loggers: Registry = Registry("experiment logger", "claimbench.loggers", listing="loggers")  # experiment_log.ExperimentLogger
 factories: Registry = Registry("network factory", "claimbench.factories", listing="factories")  # torch-module `factory=`
 
 

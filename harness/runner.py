@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import generation, records, results, safe_paths, task_groups, usage
+from . import experiment_log, generation, records, results, safe_paths, task_groups, usage
 from .cache import Cache
 from .data import Dataset
 from .dispatch import Dispatcher, RequestCounts
@@ -211,7 +211,7 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
              seed: int = DEFAULT_SEED, batch_size: int | None = None, output: str | Path | None = None,
              cache: str | Path | None = None, progress: bool = False, executor: str | Executor = "serial",
              command: Sequence[str] = (), apply_chat_template: bool = False, system_instruction: str | None = None,
-             gen_kwargs: str | None = None, num_fewshot: int | None = None) -> list[results.RunResult]:
+             gen_kwargs: str | None = None, num_fewshot: int | None = None, loggers: Sequence[str] = ()) -> list[results.RunResult]:
     """Evaluate `tasks` on `model` and return one RunResult per task.
 
     `model` is a spec string (`scripted`, `hf:path=...`) or an adapter; `tasks` are
@@ -222,7 +222,8 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
     nor on `batch_size` (requests per model call; None: the backend's default_batch_size()).
     `apply_chat_template`, `system_instruction` and `gen_kwargs` ("max_tokens=64,temperature=0") set
     every task's generation options (harness.generation), and `num_fewshot` the exemplars of tasks
-    whose prompts draw them, as the CLI flags of the same names do.
+    whose prompts draw them, as the CLI flags of the same names do. `loggers` (`mlflow:...`,
+    `wandb:...`: harness.experiment_log) receive each task's result as it finishes.
     """
     if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1):
         raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}.")
@@ -248,14 +249,22 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
     if out is not None:  # a bad output place fails now, not after the model work
         for t in task_objs:
             safe_paths.writable_folder(task_folder(out, t), "output folder")
+    trackers = experiment_log.load_loggers(loggers)  # a bad logger spec fails now, not after the model work
     adapter = store = None
     try:
         adapter = model if isinstance(model, ModelAdapter) else load_model(model)  # described; weights load later
         check_compatible(adapter, task_objs)
         store = Cache(None if str(cache) == ":memory:" else (cache or default_cache_path()))
         dispatcher = Dispatcher(adapter, store, batch_size or adapter.default_batch_size(), progress, runner)
-        return [run_task(t, dispatcher, seed=seed, limit=limit, output=out, command=command) for t in task_objs]
+        done = []
+        for t in task_objs:
+            done.append(run_task(t, dispatcher, seed=seed, limit=limit, output=out, command=command))
+            for tracker in trackers:
+                tracker.log(done[-1], task_folder(out, t) if out is not None else None)
+        return done
     finally:
+        for tracker in trackers:
+            tracker.close()
         if store is not None:
             store.close()
         if not isinstance(executor, Executor):

@@ -1,0 +1,1 @@
+"""Experiment loggers (harness/experiment_log.py) for MLflow and Weights & Biases, extra `loggers`."""
