@@ -8,7 +8,7 @@ import gzip
 import json
 
 import pytest
-from conftest import COMMITTED_RESULTS, run_cli
+from conftest import COMMITTED_RESULTS, require_data, run_cli
 from lm_fixtures import GEMMA3, LLAMA_CPP, SMOLLM2, TRANSFORMERS, preset, require
 
 from claimbench.harness import evaluate, results
@@ -84,6 +84,7 @@ def test_a_model_without_a_template_refuses_chat_clearly():
 
 
 def test_a_chat_run_records_its_controls_and_answers_differently(tmp_path):
+    require_data("bamboogle")
     for needs in (SMOLLM2, TRANSFORMERS):
         require(*needs)
     out = tmp_path / "runs"
