@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import struct
+import time
 
 import pytest
 from conftest import COMMITTED_RESULTS, run_cli
@@ -61,6 +62,11 @@ def test_wandb_offline_run_holds_config_summary_and_the_files(tmp_path, monkeypa
     result = _run(tmp_path, f'wandb:mode=offline,dir="{tmp_path}",project=claims')
     [run_file] = (tmp_path / "wandb").glob("offline-run-*/run-*.wandb")
     records = _wandb_records(run_file)
+    for _ in range(60):  # W&B's core process writes the file on its own; wait for the run's exit record
+        if any(r.WhichOneof("record_type") == "exit" for r in records):
+            break
+        time.sleep(0.5)
+        records = _wandb_records(run_file)
     summary = {i.key: i.value_json for r in records if r.WhichOneof("record_type") == "summary" for i in r.summary.update}
     config = {i.key: i.value_json for r in records if r.WhichOneof("record_type") == "run" for i in r.run.config.update}
     [artifact] = [r.artifact for r in records if r.WhichOneof("record_type") == "artifact"]
