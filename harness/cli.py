@@ -115,7 +115,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    tasks = _split_tasks(args.tasks)
+    tasks, groups = task_groups.expand(_split_tasks(args.tasks))
     controls = dict(apply_chat_template=args.apply_chat_template, system_instruction=args.system_instruction,
                     gen_kwargs=args.gen_kwargs, num_fewshot=args.num_fewshot)
     if args.log_to and args.dry_run:
@@ -140,7 +140,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                    executor=args.executor, command=["claimbench", *sys.argv[1:]], loggers=args.log_to or (), **controls)
     for r in out:
         _print_result(r)
-    for group in task_groups.expand(tasks)[1]:
+    for group in groups:
         print("\n" + visible("\n".join(task_groups.table(group, out))))
     print("\nresults written to:")
     for r in out:

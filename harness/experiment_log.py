@@ -9,6 +9,7 @@ file and per-sample log as artifacts.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,10 +64,15 @@ def params(result: RunResult) -> dict[str, str]:
 
 def metrics(result: RunResult) -> dict[str, float]:
     """Every metric's value, CI bounds, stderr and n, under `name`, `name.ci_low`, ...; names keep
-    to the characters trackers accept (others become '_': `top_k_error:k=1` is `top_k_error_k_1`)."""
-    out = {}
+    to the characters trackers accept (others become '_': `top_k_error:k=1` is `top_k_error_k_1`);
+    a name whose key another name took gets its sha256's first 8 hex digits appended."""
+    out: dict[str, float] = {}
+    taken: set[str] = set()
     for name, m in result.metrics.items():
         key = re.sub(r"[^\w.\-/ ]", "_", name)
+        if key in taken:
+            key += "_" + hashlib.sha256(name.encode()).hexdigest()[:8]
+        taken.add(key)
         if m["value"] is not None:
             out[key] = float(m["value"])
         if m["ci"]:

@@ -150,7 +150,7 @@ def load_tasks(tasks: Sequence[str | Task], *, apply_chat_template: bool = False
         raise ConfigError("tasks must be a list of task names, e.g. tasks=['demo_arithmetic'].")
     if not tasks:
         raise ConfigError("no tasks given; run `claimbench list tasks` to see them.")
-    tasks = [t for group in ([t] if isinstance(t, Task) else task_groups.expand([t])[0] for t in tasks) for t in group]
+    tasks = task_groups.expand(tasks)[0]
     controls = tuple(generation.task_options(chat=apply_chat_template, system=system_instruction, gen_kwargs=gen_kwargs))
     if num_fewshot is not None:  # a param of the tasks whose prompts draw exemplars; any other task refuses it by name
         if not isinstance(num_fewshot, int) or isinstance(num_fewshot, bool) or num_fewshot < 0:

@@ -11,11 +11,14 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from . import registry, yaml_files
 from .errors import ConfigError
 from .options import parse_spec
 from .results import RunResult
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -25,12 +28,15 @@ class Group:
     tasks: tuple[str, ...]
     grid: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
+    def cells(self) -> list[tuple[tuple[str, str], ...]]:
+        """The grid's combinations, each as (option, value) pairs; one empty cell without a grid."""
+        keys = [k for k, _ in self.grid]
+        return [tuple(zip(keys, combo)) for combo in itertools.product(*(values for _, values in self.grid))]
+
     def specs(self) -> list[str]:
         """Every task spec the group runs, task by task, grid combination by combination."""
-        combos = list(itertools.product(*(values for _, values in self.grid)))
-        keys = [k for k, _ in self.grid]
-        return [parse_spec(t, f"group {self.name!r}: task spec").merged(tuple(zip(keys, combo))).text
-                for t in self.tasks for combo in combos]
+        return [parse_spec(t, f"group {self.name!r}: task spec").merged(cell).text
+                for t in self.tasks for cell in self.cells()]
 
 
 @dataclass(frozen=True)
@@ -51,11 +57,13 @@ class GroupFile:
                      tuple((str(k), tuple(map(str, v))) for k, v in grid.items()))
 
 
-def expand(names: Sequence[str]) -> tuple[list[str], list[Group]]:
-    """Task specs with each group name replaced by the group's specs, and the groups named."""
-    specs, groups = [], []
+def expand(names: Sequence[T]) -> tuple[list[T | str], list[Group]]:
+    """Task specs with each group name replaced by the group's specs, and the groups named; anything
+    else (a spec, a Task object) passes through as it is."""
+    specs: list[T | str] = []
+    groups = []
     for name in names:
-        if name in registry.groups:
+        if isinstance(name, str) and name in registry.groups:
             group = registry.groups.get(name).load()
             groups.append(group)
             specs.extend(group.specs())
@@ -68,8 +76,7 @@ def table(group: Group, results: Sequence[RunResult]) -> list[str]:
     """The group's runs as one table: a row per task, a column per grid combination (or one per task
     when there is no grid), each cell the task's primary metric with its 95% CI."""
     by_spec = {r.task["spec"]: r for r in results}
-    combos = [", ".join(f"{k}={v}" for k, v in zip([k for k, _ in group.grid], c))
-              for c in itertools.product(*(values for _, values in group.grid))] or ["primary metric"]
+    combos = [", ".join(f"{k}={v}" for k, v in cell) for cell in group.cells()] if group.grid else ["primary metric"]
     specs = group.specs()
     rows = [[t] + [_cell(by_spec.get(specs[i * len(combos) + j])) for j in range(len(combos))]
             for i, t in enumerate(group.tasks)]

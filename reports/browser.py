@@ -37,18 +37,19 @@ def _field(v: object) -> object:
 def records(rows: list[dict]) -> dict:
     """{"prefix": the prompts' shared start, "rows": [{"id", "prompt" (after the prefix), "output" (the raw
     response of the sample's exchange, samples.exchange), "prediction" (what the task extracted), "references", "scores", "fields"}]}."""
-    prompts = [prompt_text(exchange(s).get("request") or {}) for s in rows]
+    exchanges = [exchange(s) for s in rows]
+    prompts = [prompt_text(e.get("request") or {}) for e in exchanges]
     prefix = os.path.commonprefix(prompts) if len(prompts) > 1 else ""
     if len(set(prompts)) > 1:  # whole lines: never cut a word (one prompt for all, e.g. an image task's, is all prefix)
         prefix = prefix[:prefix.rfind("\n") + 1] if "\n" in prefix else ""
     out = []
-    for s, prompt in zip(rows, prompts):
-        last = exchange(s)
+    for s, last, prompt in zip(rows, exchanges, prompts):
+        fields = {k: _field(v) for k, v in (s.get("fields") or {}).items()}
         out.append({"id": str(s.get("id")), "prompt": _text(prompt[len(prefix):]), "output": _text(rounded(last.get("response", ""))),
                     "prediction": _text(s.get("prediction", "")),
                     "references": [_text(r) for r in s.get("references") or []],
                     "scores": {k: rounded(v) for k, v in (s.get("scores") or {}).items() if isinstance(v, (int, float))},
-                    "fields": {k: _field(v) for k, v in (s.get("fields") or {}).items() if _field(v) is not _SKIP}})
+                    "fields": {k: v for k, v in fields.items() if v is not _SKIP}})
     return {"prefix": prefix, "rows": out}
 
 

@@ -73,11 +73,14 @@ class Thumbnails:
         self.site, self.prefix = site, prefix
         self.written: list[str] = []
         self.missing = 0  # images asked for whose original is not on this machine and not yet published
+        self._links: dict[str, str] = {}  # rel -> link, so an image shown twice is read and encoded once
 
     def of_file(self, sha: str, recorded: str | None) -> str | None:
         """The thumbnail of the image with this sha256 (read from its recorded path or the media
         cache, checked against the hash), or None when it cannot be found."""
         rel = f"{FOLDER}/{sha[:2]}/{sha}.webp"
+        if rel in self._links:
+            return self._links[rel]
         if self.site is not None and (self.site / rel).is_file():
             return self._published(rel)
         data = _original(sha, recorded)
@@ -93,6 +96,8 @@ class Thumbnails:
         when the pixels are not at hand and no thumbnail of that name was published."""
         key = hashlib.sha256(name.encode()).hexdigest()
         rel = f"{FOLDER}/{key[:2]}/{key}.webp"
+        if rel in self._links:
+            return self._links[rel]
         if self.site is not None and (self.site / rel).is_file():
             return self._published(rel)
         if pixels is None:
@@ -103,11 +108,13 @@ class Thumbnails:
 
     def _published(self, rel: str) -> str:
         self.written.append(rel)
-        return self.prefix + rel
+        self._links[rel] = self.prefix + rel
+        return self._links[rel]
 
     def _store(self, rel: str, webp: bytes) -> str:
         if self.site is None:
-            return "data:image/webp;base64," + base64.b64encode(webp).decode("ascii")
+            self._links[rel] = "data:image/webp;base64," + base64.b64encode(webp).decode("ascii")
+            return self._links[rel]
         atomic.write_bytes(self.site / rel, webp)
         return self._published(rel)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from . import media
-from .media import Thumbnails, sample_images
+from .media import Thumbnails, image_refs, sample_images
 
 IMAGES_PER_SAMPLE = 8  # a generator's chunk may hold hundreds; a case shows its first few
 
@@ -74,7 +73,7 @@ def prompt_text(request: dict) -> str:
     top_k...), its images left to the thumbnails."""
     if "prompt" in request:
         return str(request["prompt"])
-    return "\n".join(f"{k}: {v}" for k, v in request.items() if k != "kind" and not media.image_refs(v))
+    return "\n".join(f"{k}: {v}" for k, v in request.items() if k != "kind" and not image_refs(v))
 
 
 def rounded(value: object) -> object:

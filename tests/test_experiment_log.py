@@ -2,6 +2,7 @@
 each read back and held against the run's results.json."""
 from __future__ import annotations
 
+import dataclasses
 import re
 import struct
 import time
@@ -81,6 +82,9 @@ def test_metric_names_keep_to_what_trackers_accept():
     flat = experiment_log.metrics(result)
     assert flat["top_k_error_k_1"] == result.metric("top_k_error:k=1") and "top_k_error_k_5.ci_low" in flat
     assert all(re.fullmatch(r"[\w.\-/ ]+", key) for key in flat)  # MLflow's and W&B's allowed characters
+    m = result.metrics["top_k_error:k=1"]  # two names that clean to one key both arrive, neither overwritten
+    twins = experiment_log.metrics(dataclasses.replace(result, metrics={"top_k_error:k=1": m, "top_k_error_k=1": {**m, "value": 0.5}}))
+    assert twins["top_k_error_k_1"] == m["value"] and 0.5 in [v for k, v in twins.items() if k.startswith("top_k_error_k_1_")]
 
 
 def test_bad_logger_specs_are_refused_before_any_work(tmp_path):

@@ -1,6 +1,7 @@
 """Task groups: one name for a paper's table of task specs, run together and summarised as one table."""
 from __future__ import annotations
 
+import math
 import re
 
 from conftest import run_cli
@@ -20,11 +21,17 @@ def test_every_registered_group_names_tasks_that_load():
     names = registry.groups.names()
     assert {"self_ask_table1", "pix2struct_table2", "digiface_table", "forward_gradient_table3"} <= set(names)
     specs, groups = task_groups.expand(names)
-    assert len(groups) == len(names) and len(specs) == sum(len(g.specs()) for g in groups)
+    assert len(groups) == len(names)
+    assert all(len(g.specs()) == len(g.tasks) * math.prod(len(v) for _, v in g.grid) for g in groups)
     table1 = registry.groups.get("self_ask_table1").load()
     assert table1.specs()[:2] == ["2wikimultihopqa:method=direct", "2wikimultihopqa:method=chain_of_thought"]
     for spec in specs:
         assert load_task(spec).label == spec
+
+
+def test_a_group_without_a_grid_has_one_column_of_primary_metrics():
+    lines = task_groups.table(task_groups.Group("g", "one column", ("demo_arithmetic",)), [])
+    assert lines[1].split() == ["task", "primary", "metric"] and lines[2].split() == ["demo_arithmetic", "-"]
 
 
 def test_a_group_runs_its_grid_and_ends_with_one_table(tmp_path):
