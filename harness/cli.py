@@ -117,7 +117,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     tasks, groups = task_groups.expand(_split_tasks(args.tasks))
     controls = dict(apply_chat_template=args.apply_chat_template, system_instruction=args.system_instruction,
-                    gen_kwargs=args.gen_kwargs, num_fewshot=args.num_fewshot)
+                    fewshot_as_multiturn=args.fewshot_as_multiturn, gen_kwargs=args.gen_kwargs, num_fewshot=args.num_fewshot)
     if args.log_to and args.dry_run:
         raise ConfigError("--log-to records finished runs; a --dry-run finishes none: drop one of them.")
     if args.write_out and not args.dry_run:
@@ -305,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--apply-chat-template", action="store_true",
                      help="send every text prompt as a user turn of the model's chat template (task option generation.chat=true)")
     run.add_argument("--system-instruction", metavar="TEXT", help="a system turn before each chat prompt (needs --apply-chat-template)")
+    run.add_argument("--fewshot-as-multiturn", action="store_true",
+                     help="send each few-shot exemplar as an earlier user turn and assistant reply (needs --apply-chat-template; "
+                          "task option generation.multiturn=true)")
     run.add_argument("--gen-kwargs", metavar="K=V,...",
                      help="generation settings for every text request: max_tokens, temperature, top_p, stop (';'-separated), "
                           "seed (needed with temperature > 0)")

@@ -44,10 +44,11 @@ class Plan:
 
 def plan(model: str, tasks: Sequence[str | Task], *, limit: int | None = None, seed: int = DEFAULT_SEED,
          cache: str | Path | None = None, write_out: int = 0, apply_chat_template: bool = False,
-         system_instruction: str | None = None, gen_kwargs: str | None = None, num_fewshot: int | None = None) -> list[Plan]:
+         system_instruction: str | None = None, fewshot_as_multiturn: bool = False, gen_kwargs: str | None = None,
+         num_fewshot: int | None = None) -> list[Plan]:
     """The plan of each task of a run with these arguments (those of `evaluate`)."""
     task_objs = load_tasks(tasks, apply_chat_template=apply_chat_template, system_instruction=system_instruction,
-                           gen_kwargs=gen_kwargs, num_fewshot=num_fewshot)
+                           fewshot_as_multiturn=fewshot_as_multiturn, gen_kwargs=gen_kwargs, num_fewshot=num_fewshot)
     adapter = load_model(model)  # described: its weights load on first use, which never comes
     try:
         check_compatible(adapter, task_objs)

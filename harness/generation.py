@@ -1,5 +1,5 @@
 """A run's generation controls, as lm-eval's --apply_chat_template, --system_instruction and
---gen_kwargs: a task's `generation` section, applied to every text request its hooks ask.
+--fewshot_as_multiturn and --gen_kwargs: a task's `generation` section, applied to every text request its hooks ask.
 
 They live in the task config (not beside it) because they change what the model is asked: a
 chat run is a different protocol from a plain one, so it gets its own task label, results
@@ -9,7 +9,7 @@ flags set the same options on every task (`bamboogle:generation.chat=true`).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import ConfigError
 from .requests import Generate, Request
@@ -21,6 +21,9 @@ GEN_KWARGS = ("max_tokens", "temperature", "top_p", "stop", "seed")  # what --ge
 class GenerationConfig:
     chat: bool = False                    # each prompt as a user turn of the model's chat template
     system: str = ""                      # a system turn before it (needs chat)
+    # few-shot exemplars as earlier chat turns (needs chat; hooks with fewshot_turns); left out of
+    # recorded configs while False, so chat runs recorded before it keep their config hashes
+    multiturn: bool = field(default=False, metadata={"since": "0.6"})
     max_tokens: int | None = None         # None: what the task asks
     temperature: float | None = None
     top_p: float | None = None
@@ -31,6 +34,9 @@ class GenerationConfig:
         if self.system and not self.chat:
             raise ConfigError("generation.system (--system-instruction) is a turn of the chat template: add "
                               "generation.chat=true (--apply-chat-template).")
+        if self.multiturn and not self.chat:
+            raise ConfigError("generation.multiturn (--fewshot-as-multiturn) sends exemplars as turns of the chat template: "
+                              "add generation.chat=true (--apply-chat-template).")
         if self.max_tokens is not None and self.max_tokens < 1:
             raise ConfigError(f"generation.max_tokens must be a positive integer, got {self.max_tokens}.")
         if self.temperature is not None and self.temperature < 0:
@@ -54,9 +60,13 @@ class GenerationConfig:
         return dataclasses.replace(request, **changes)
 
 
-def task_options(*, chat: bool = False, system: str | None = None, gen_kwargs: str | None = None) -> list[tuple[str, str]]:
-    """The task options the CLI's --apply-chat-template, --system-instruction and --gen-kwargs stand for."""
+def task_options(*, chat: bool = False, system: str | None = None, multiturn: bool = False,
+                 gen_kwargs: str | None = None) -> list[tuple[str, str]]:
+    """The task options the CLI's --apply-chat-template, --system-instruction, --fewshot-as-multiturn
+    and --gen-kwargs stand for."""
     out = [("generation.chat", "true")] if chat else []
+    if multiturn:
+        out.append(("generation.multiturn", "true"))
     if system:
         out.append(("generation.system", system))
     for item in filter(None, (gen_kwargs or "").split(",")):

@@ -11,7 +11,7 @@ import functools
 import hashlib
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
@@ -120,7 +120,8 @@ def _positive_int(name: str, value: Any, kind: str, allow_zero: bool = False) ->
 class Generate(Request):
     """Continue `prompt`; greedy when temperature == 0, otherwise sampled with `seed` (nucleus
     `top_p`). With `chat`, the prompt is one user turn in the model's chat template, after a
-    `system` turn when one is given."""
+    `system` turn when one is given and after `shots`: few-shot exemplars as earlier (user,
+    assistant) turns (lm-eval's --fewshot_as_multiturn; build them with Generate.few_shot)."""
 
     prompt: str
     max_tokens: int = 256
@@ -130,8 +131,9 @@ class Generate(Request):
     chat: bool = False
     system: str = ""
     top_p: float = 1.0
+    shots: tuple[tuple[str, str], ...] = ()
 
-    added_later: ClassVar[dict[str, Any]] = {"system": "", "top_p": 1.0}
+    added_later: ClassVar[dict[str, Any]] = {"system": "", "top_p": 1.0, "shots": ()}
     kind: ClassVar[str] = "generate"
     response_doc: ClassVar[str] = ("a string (the generated text, stop sequence excluded), or {'text': that string, "
                                    "'usage': a harness.usage record}")
@@ -149,13 +151,32 @@ class Generate(Request):
             raise ConfigError(f"generate.top_p must be in (0, 1], got {self.top_p}.")
         if self.system and not self.chat:
             raise ConfigError("a system instruction is a turn of the chat template: it needs chat (--apply-chat-template).")
+        object.__setattr__(self, "shots", tuple(tuple(pair) for pair in self.shots))
+        if not all(len(pair) == 2 and all(isinstance(t, str) for t in pair) for pair in self.shots):
+            raise ConfigError("generate.shots must be (user turn, assistant reply) pairs of strings.")
+        if self.shots and not self.chat:
+            raise ConfigError("few-shot exemplars as turns are turns of the chat template: they need chat (--apply-chat-template).")
+
+    @classmethod
+    def few_shot(cls, shots: Sequence[tuple[str, str]], prompt: str, *, as_turns: bool = False, **options: Any) -> Generate:
+        """A few-shot request: each exemplar (its question part, its reply) written before `prompt`
+        as `question reply` and a blank line, or with `as_turns` sent as earlier chat turns."""
+        if as_turns:
+            return cls(prompt, shots=tuple(shots), chat=True, **options)
+        return cls("".join(f"{user} {reply}\n\n" for user, reply in shots) + prompt, **options)
+
+    def plain_text(self) -> str:
+        """The prompt with its exemplar turns written in front, as a plain (not multi-turn) run sends it."""
+        return "".join(f"{user} {reply}\n\n" for user, reply in self.shots) + self.prompt
 
     def messages(self) -> list[dict[str, str]]:
-        """The chat turns a chat request stands for: the system instruction, if any, then the prompt as the user's."""
-        return ([{"role": "system", "content": self.system}] if self.system else []) + [{"role": "user", "content": self.prompt}]
+        """The chat turns a chat request stands for: the system instruction, if any, the exemplar
+        turns, then the prompt as the user's."""
+        turns = [{"role": role, "content": text} for pair in self.shots for role, text in zip(("user", "assistant"), pair)]
+        return ([{"role": "system", "content": self.system}] if self.system else []) + turns + [{"role": "user", "content": self.prompt}]
 
     def size(self) -> int:
-        return len(self.prompt)
+        return len(self.plain_text())
 
     def _valid(self, value: Any) -> bool:
         text, usage = split_usage(value)

@@ -143,7 +143,7 @@ def selected_rows(task: Task, seed: int, limit: int | None) -> Selection:
 
 
 def load_tasks(tasks: Sequence[str | Task], *, apply_chat_template: bool = False, system_instruction: str | None = None,
-               gen_kwargs: str | None = None, num_fewshot: int | None = None) -> list[Task]:
+               fewshot_as_multiturn: bool = False, gen_kwargs: str | None = None, num_fewshot: int | None = None) -> list[Task]:
     """The tasks of a run (a group's name stands for its specs, task_groups.py), each spec with the
     run's generation controls (generation.task_options) and exemplar count set."""
     if isinstance(tasks, str):
@@ -151,7 +151,8 @@ def load_tasks(tasks: Sequence[str | Task], *, apply_chat_template: bool = False
     if not tasks:
         raise ConfigError("no tasks given; run `claimbench list tasks` to see them.")
     tasks = task_groups.expand(tasks)[0]
-    controls = tuple(generation.task_options(chat=apply_chat_template, system=system_instruction, gen_kwargs=gen_kwargs))
+    controls = tuple(generation.task_options(chat=apply_chat_template, system=system_instruction,
+                                             multiturn=fewshot_as_multiturn, gen_kwargs=gen_kwargs))
     if num_fewshot is not None:  # a param of the tasks whose prompts draw exemplars; any other task refuses it by name
         if not isinstance(num_fewshot, int) or isinstance(num_fewshot, bool) or num_fewshot < 0:
             raise ConfigError(f"num_fewshot must be a non-negative integer, got {num_fewshot!r}.")
@@ -211,7 +212,8 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
              seed: int = DEFAULT_SEED, batch_size: int | None = None, output: str | Path | None = None,
              cache: str | Path | None = None, progress: bool = False, executor: str | Executor = "serial",
              command: Sequence[str] = (), apply_chat_template: bool = False, system_instruction: str | None = None,
-             gen_kwargs: str | None = None, num_fewshot: int | None = None, loggers: Sequence[str] = ()) -> list[results.RunResult]:
+             fewshot_as_multiturn: bool = False, gen_kwargs: str | None = None, num_fewshot: int | None = None,
+             loggers: Sequence[str] = ()) -> list[results.RunResult]:
     """Evaluate `tasks` on `model` and return one RunResult per task.
 
     `model` is a spec string (`scripted`, `hf:path=...`) or an adapter; `tasks` are
@@ -220,7 +222,7 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
     ~/.cache/claimbench/responses.sqlite; pass ":memory:" for no persistence. `executor` serves
     the batches (`serial`, or a spec such as `ray:workers=4` from a plug-in); results do not depend on it,
     nor on `batch_size` (requests per model call; None: the backend's default_batch_size()).
-    `apply_chat_template`, `system_instruction` and `gen_kwargs` ("max_tokens=64,temperature=0") set
+    `apply_chat_template`, `system_instruction`, `fewshot_as_multiturn` and `gen_kwargs` ("max_tokens=64,temperature=0") set
     every task's generation options (harness.generation), and `num_fewshot` the exemplars of tasks
     whose prompts draw them, as the CLI flags of the same names do. `loggers` (`mlflow:...`,
     `wandb:...`: harness.experiment_log) receive each task's result as it finishes.
@@ -233,7 +235,7 @@ def evaluate(model: str | ModelAdapter, tasks: Sequence[str | Task], *, limit: i
         raise ConfigError(f"seed must be an integer from 0 to 2**63 - 1 (it seeds row sampling and metrics' "
                           f"bootstrap), got {seed!r}.")
     task_objs = load_tasks(tasks, apply_chat_template=apply_chat_template, system_instruction=system_instruction,
-                           gen_kwargs=gen_kwargs, num_fewshot=num_fewshot)
+                           fewshot_as_multiturn=fewshot_as_multiturn, gen_kwargs=gen_kwargs, num_fewshot=num_fewshot)
     runner = executor if isinstance(executor, Executor) else load_executor(executor)
     folders: dict[str, Task] = {}
     for t in task_objs:  # one results folder per task: a second would silently replace the first

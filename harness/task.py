@@ -77,6 +77,9 @@ class TaskHooks:
     # what each per-sample field the hooks write means: {field: (short name, one sentence)}; a
     # metric of a field (`mean:field=...`) is named and described with them in reports
     fields: ClassVar[dict[str, tuple[str, str]]] = {}
+    # whether the hooks build their few-shot prompts with Generate.few_shot, so that
+    # generation.multiturn (--fewshot-as-multiturn) can send the exemplars as chat turns
+    fewshot_turns: ClassVar[bool] = False
 
     def __init__(self, config: TaskConfig):
         self.config = config
@@ -112,6 +115,9 @@ class Task:
             raise ConfigError(f"task {config.task!r}: hooks {config.hooks} must declare the request `kinds` they ask "
                               "(`claimbench list requests`).")
         check_kinds(self.hooks.kinds, f"task {config.task!r}: hooks {config.hooks}")
+        if config.generation.multiturn and not self.hooks.fewshot_turns:
+            raise ConfigError(f"task {config.task!r}: its prompts show no few-shot exemplars that could be sent as chat "
+                              "turns; drop --fewshot-as-multiturn (generation.multiturn) for it.")
         names: Counter = Counter()
         for m in self.metric_specs():  # fail on an unknown metric now, before any work
             try:

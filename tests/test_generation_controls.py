@@ -1,4 +1,4 @@
-"""Run controls from lm-eval's habits: --apply-chat-template, --system-instruction, --gen-kwargs.
+"""Run controls from lm-eval's habits: --apply-chat-template, --system-instruction, --fewshot-as-multiturn, --gen-kwargs.
 
 They are task options (`generation.*`): a chat run is its own protocol, with its own label,
 config hash and cache keys, while every task and request without them keeps its hash and keys."""
@@ -15,6 +15,7 @@ from claimbench.harness import evaluate, results
 from claimbench.harness.errors import ConfigError
 from claimbench.harness.generation import task_options
 from claimbench.harness.requests import Generate, canonical_json
+from claimbench.harness.runner import selected_rows
 from claimbench.harness.task_files import load_task
 
 QUESTION = "Who was president of the U.S. when superconductivity was discovered?"
@@ -101,3 +102,52 @@ def test_a_chat_run_records_its_controls_and_answers_differently(tmp_path):
     plain_dir = next(p for p in out.iterdir() if "chat" not in p.name)
     before = [s["prediction"] for s in results.read_samples(plain_dir)]
     assert [s["prediction"] for s in samples] != before
+
+
+def test_fewshot_as_multiturn_sends_each_exemplar_as_a_turn_pair():
+    """generation.multiturn: the same exemplars, as (user, assistant) turns before the question's own user turn;
+    written back as text they are the plain prompt, byte for byte."""
+    require_data("bamboogle")
+    for method in ("direct", "self_ask"):
+        plain, turns = (load_task(f"bamboogle:method={method}{extra}")
+                        for extra in ("", ",generation.chat=true,generation.multiturn=true"))
+        row = selected_rows(plain, 0, 1).rows[0]
+        [asked] = plain.hooks.requests(row, [])
+        [split] = [turns.adjust(r) for r in turns.hooks.requests(row, [])]
+        assert split.chat and len(split.shots) == 4 and split.plain_text() == asked.prompt
+        roles = [m["role"] for m in split.messages()]
+        assert roles == ["user", "assistant"] * 4 + ["user"] and split.messages()[-1]["content"] == split.prompt
+        assert asked.prompt.endswith(split.prompt) and split.messages()[1]["content"].endswith("Rutherford B. Hayes")
+    require_data("compositional_celebrities")
+    plain, turns = (load_task(f"compositional_celebrities{extra}") for extra in ("", ":generation.chat=true,generation.multiturn=true"))
+    row = selected_rows(plain, 0, 1).rows[0]
+    selected_rows(turns, 0, 1)  # prepare() draws the exemplars
+    for asked, split in zip(plain.hooks.requests(row, []), turns.hooks.requests(row, [])):
+        assert len(split.shots) == 2 and split.plain_text() == asked.prompt  # the paper's two people per category
+
+
+def test_fewshot_as_multiturn_is_refused_without_chat_or_exemplars(tmp_path):
+    with pytest.raises(ConfigError, match="--apply-chat-template"):
+        load_task("bamboogle:generation.multiturn=true")
+    res = run_cli("run", "--model", "scripted", "--tasks", "demo_arithmetic", "--apply-chat-template", "--fewshot-as-multiturn",
+                  "--output", str(tmp_path / "out"), "--cache", ":memory:")
+    assert res.returncode == 2 and "no few-shot exemplars" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_smollm2_renders_exemplar_turns_with_its_own_template(tmp_path):
+    require_data("bamboogle")
+    for needs in (SMOLLM2, TRANSFORMERS):
+        require(*needs)
+    smol = preset("smollm2-135m", SMOLLM2, TRANSFORMERS)
+    request = Generate.few_shot([("Question: What is the capital of Chile?\nAnswer:", "Santiago")], f"Question: {QUESTION}\nAnswer:",
+                                as_turns=True, max_tokens=8)
+    expected = smol.tok.apply_chat_template(request.messages(), tokenize=True, add_generation_prompt=True)
+    expected = list(expected["input_ids"]) if hasattr(expected, "keys") else list(expected)
+    assert smol._prompt_ids(request) == expected
+    assert "<|im_start|>assistant\nSantiago<|im_end|>" in smol.tok.decode(expected)
+    out = tmp_path / "runs"
+    run = evaluate("smollm2-135m", ["bamboogle"], apply_chat_template=True, fewshot_as_multiturn=True, limit=3,
+                   cache=":memory:", output=out)[0]
+    assert run.task["config"]["generation"]["multiturn"] is True
+    [folder] = out.iterdir()
+    assert all(len(s["requests"][0]["request"]["shots"]) == 4 for s in results.read_samples(folder))

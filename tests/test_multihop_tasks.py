@@ -16,11 +16,11 @@ def data():
 
 
 def test_prompt_formats():
-    sa = prompts.self_ask("Who is X?")
+    sa = prompts.prompt("self_ask", "Who is X?")
     assert sa.endswith("Question: Who is X?\nAre follow up questions needed here:")
     assert sa.count("Follow up:") == 8 and sa.count("Intermediate answer:") == 8 and sa.count(prompts.FINAL) == 4
-    assert prompts.direct("Q?").endswith("Question: Q?\nAnswer:")
-    assert prompts.chain_of_thought("Q?").count(prompts.FINAL) == 4
+    assert prompts.prompt("direct", "Q?").endswith("Question: Q?\nAnswer:")
+    assert prompts.prompt("chain_of_thought", "Q?").count(prompts.FINAL) == 4
 
 
 @pytest.mark.parametrize("gen,method,answer", [
@@ -155,7 +155,7 @@ def test_cc_elicitive_method_keeps_subquestions_direct_and_searches_the_two_hop(
     row = task.hooks.prepare(_cc_rows())[0]
     q1, q2, hop = task.hooks.requests(row, [])
     assert q1.prompt.endswith(f"Question: {row['Q1']}\nAnswer:") and q1.stop == ("\n",)
-    assert hop.prompt == prompts.self_ask(row["Question"]) and "\nIntermediate answer:" in hop.stop
+    assert hop.prompt == prompts.prompt("self_ask", row["Question"]) and "\nIntermediate answer:" in hop.stop
     r0 = f" Yes.\nFollow up: {row['Q1']}"
     p1 = hop.prompt + r0 + f"\nIntermediate answer: {row['A1'][0]}.\n"
     r1 = f"Follow up: {row['Q2']}"

@@ -76,7 +76,7 @@ def test_self_ask_search_rounds_insert_search_answers(tmp_path, answer_server, m
     bamboogle = require_data("bamboogle")
     url, seen = answer_server
     question = json.loads((bamboogle / "bamboogle_with_decompositions.json").read_text())[0]["Question"]
-    p0 = prompts.self_ask(question)
+    p0 = prompts.prompt("self_ask", question)
     r0 = " Yes.\nFollow up: What is the capital of Afghanistan?"
     p1 = p0 + r0 + "\nIntermediate answer: Kabul.\n"
     r1 = "Follow up: What year was Citibank founded?"

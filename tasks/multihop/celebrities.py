@@ -78,6 +78,7 @@ class CompositionalCelebrities(TaskHooks):
            for key, what in (("q1", "first sub-question"), ("q2", "second sub-question"), ("hop", "two-hop question"))},
         "category": ("category", "The question template (e.g. the capital of a celebrity's birthplace)."),
     }
+    fewshot_turns = True
     optional_params = MultiHopQA.optional_params  # num_fewshot: exemplars per prompt (people per category; 2 by default)
     param_types = {**MultiHopQA.param_types, "exemplar_seed": int, "match": Literal["exact_match", "cover_em"]}
 
@@ -97,8 +98,9 @@ class CompositionalCelebrities(TaskHooks):
 
     def _ask(self, shots: list, question: str) -> Generate:
         p = self.config.params
-        text = "".join(f"Question: {q}\nAnswer: {a}\n\n" for q, a in shots) + f"Question: {question}\nAnswer:"
-        return Generate(text, max_tokens=int(p["max_tokens"]["direct"]), stop=tuple(p["stop"]["direct"]))
+        ask = "Question: {}\nAnswer:"
+        return Generate.few_shot([(ask.format(q), a) for q, a in shots], ask.format(question), as_turns=self.config.generation.multiturn,
+                                 max_tokens=int(p["max_tokens"]["direct"]), stop=tuple(p["stop"]["direct"]))
 
     def requests(self, row: dict, history: History) -> list:
         if history:
@@ -124,7 +126,7 @@ class CompositionalCelebrities(TaskHooks):
         predicted = {"q1": a1, "q2": a2, "hop": hop}
         shown = {"q1": [a for _, a in self._shown(row, "Q1", "A1")], "q2": [a for _, a in self._shown(row, "Q2", "A2")],
                  "hop": self._hop_shown_answers(row)}
-        prompt_of = {key: history[i][0].prompt for i, key in enumerate(("q1", "q2", "hop"))}
+        prompt_of = {key: history[i][0].plain_text() for i, key in enumerate(("q1", "q2", "hop"))}
         leak = any(qa.cover_match(prompt_of[key], answers(row[gold])) for key, _, gold in QUESTIONS)
         fields.update({f"{key}_copies_exemplar": float(qa.copies_shown_answer(predicted[key] or "", shown[key]))
                        for key in predicted})

@@ -46,6 +46,7 @@ class MultiHopQA(TaskHooks):
                             "in the prompt: copied, not worked out."),
         "leak_free": ("leak-free", "No reference answer appears anywhere in the prompt, so the examples do not give it away."),
     }
+    fewshot_turns = True  # generation.multiturn: the exemplars as chat turns (Generate.few_shot)
     param_types = {"question": str, "answer": str, "search": str, "max_rounds": int, "num_fewshot": int,
                    "max_tokens": dict[str, int], "stop": dict[str, list[str]]}
 
@@ -64,14 +65,15 @@ class MultiHopQA(TaskHooks):
     def _method(self) -> str:
         return "self_ask" if self.config.method == "self_ask_search" else self.config.method
 
-    def _generate(self, prompt: str) -> Generate:
+    def _generate(self, shots: tuple[tuple[str, str], ...], prompt: str) -> Generate:
         p, method = self.config.params, self.config.method
-        stop = tuple(p["stop"][method])
-        return Generate(prompt, max_tokens=int(p["max_tokens"][method]), stop=stop)
+        return Generate.few_shot(shots, prompt, as_turns=self.config.generation.multiturn,
+                                 max_tokens=int(p["max_tokens"][method]), stop=tuple(p["stop"][method]))
 
     def requests(self, row: dict, history: History) -> list:
         if not history:
-            return [self._generate(prompts.PROMPTS[self._method()](field_path(row, self.config.params["question"]), self.shown))]
+            shots, ask = prompts.turns(self._method(), field_path(row, self.config.params["question"]), self.shown)
+            return [self._generate(tuple(shots), ask)]
         if self.engine is None or len(history) >= int(self.config.params.get("max_rounds", 6)):
             return []
         last, text = history[-1]
@@ -80,10 +82,11 @@ class MultiHopQA(TaskHooks):
             return []  # finished, or stopped for another reason (length, a new question)
         found = self.engine.answer(asks[-1]["follow_up"], row)
         inserted = f"{_INTERMEDIATE} {found}.\n" if found else _INTERMEDIATE
-        return [self._generate(last.prompt + text + inserted)]
+        return [self._generate(last.shots, last.prompt + text + inserted)]
 
     def process(self, row: dict, history: History) -> dict:
-        base = history[0][0].prompt
+        first = history[0][0]
+        base = first.prompt
         last, text = history[-1]
         generation = last.prompt[len(base):] + text  # what the model (and the search engine) wrote
         answer = parse.final_answer(generation, self._method())
@@ -95,7 +98,7 @@ class MultiHopQA(TaskHooks):
             fields["searches"] = self._searches(history)
         references = answers(field_path(row, self.config.params["answer"]))
         fields["copies_exemplar"] = float(qa.copies_shown_answer(answer or "", prompts.shown_answers(self.shown)))
-        fields["leak_free"] = float(not qa.cover_match(base, references))
+        fields["leak_free"] = float(not qa.cover_match(first.plain_text(), references))
         return {"prediction": answer or "", "references": references, "fields": fields}
 
     @staticmethod

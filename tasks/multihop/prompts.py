@@ -54,27 +54,37 @@ def exemplars(n: int | None) -> tuple[Exemplar, ...]:
     return EXEMPLARS[:n]
 
 
-def direct(question: str, shown: Sequence[Exemplar] = EXEMPLARS) -> str:
-    shots = "".join(f"Question: {e.question}\nAnswer: {e.answer}\n\n" for e in shown)
-    return f"{shots}Question: {question}\nAnswer:"
+def direct(e: Exemplar) -> str:
+    return e.answer
 
 
-def chain_of_thought(question: str, shown: Sequence[Exemplar] = EXEMPLARS) -> str:
-    shots = "".join(f"Question: {e.question}\nAnswer: {e.reasoning} {FINAL} {e.answer}\n\n" for e in shown)
-    return f"{shots}Question: {question}\nAnswer:"
+def chain_of_thought(e: Exemplar) -> str:
+    return f"{e.reasoning} {FINAL} {e.answer}"
 
 
-def self_ask(question: str, shown: Sequence[Exemplar] = EXEMPLARS) -> str:
-    shots = "".join(
-        f"Question: {e.question}\nAre follow up questions needed here: Yes.\n"
-        + "".join(f"Follow up: {q}\nIntermediate answer: {a}\n" for q, a in e.hops)
-        + f"{FINAL} {e.answer}\n\n" for e in shown)
-    return f"{shots}Question: {question}\nAre follow up questions needed here:"
+def self_ask(e: Exemplar) -> str:
+    return "Yes.\n" + "".join(f"Follow up: {q}\nIntermediate answer: {a}\n" for q, a in e.hops) + f"{FINAL} {e.answer}"
+
+
+# each method: (its question part, written for a question; its reply to an exemplar); the prompt is
+# every exemplar's question part and reply, then the question part of the question asked
+METHODS = {"direct": ("Question: {}\nAnswer:", direct), "chain_of_thought": ("Question: {}\nAnswer:", chain_of_thought),
+           "self_ask": ("Question: {}\nAre follow up questions needed here:", self_ask)}
+
+
+def turns(method: str, question: str, shown: Sequence[Exemplar] = EXEMPLARS) -> tuple[list[tuple[str, str]], str]:
+    """The method's prompt for `question` as (exemplar (question part, reply) pairs, the question
+    part): what Generate.few_shot writes as text, or sends as chat turns."""
+    ask, reply = METHODS[method]
+    return [(ask.format(e.question), reply(e)) for e in shown], ask.format(question)
+
+
+def prompt(method: str, question: str, shown: Sequence[Exemplar] = EXEMPLARS) -> str:
+    """The method's prompt for `question` as one text."""
+    shots, final = turns(method, question, shown)
+    return "".join(f"{user} {reply}\n\n" for user, reply in shots) + final
 
 
 def shown_answers(shown: Sequence[Exemplar] = EXEMPLARS) -> list[str]:
     """The final answers a prompt shows (for the copy diagnostic)."""
     return [e.answer for e in shown]
-
-
-PROMPTS = {"direct": direct, "chain_of_thought": chain_of_thought, "self_ask": self_ask}
