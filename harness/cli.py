@@ -196,6 +196,29 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from . import sensitivity
+
+    if args.run_dir is None and (args.model is None or args.task is None):
+        raise ConfigError("claimbench sensitivity needs a finished run's folder (RUN_DIR), or --model and --task.")
+    label = results.read(Path(args.run_dir)).model["label"] if args.run_dir else args.model
+    out = Path(args.out) if args.out else sensitivity.default_output(label, args.task or Path(args.run_dir).name)
+    sweep = sensitivity.run(args.task, args.model, from_run=args.run_dir, axes=args.axis or (), grid=args.grid,
+                            limit=args.limit, seed=args.seed if args.seed is not None else DEFAULT_SEED,
+                            cache=args.cache, output=out, progress=not args.no_progress)
+    print(visible("\n".join(sensitivity.lines(sweep, args.metric or ()))))
+    print(f"\nsensitivity written to: {out / 'sensitivity.json'} (each setting's run under {out / 'runs'})")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+
+    found = explain(args.run_a, args.run_b, metrics=args.metric or (), model=args.model, cache=args.cache)
+    print(visible("\n".join(found.lines())))
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from claimbench.reports.report import write_reports
 
@@ -339,6 +362,33 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("run_dir", help="a run folder, a task's folder or a results root (e.g. leaderboards/results)")
     res.add_argument("--out", required=True, help="folder for the rescored runs (<model>/<task>/); compare or publish them from there")
     res.set_defaults(func=cmd_rescore)
+
+    sen = sub.add_parser("sensitivity", help="how far a task's numbers move when its declared protocol choices move "
+                                             "(exemplars, matching rule, chat template...), beside the row CI")
+    sen.add_argument("run_dir", nargs="?", help="a finished run's folder: its task, model and recorded answers (then no --task)")
+    sen.add_argument("--model", help="the model (with RUN_DIR: answers what the run never asked; it loads only then)")
+    sen.add_argument("--task", help="the task spec to sweep (without RUN_DIR)")
+    sen.add_argument("--axis", action="append", metavar="NAME[=V1,V2,...]",
+                     help="a declared protocol axis to move, with its declared values or these (repeatable; none: every "
+                          "declared axis; `claimbench list tasks` shows them)")
+    sen.add_argument("--grid", action="store_true", help="every combination of the axes' values (default: one axis at a time)")
+    sen.add_argument("--metric", action="append", help="print only these metrics (all are written)")
+    sen.add_argument("--limit", type=int, help="the first N rows (without RUN_DIR)")
+    sen.add_argument("--seed", type=int, help=f"row sampling and bootstrap seed (default {DEFAULT_SEED}; a run's own with RUN_DIR)")
+    sen.add_argument("--cache", help="response cache file; ':memory:' for none")
+    sen.add_argument("--out", help="folder for sensitivity.json and each setting's run (default runs/sensitivity/<model>/<task>)")
+    sen.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    sen.add_argument("--include-path", action="append", metavar="DIR", help="register the task YAMLs under DIR (as run does)")
+    sen.set_defaults(func=cmd_sensitivity)
+
+    exp = sub.add_parser("explain", help="how two runs' protocols differ, and each differing task option's share of a "
+                                         "metric's change (evaluated from their recorded answers)")
+    exp.add_argument("run_a", help="a run's folder (one task)")
+    exp.add_argument("run_b", help="another run's folder")
+    exp.add_argument("--metric", action="append", help="the metric(s) to attribute (default: B's primary metric)")
+    exp.add_argument("--model", help="the runs' model, for configurations whose requests neither run made (loads only then)")
+    exp.add_argument("--cache", help="response cache file for those (default: none kept)")
+    exp.set_defaults(func=cmd_explain)
 
     rep = sub.add_parser("report", help="write a self-contained HTML report (report.html) for each task of a run")
     rep.add_argument("run_dir", help="a run folder (or one task's folder)")

@@ -59,7 +59,8 @@ def _task(name: str) -> dict[str, Any]:
             "methods": list(config.methods), "method": config.method,
             "dataset": config.dataset.name if config.dataset else "made by the task from its params",
             "primary_metric": config.primary_metric or config.metrics[0], "metrics": list(config.metrics),
-            "params": sorted(config.params)}
+            "params": sorted(config.params),
+            "protocol": {a.name: {"values": list(a.values), "about": a.about} for a in source.protocol().values()}}
 
 
 def _model(name: str) -> dict[str, Any]:
@@ -95,7 +96,10 @@ def _lines(e: dict[str, Any]) -> list[str]:
         extra = [f"family {e['family']}", f"dataset {e['dataset']}", f"primary metric {e['primary_metric']}"]
         if e["methods"]:
             extra.append(f"methods {', '.join(e['methods'])}")
-        return [f"{name:<28} {text}", f"{'':<28} {'; '.join(extra)}"]
+        out = [f"{name:<28} {text}", f"{'':<28} {'; '.join(extra)}"]
+        if e["protocol"]:
+            out.append(f"{'':<28} protocol axes: " + "; ".join(f"{k} {'|'.join(a['values'])}" for k, a in e["protocol"].items()))
+        return out
     if "preset" in e:
         return [f"{name:<28} preset: {e['preset']} (backends {', '.join(e['backends'])})"]
     if "options" in e:

@@ -12,59 +12,23 @@ rescored when, from which log.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from . import large_responses, results, safe_paths
+from . import results, safe_paths
 from .cache import Cache
 from .dispatch import Dispatcher, RequestCounts
 from .errors import ConfigError
 from .large_responses import ArrayStore
-from .model import ModelAdapter
-from .options import Spec
-from .registry import request_kinds
-from .requests import ImageRef, Request, canonical_json
+from .replay import Replay, recorded_answers, rehydrate
+from .requests import canonical_json
 from .runner import gather, score_samples, task_folder
 from .task import TaskHooks
 from .task_files import load_task
 from .usage import Totals
 
 _VERSION_KEYS = ("name", "version", "config_hash")
-
-
-class _Replay(ModelAdapter):
-    """Answers each request from a run's recorded responses; a request the run never made is an error."""
-
-    def __init__(self, recorded: dict[str, Any], where: Path):
-        self.kinds = frozenset(request_kinds.names())  # any kind a run recorded, plug-ins' included
-        super().__init__(None, Spec("replay"))
-        self.recorded, self.where = recorded, where
-
-    def fingerprint(self) -> str:
-        return "replay"  # keys the in-memory cache of this one replay only
-
-    def serve(self, kind: str, requests: Sequence[Request]) -> list[Any]:
-        out = []
-        for r in requests:
-            key = r.canonical_json()
-            if key not in self.recorded:
-                raise ConfigError(f"{self.where}: the task now asks a request the run never made ({key[:160]}...): its "
-                                  "prompts changed since the run, so rescoring cannot replay it; rerun the model instead.")
-            out.append(self.recorded[key])
-        return out
-
-
-def _rehydrate(value: Any) -> Any:
-    """A logged row as the task saw it: an image reference ({sha256, path}) back to an ImageRef."""
-    if isinstance(value, dict):
-        if set(value) == {"sha256", "path"} and isinstance(value["sha256"], str):
-            return ImageRef(value["sha256"], value["path"])
-        return {k: _rehydrate(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rehydrate(v) for v in value]
-    return value
+_CHANGED = "the task's prompts changed since the run, so rescoring cannot replay it; rerun the model instead"
 
 
 def rescore(run_dir: str | Path, output: str | Path) -> tuple[results.RunResult, Path]:
@@ -82,13 +46,12 @@ def rescore(run_dir: str | Path, output: str | Path) -> tuple[results.RunResult,
                               "from it; put the run's data in place, or rerun the model.")
         task.hooks.prepare(data.rows)
     asked = [[canonical_json(r["request"]) for r in s.get("requests", [])] for s in logged]  # per row, in order
-    recorded = {key: large_responses.restore(r["response"], folder)
-                for s, keys in zip(logged, asked) for key, r in zip(keys, s.get("requests", []))}
-    rows = [_rehydrate(s["row"]) for s in logged]
+    recorded = recorded_answers(folder, logged)
+    rows = [rehydrate(s["row"]) for s in logged]
     ids, indices = [str(s["id"]) for s in logged], [int(s["index"]) for s in logged]
     store = Cache(None)
     try:
-        histories, _, _ = gather(task, rows, ids, Dispatcher(_Replay(recorded, folder), store, 64, progress=False),
+        histories, _, _ = gather(task, rows, ids, Dispatcher(Replay(recorded, folder, missing=_CHANGED), store, 64, progress=False),
                                  RequestCounts(), Totals())
     finally:
         store.close()

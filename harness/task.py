@@ -25,6 +25,7 @@ from .errors import ClaimBenchError, ConfigError
 from .generation import GenerationConfig
 from .metrics import Metric, make_metric
 from .options import convert
+from .protocol import Axis
 from .requests import Request, canonical_json, check_kinds
 
 History = list[tuple[Request, Any]]
@@ -102,9 +103,11 @@ class TaskHooks:
 
 
 class Task:
-    def __init__(self, config: TaskConfig, path: Path | None, label: str | None = None):
+    def __init__(self, config: TaskConfig, path: Path | None, label: str | None = None,
+                 protocol: dict[str, Axis] | None = None):
         self.config, self.path = config, path
         self.label = label or config.task  # the spec as typed, e.g. "bamboogle:method=self_ask"
+        self.protocol = protocol or {}  # the declared protocol axes (harness.protocol), not part of the config
         where = f" ({path})" if path else ""
         hooks_cls = load_hooks(config.hooks, config.task + where, path.parent if path else None)
         for name, hint in hooks_cls.param_types.items():

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import registry, yaml_files
+from . import protocol, registry, yaml_files
 from .data import DatasetConfig
 from .errors import ConfigError, did_you_mean
 from .generation import GenerationConfig
@@ -100,13 +100,20 @@ def _with_includes(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     return _merged(_with_includes(base, (*seen, path.resolve())), raw)
 
 
+def _with_protocol(path: Path) -> tuple[dict, dict[str, protocol.Axis]]:
+    """The task file's mapping (with its includes) without its `protocol:` section, and that
+    section's axes: they say what a sweep may vary, not what a run is (harness.protocol)."""
+    raw = _with_includes(path)
+    return raw, protocol.parse(raw.pop("protocol", None), f"task file {str(path)!r}")
+
+
 def load_task_file(path: Path, overrides: tuple[tuple[str, str], ...] = (), label: str | None = None) -> Task:
     """Parse and validate a task YAML file (with what it includes); every error names the file."""
-    raw = _with_includes(path)
+    raw, axes = _with_protocol(path)
     _check_overrides(raw, overrides, f"{raw.get('task', path.stem)!r} ({path})", path.parent)
     for key, value in _expand_shortcuts(raw, overrides):
         _set_dotted(raw, key, value)
-    return Task(build(TaskConfig, raw, f"task file {str(path)!r}"), path, label)
+    return Task(build(TaskConfig, raw, f"task file {str(path)!r}"), path, label, axes)
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,11 @@ class TaskFile:
     def config(self) -> TaskConfig:
         """The task's config as its YAML states it, without importing hooks or building metrics
         (what `claimbench list tasks` shows, even for a task that needs options to run)."""
-        return build(TaskConfig, _with_includes(Path(self.path)), f"task file {str(self.path)!r}")
+        return build(TaskConfig, _with_protocol(Path(self.path))[0], f"task file {str(self.path)!r}")
+
+    def protocol(self) -> dict[str, protocol.Axis]:
+        """The task's declared protocol axes, read as config() reads its config."""
+        return _with_protocol(Path(self.path))[1]
 
 
 def load_task(spec_text: str) -> Task:

@@ -19,6 +19,7 @@ gap measures what the method adds to composing facts the model knows.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from typing import Any, Literal
 
@@ -84,7 +85,10 @@ class CompositionalCelebrities(TaskHooks):
 
     def __init__(self, config):
         super().__init__(config)
-        self.hop = None if config.method == "direct" else MultiHopQA(config)
+        # the two-hop question's elicitive prompt keeps the family's exemplars in their own order:
+        # exemplar_seed here draws each category's people for the direct questions
+        own = {k: v for k, v in config.params.items() if k != "exemplar_seed"}
+        self.hop = None if config.method == "direct" else MultiHopQA(dataclasses.replace(config, params=own))
 
     def prepare(self, rows: list[dict]) -> list[dict]:
         n = self.config.params.get("num_fewshot")

@@ -38,7 +38,8 @@ class MultiHopQA(TaskHooks):
     """
 
     kinds = frozenset({"generate"})
-    optional_params = frozenset({"search", "num_fewshot"})  # self_ask_search's engine; the first N exemplars only
+    # self_ask_search's engine; the first N exemplars only; the exemplars' seeded order (unset: the paper-style order)
+    optional_params = frozenset({"search", "num_fewshot", "exemplar_seed"})
     fields = {
         "unparseable": ("unparseable", "The output holds no final answer in the method's format (e.g. no "
                         "\"So the final answer is:\" line), so it scores as wrong."),
@@ -47,13 +48,13 @@ class MultiHopQA(TaskHooks):
         "leak_free": ("leak-free", "No reference answer appears anywhere in the prompt, so the examples do not give it away."),
     }
     fewshot_turns = True  # generation.multiturn: the exemplars as chat turns (Generate.few_shot)
-    param_types = {"question": str, "answer": str, "search": str, "max_rounds": int, "num_fewshot": int,
+    param_types = {"question": str, "answer": str, "search": str, "max_rounds": int, "num_fewshot": int, "exemplar_seed": int,
                    "max_tokens": dict[str, int], "stop": dict[str, list[str]]}
 
     def __init__(self, config):
         super().__init__(config)
-        n = config.params.get("num_fewshot")
-        self.shown = prompts.exemplars(None if n is None else int(n))
+        n, seed = config.params.get("num_fewshot"), config.params.get("exemplar_seed")
+        self.shown = prompts.exemplars(None if n is None else int(n), None if seed is None else int(seed))
         self.engine = None
         if config.method == "self_ask_search":
             from .search import load_search

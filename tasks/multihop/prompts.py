@@ -5,6 +5,7 @@ the direct, chain-of-thought and self-ask formats so that only the method differ
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,13 +46,15 @@ EXEMPLARS = (
 FINAL = "So the final answer is:"
 
 
-def exemplars(n: int | None) -> tuple[Exemplar, ...]:
-    """The first `n` exemplars (all when None): what `num_fewshot=N` shows (lm-eval's --num_fewshot)."""
-    if n is None:
-        return EXEMPLARS
-    if not 0 <= n <= len(EXEMPLARS):
+def exemplars(n: int | None, seed: int | None = None) -> tuple[Exemplar, ...]:
+    """The exemplars a prompt shows: the first `n` (all when None), in the paper-style order, or
+    with `seed` in that seed's order (so `n` < 4 also picks which): `num_fewshot=N` and
+    `exemplar_seed=S` (lm-eval's --num_fewshot and fewshot seed)."""
+    if n is not None and not 0 <= n <= len(EXEMPLARS):
         raise ConfigError(f"num_fewshot={n}: this task's prompts hold {len(EXEMPLARS)} exemplars; give 0 to {len(EXEMPLARS)}.")
-    return EXEMPLARS[:n]
+    pool = EXEMPLARS if seed is None else tuple(
+        sorted(EXEMPLARS, key=lambda e: hashlib.sha256(f"{seed}:{e.question}".encode()).hexdigest()))
+    return pool if n is None else pool[:n]
 
 
 def direct(e: Exemplar) -> str:
