@@ -204,7 +204,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     label = results.read(Path(args.run_dir)).model["label"] if args.run_dir else args.model
     out = Path(args.out) if args.out else sensitivity.default_output(label, args.task or Path(args.run_dir).name)
     sweep = sensitivity.run(args.task, args.model, from_run=args.run_dir, axes=args.axis or (), grid=args.grid,
-                            limit=args.limit, seed=args.seed if args.seed is not None else DEFAULT_SEED,
+                            limit=args.limit, seed=args.seed,
                             cache=args.cache, output=out, progress=not args.no_progress)
     print(visible("\n".join(sensitivity.lines(sweep, args.metric or ()))))
     print(f"\nsensitivity written to: {out / 'sensitivity.json'} (each setting's run under {out / 'runs'})")
@@ -233,7 +233,10 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from claimbench.leaderboards.claims import catalog as claims
 
     runs = entries.load(args.results)
-    index = site.build(runs, claims.load_all(args.claims), args.out, progress=not args.no_progress)
+    from claimbench.leaderboards.builder import sensitivity_page
+
+    sweeps = sensitivity_page.load(args.sensitivity or [])
+    index = site.build(runs, claims.load_all(args.claims), args.out, progress=not args.no_progress, sweeps=sweeps)
     if args.readme:
         site.update_readme(args.readme, runs, args.out)
         print(f"updated the generated blocks (run table, verdicts) in {args.readme}")
@@ -253,6 +256,14 @@ def cmd_claims(args: argparse.Namespace) -> int:
     if args.only:
         tested = [v for v in tested if v.status in args.only]
     text = verdict_views.table(tested)
+    if args.sensitivity:
+        from claimbench.leaderboards.builder import sensitivity_page
+        from claimbench.leaderboards.claims import across
+
+        sweep_runs = [e for p in sensitivity_page.load(args.sensitivity) for e in p.runs]
+        crossed = [(v, across.evaluate(v.claim, sweep_runs, seed=args.seed)) for v in tested]
+        text += "\nAcross protocol settings (sensitivity sweeps):\n" + "".join(
+            f"- {v.claim.paper['id']}/{v.claim.id}: {a.summary()}\n" for v, a in crossed if a)  # type: ignore[attr-defined]
     print(text)
     print(f"{len(tested)} relational claims: {verdict_views.counts(tested)}")
     _step_summary(text)
@@ -400,6 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--out", required=True, help="folder for the site (index.html, claims.html, plots.html, runs/, tables/)")
     lb.add_argument("--claims", action="append", help="claims YAML files or folders (default leaderboards/claims/)")
     lb.add_argument("--readme", help="also rewrite the table between <!-- leaderboard:start/end --> in this file")
+    lb.add_argument("--sensitivity", action="append", metavar="DIR",
+                    help="published protocol sensitivity sweeps (folders `claimbench sensitivity --out` wrote): their page, and "
+                         "each relational claim tested across their settings")
     lb.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     lb.set_defaults(func=cmd_leaderboard)
 
@@ -412,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--fail-on-contradicted", action="store_true",
                     help="exit with status 5 when a claim is contradicted (for CI)")
     cl.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0, as the site uses)")
+    cl.add_argument("--sensitivity", action="append", metavar="DIR",
+                    help="also test each claim in every protocol setting of these published sensitivity sweeps")
     cl.set_defaults(func=cmd_claims)
 
     cmp = sub.add_parser("compare", help="paired comparison of two runs of the same tasks; flags regressions")

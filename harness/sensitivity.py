@@ -74,7 +74,7 @@ def _axis_range(settings: list[dict[str, str]], values: list[float | None], axis
 
 
 def run(task: str | None = None, model: str | ModelAdapter | None = None, *, from_run: str | Path | None = None,
-        axes: Sequence[str] = (), grid: bool = False, limit: int | None = None, seed: int = DEFAULT_SEED,
+        axes: Sequence[str] = (), grid: bool = False, limit: int | None = None, seed: int | None = None,
         cache: str | Path | None = None, output: str | Path | None = None, progress: bool = False) -> Sweep:
     """Sweep the declared protocol axes of `task` on `model`; or, with `from_run` (a finished run's
     folder), of the run's task on the run's model, its recorded answers first (`model`, if given,
@@ -83,8 +83,8 @@ def run(task: str | None = None, model: str | ModelAdapter | None = None, *, fro
     if from_run is not None:
         folder = Path(from_run)
         old = results.read(folder)
-        if task is not None or limit is not None:
-            raise ConfigError("a sweep from a run takes the run's task, limit and seed; drop the task and --limit.")
+        if task is not None or limit is not None or seed is not None:
+            raise ConfigError("a sweep from a run takes the run's task, row limit and seed; drop --task, --limit and --seed.")
         task, limit, seed = old.task["spec"], old.config.get("limit"), old.seed
         fallback = (model if isinstance(model, ModelAdapter) else load_model(model)) if model is not None else None
         adapter = Replay(recorded_answers(folder, results.read_samples(folder)), folder, old.model, fallback,
@@ -101,8 +101,14 @@ def run(task: str | None = None, model: str | ModelAdapter | None = None, *, fro
     defaults = {name: protocol.current(base.config, name) for name in varied}
     settings = protocol.settings(varied, defaults, grid)
     specs = [parse_spec(task, "task spec").merged(s).text if s else task for s in settings]
-    runs = evaluate(adapter, specs, limit=limit, seed=seed, cache=cache, progress=progress,
-                    output=Path(output) / "runs" if output is not None else None)
+    try:
+        runs = evaluate(adapter, specs, limit=limit, seed=DEFAULT_SEED if seed is None else seed, cache=cache, progress=progress,
+                        output=Path(output) / "runs" if output is not None else None)
+    except FileNotFoundError as e:  # a recorded response that names a file (generated images) made elsewhere
+        if from_run is None:
+            raise
+        raise ConfigError(f"{from_run}: its recorded responses refer to {e.filename}, which is not on this machine; sweep "
+                          "where the run was made, or give --model and --task to make them again.") from None
     sweep = Sweep(runs[0].model["label"], base.label, dict(varied), defaults, grid, settings, runs)
     if output is not None:
         atomic.write_text(Path(output) / "sensitivity.json", json.dumps(sweep.to_json(), indent=1) + "\n")

@@ -76,3 +76,16 @@ def test_a_sweep_from_a_committed_run_replays_its_answers_without_the_model(tmp_
     assert q2["range"] == pytest.approx(abs(q2["values"][1] - q2["values"][0])) and q2["values"][1] >= q2["values"][0]
     res = run_cli("sensitivity", str(run), "--axis", "exemplar_seed=0,1", "--out", str(tmp_path / "t"), "--no-progress")
     assert res.returncode == 2 and "give --model smollm2-135m" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_verdict_across_settings_says_how_many_hold_and_which_axis_it_depends_on():
+    from claimbench.leaderboards.claims.across import Across
+    from claimbench.leaderboards.claims.verdicts import Verdict
+
+    def v(status):
+        return Verdict(None, [], status, "")
+    held = Across([({}, v("holds")), ({"exemplar_seed": "1"}, v("holds"))])
+    assert held.summary() == "holds under all 2 settings" and held.depends_on() == []
+    mixed = Across([({}, v("holds")), ({"exemplar_seed": "1"}, v("contradicted")), ({"exemplar_seed": "2"}, v("holds")),
+                    ({"match": "cover_em"}, v("holds"))])
+    assert mixed.summary() == "holds under 3 of 4 settings; contradicted under 1; depends on exemplar_seed"

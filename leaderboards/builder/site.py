@@ -21,14 +21,14 @@ from claimbench.reports.formatting import fmt, fmt_ci, unit_of
 from claimbench.reports.html import environment
 from claimbench.reports.media import Thumbnails
 
+from ..claims import across, verdicts
 from ..claims import catalog as claims_mod
-from ..claims import verdicts
 from ..claims import views as verdict_views
 from ..entries import Entry
-from . import plots, tables
+from . import plots, sensitivity_page, tables
 
 TEMPLATES = Path(__file__).with_name("templates")
-NAV = [("Leaderboard", "index.html"), ("Claims", "claims.html"), ("Plots", "plots.html")]
+NAV = [("Leaderboard", "index.html"), ("Claims", "claims.html"), ("Plots", "plots.html"), ("Sensitivity", "sensitivity.html")]
 
 
 def summary_markdown(entries: list[Entry], link_prefix: str = "") -> str:
@@ -73,8 +73,9 @@ MANIFEST = ".claimbench-site"  # the files the last build wrote, so a rebuild re
 
 
 def build(entries: list[Entry], claims: list[claims_mod.Claim | claims_mod.Relation], out: str | Path, *,
-          progress: bool = True) -> Path:
-    """Write the whole site under `out`; returns the index page."""
+          progress: bool = True, sweeps: list[sensitivity_page.Published] = ()) -> Path:  # type: ignore[assignment]
+    """Write the whole site under `out`; returns the index page. `sweeps`: published protocol
+    sensitivity sweeps (their page, and each relational claim tested across their settings)."""
     out = safe_paths.writable_folder(out, "site folder")
     stale = _manifest(out)  # checked before anything is written
     written: list[str] = []
@@ -90,6 +91,8 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim | claims_mod.Relat
     tested = [verdicts.evaluate(r, entries) for r in tqdm([c for c in claims if isinstance(c, claims_mod.Relation)],
                                                           desc="relational claims", unit="claim", disable=not progress)]
     counts = verdict_views.counts(tested)
+    sweep_runs = [e for p in sweeps for e in p.runs]
+    crossed = {f"{v.claim.paper['id']}/{v.claim.id}": across.evaluate(v.claim, sweep_runs) for v in tested} if sweep_runs else {}
     families = [(name, list(group)) for name, group in groupby(task_tables, key=lambda t: t.task_name)]
 
     _write("index.html", env.get_template("index.html.j2").render(
@@ -97,7 +100,8 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim | claims_mod.Relat
         verdict_counts=counts))
     _write("claims.html", env.get_template("claims.html.j2").render(
         nav=NAV, checks=checks, verdicts=[(v, verdict_views.plot(v)) for v in tested], verdict_counts=counts,
-        fmt=fmt, fmt_ci=fmt_ci, shown=verdict_views.shown))
+        fmt=fmt, fmt_ci=fmt_ci, shown=verdict_views.shown, across={k: a for k, a in crossed.items() if a}))
+    _write("sensitivity.html", env.get_template("sensitivity.html.j2").render(nav=NAV, sweeps=sweeps, fmt=fmt))
     _write("plots.html", env.get_template("plots.html.j2").render(nav=NAV, figures=plots.figures(entries)))
 
     for e in tqdm(entries, desc="run reports", unit="run", disable=not progress):
