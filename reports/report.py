@@ -38,10 +38,13 @@ def context(task_dir: Path, result: results.RunResult | None = None, rows: list[
 
 
 def render(task_dir: Path, *, result: results.RunResult | None = None, rows: list[dict] | None = None,
-           nav: list[tuple[str, str]] | None = None, thumbs: Thumbnails | None = None, samples_src: str | None = None) -> str:
-    """The report page of one task's results folder; `nav` adds site links (label, href); the rest as in `context`."""
+           nav: list[tuple[str, str]] | None = None, thumbs: Thumbnails | None = None, samples_src: str | None = None,
+           sensitivity: list[tuple[str, str, str]] | None = None) -> str:
+    """The report page of one task's results folder; `nav` adds site links (label, href),
+    `sensitivity` the plots of published protocol sweeps of this run's task and model (title,
+    image, link to their table); the rest as in `context`."""
     return environment().get_template("report.html.j2").render(
-        **context(task_dir, result, rows, thumbs, samples_src), nav=nav or [])
+        **context(task_dir, result, rows, thumbs, samples_src), nav=nav or [], sensitivity=sensitivity or [])
 
 
 def write_reports(run_dir: str | Path, out: str | Path | None = None) -> list[Path]:

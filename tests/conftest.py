@@ -74,6 +74,7 @@ def static_server(tmp_path):
 
 
 COMMITTED_RESULTS = REPO / "leaderboards" / "results"
+COMMITTED_SWEEPS = REPO / "leaderboards" / "sensitivity"  # published protocol sensitivity sweeps
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +84,7 @@ def committed_site(tmp_path_factory) -> Path:
     results name are not on a fresh machine, and the published thumbnails stand in for them."""
     out = tmp_path_factory.mktemp("site")
     shutil.copytree(REPO / "leaderboards" / "site" / "media", out / "media")
-    res = run_cli("leaderboard", str(COMMITTED_RESULTS), "--out", str(out), "--no-progress")
+    res = run_cli("leaderboard", str(COMMITTED_RESULTS), "--out", str(out), "--sensitivity", str(COMMITTED_SWEEPS),
+                  "--no-progress")
     assert res.returncode == 0, res.stderr
     return out

@@ -199,10 +199,10 @@ def test_readme_is_a_front_door_that_links_the_generated_table():
 def test_committed_site_is_current(committed_site):
     """leaderboards/site/ is what the builder writes from the committed results and claims."""
     committed = REPO / "leaderboards" / "site"
-    for page in ("index.html", "claims.html", "leaderboard.md", "summary.md", "verdicts.md"):
+    for page in ("index.html", "claims.html", "sensitivity.html", "leaderboard.md", "summary.md", "verdicts.md"):
         assert (committed / page).read_text() == (committed_site / page).read_text(), (
             f"leaderboards/site/{page} is stale; rebuild: claimbench leaderboard leaderboards/results "
-            "--out leaderboards/site --readme README.md")
+            "--out leaderboards/site --sensitivity leaderboards/sensitivity --readme README.md")
     readme = (REPO / "README.md").read_text()
     block = readme.split(site.VERDICTS_START, 1)[1].split(site.VERDICTS_END, 1)[0]
     assert block == (committed_site / "verdicts.md").read_text(), "the README's verdicts are stale; rebuild as above"

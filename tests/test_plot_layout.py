@@ -5,12 +5,13 @@ from __future__ import annotations
 from itertools import combinations
 
 import pytest
-from conftest import COMMITTED_RESULTS
+from conftest import COMMITTED_RESULTS, COMMITTED_SWEEPS
 from matplotlib.figure import Figure
 
 from claimbench.harness import results
 from claimbench.leaderboards import entries
 from claimbench.leaderboards.builder import plots as site_plots
+from claimbench.leaderboards.builder import sensitivity_page
 from claimbench.leaderboards.claims import catalog, verdicts
 from claimbench.leaderboards.claims import views as verdict_views
 from claimbench.reports import plots as report_plots
@@ -60,6 +61,7 @@ def drawn(monkeypatch):
     monkeypatch.setattr(report_plots, "to_data_uri", check)
     monkeypatch.setattr(site_plots, "to_data_uri", check)
     monkeypatch.setattr(verdict_views, "to_data_uri", check)
+    monkeypatch.setattr(sensitivity_page, "to_data_uri", check)
     return seen
 
 
@@ -90,3 +92,12 @@ def test_claims_evidence_figures_have_no_overlapping_text(drawn):
     assert len(titles) == len(drawn) >= 10
     for title, found in zip(titles, drawn):
         assert found == [], title
+
+
+def test_sensitivity_figures_have_no_overlapping_text(drawn):
+    published = sensitivity_page.load([COMMITTED_SWEEPS])
+    for p in published:
+        p.plot()
+    assert len(drawn) == len(published) >= 1
+    for p, found in zip(published, drawn):
+        assert found == [], p.title

@@ -3,9 +3,10 @@ on a scripted model and on a committed run's recorded answers."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
-from conftest import COMMITTED_RESULTS, REPO, require_data, run_cli
+from conftest import COMMITTED_RESULTS, COMMITTED_SWEEPS, REPO, require_data, run_cli
 
 from claimbench.harness import evaluate, protocol
 from claimbench.harness.errors import ConfigError
@@ -89,3 +90,45 @@ def test_a_verdict_across_settings_says_how_many_hold_and_which_axis_it_depends_
     mixed = Across([({}, v("holds")), ({"exemplar_seed": "1"}, v("contradicted")), ({"exemplar_seed": "2"}, v("holds")),
                     ({"match": "cover_em"}, v("holds"))])
     assert mixed.summary() == "holds under 3 of 4 settings; contradicted under 1; depends on exemplar_seed"
+
+
+def test_published_sweeps_hold_what_their_runs_measured():
+    """Each committed sensitivity.json is its runs' numbers: every setting's metrics are those of its
+    run's results.json, and the summary recomputes from those runs."""
+    from claimbench.harness.sensitivity import Sweep
+    from claimbench.leaderboards.builder import sensitivity_page
+
+    published = sensitivity_page.load([COMMITTED_SWEEPS])
+    assert published
+    for p in published:
+        by_spec = {e.task_spec: e.result for e in p.runs}
+        runs = [by_spec[s["spec"]] for s in p.sweep["settings"]]
+        for s, r in zip(p.sweep["settings"], runs):
+            assert {k: m["value"] for k, m in s["metrics"].items()} == {k: m["value"] for k, m in r.metrics.items()}
+            assert s["config_hash"] == r.task["config_hash"] and all(
+                protocol.current(load_task(r.task["spec"]).config, k) == v for k, v in s["moves"].items())
+        again = Sweep(p.sweep["model"], p.sweep["task"], {k: tuple(v) for k, v in p.sweep["axes"].items()}, p.sweep["defaults"],
+                      p.sweep["grid"], [s["moves"] for s in p.sweep["settings"]], runs)
+        assert json.loads(json.dumps(again.summary())) == p.sweep["summary"], p.title
+
+
+def test_committed_claims_are_tested_in_each_published_protocol_setting():
+    from claimbench.leaderboards.builder import sensitivity_page
+    from claimbench.leaderboards.claims import across, catalog
+
+    res = run_cli("claims", str(COMMITTED_RESULTS), "--sensitivity", str(COMMITTED_SWEEPS))
+    assert res.returncode == 0, res.stderr
+    listed = res.stdout.split("Across protocol settings (sensitivity sweeps):\n", 1)[1]
+    line = next(ln for ln in listed.splitlines() if "/t1.bamboogle.cot-over-direct:" in ln)
+    assert re.search(r"under (all 5|\d of 5) settings", line), line
+    runs = [e for p in sensitivity_page.load([COMMITTED_SWEEPS]) for e in p.runs]
+    relation = next(r for r in catalog.relations() if r.id == "t1.bamboogle.cot-over-direct")
+    found = across.evaluate(relation, runs)
+    assert found is not None and len(found.settings) == 5
+    for setting, verdict in found.settings:  # each setting's verdict agrees with its own runs' point estimates
+        em = {e.method: e.result.metric("exact_match") for e in runs
+              if e.task_name == "bamboogle" and across.moves(e) == tuple(sorted(setting.items()))}
+        if verdict.status == "holds":
+            assert em["chain_of_thought"] > em["direct"], setting
+        if verdict.status == "contradicted":
+            assert em["chain_of_thought"] < em["direct"], setting

@@ -31,6 +31,11 @@ class Published:
         config = self.runs[0].result.task["config"] if self.runs else {}
         return config.get("primary_metric") or next(iter(self.sweep["summary"]))
 
+    def tests(self, e: Entry) -> bool:
+        """Whether the sweep moved the protocol of run `e`: its model, and the task as `e` ran it."""
+        first = self.sweep["settings"][0]
+        return self.sweep["model"] == e.model_label and first["config_hash"] == e.result.task["config_hash"]
+
     def labels(self) -> list[str]:
         return [", ".join(f"{k}={v}" for k, v in s["moves"].items()) or "as the task is" for s in self.sweep["settings"]]
 
@@ -55,8 +60,10 @@ class Published:
             ax.axhspan(*s["ci"], color="0.85", label="row CI (95%) of the task as it is")
         ax.plot(xs, [v if v is not None else float("nan") for v in s["values"]], "o", color="C0", label="value in the setting")
         ax.set_xticks(list(xs), self.labels(), rotation=45, ha="right", fontsize=7)
+        ax.set_xlim(-0.5, len(s["values"]) - 0.5)
         ax.set_ylabel(self.primary, fontsize=8)
-        ax.legend(fontsize=7, frameon=False)
+        legend = ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0))  # beside, off the data
+        legend.set_in_layout(False)
         return to_data_uri(fig)
 
 

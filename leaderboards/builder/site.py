@@ -9,6 +9,7 @@ summary.md (the README's table) and verdicts.md (the README's verdicts).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path, PurePosixPath
 
@@ -73,7 +74,7 @@ MANIFEST = ".claimbench-site"  # the files the last build wrote, so a rebuild re
 
 
 def build(entries: list[Entry], claims: list[claims_mod.Claim | claims_mod.Relation], out: str | Path, *,
-          progress: bool = True, sweeps: list[sensitivity_page.Published] = ()) -> Path:  # type: ignore[assignment]
+          progress: bool = True, sweeps: Sequence[sensitivity_page.Published] = ()) -> Path:
     """Write the whole site under `out`; returns the index page. `sweeps`: published protocol
     sensitivity sweeps (their page, and each relational claim tested across their settings)."""
     out = safe_paths.writable_folder(out, "site folder")
@@ -101,7 +102,8 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim | claims_mod.Relat
     _write("claims.html", env.get_template("claims.html.j2").render(
         nav=NAV, checks=checks, verdicts=[(v, verdict_views.plot(v)) for v in tested], verdict_counts=counts,
         fmt=fmt, fmt_ci=fmt_ci, shown=verdict_views.shown, across={k: a for k, a in crossed.items() if a}))
-    _write("sensitivity.html", env.get_template("sensitivity.html.j2").render(nav=NAV, sweeps=sweeps, fmt=fmt))
+    plots_of = [p.plot() for p in sweeps]
+    _write("sensitivity.html", env.get_template("sensitivity.html.j2").render(nav=NAV, sweeps=list(zip(sweeps, plots_of)), fmt=fmt))
     _write("plots.html", env.get_template("plots.html.j2").render(nav=NAV, figures=plots.figures(entries)))
 
     for e in tqdm(entries, desc="run reports", unit="run", disable=not progress):
@@ -110,8 +112,9 @@ def build(entries: list[Entry], claims: list[claims_mod.Claim | claims_mod.Relat
         data = e.report_path.removesuffix(".html") + ".samples.js"
         rows = results.read_samples(e.path.parent)
         _write(data, browser.script(rows, PurePosixPath(data).name))
+        swept = [(p.title, plots_of[i], f"{depth}sensitivity.html#sweep-{i + 1}") for i, p in enumerate(sweeps) if p.tests(e)]
         _write(e.report_path, report.render(e.path.parent, result=e.result, rows=rows, thumbs=thumbs,
-                                            samples_src=PurePosixPath(data).name,
+                                            samples_src=PurePosixPath(data).name, sensitivity=swept,
                                             nav=[(label, depth + href) for label, href in NAV]))
         written.extend(thumbs.written)
     for t in task_tables:
