@@ -84,7 +84,8 @@ def differences(a: RunResult, b: RunResult) -> tuple[dict[str, tuple[str | None,
     if "task" not in other:
         task_a, task_b = load_task(a.task["spec"]), load_task(b.task["spec"])
         for key in dict.fromkeys([k for k, _ in spec_a.options] + [k for k, _ in spec_b.options]):
-            x, y = protocol.current(task_a.config, key), protocol.current(task_b.config, key)
+            axis = task_a.protocol.get(key)  # an unset option is what the task then does, where its axis says
+            x, y = protocol.current(task_a.config, key, axis), protocol.current(task_b.config, key, axis)
             if x != y:
                 options[key] = (x, y)
     return options, other

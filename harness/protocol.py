@@ -9,6 +9,7 @@ choices move. An axis is named by the task option it sets (`exemplar_seed`, `mat
 
     protocol:
       exemplar_seed: {values: [0, 1, 2, 3, 4], about: which people each category shows}
+      num_fewshot: {values: [1, 2, 3], unset: 2, about: how many (unset, the task shows 2)}
 
 Its default is the task's own value of that option, so declaring an axis changes no result,
 and each setting is an ordinary task spec whose results record the option used. The section
@@ -29,6 +30,7 @@ class Axis:
     name: str                 # the task option it sets (a param, or a dotted config field)
     values: tuple[str, ...]   # the settings worth trying, as option strings
     about: str                # what the choice is, in a few words
+    unset: str | None = None  # what the task does while the option is unset, where that is one of the values
 
 
 def parse(raw: Any, where: str) -> dict[str, Axis]:
@@ -42,7 +44,9 @@ def parse(raw: Any, where: str) -> dict[str, Axis]:
         values = body.get("values") if isinstance(body, dict) else None
         if not isinstance(values, list) or len(values) < 2:
             raise ConfigError(f"{where}: protocol axis {name!r} needs 'values', a list of at least two settings.")
-        axes[str(name)] = Axis(str(name), tuple(option_text(v) for v in values), str(body.get("about", "")))
+        unset = body.get("unset")
+        axes[str(name)] = Axis(str(name), tuple(option_text(v) for v in values), str(body.get("about", "")),
+                               None if unset is None else option_text(unset))
     return axes
 
 
@@ -51,9 +55,10 @@ def option_text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def current(config: Any, name: str) -> str | None:
-    """The task's own value of option `name` (from its TaskConfig); None when it is unset. A plain
-    name that is no config field is a param, as in task specs."""
+def current(config: Any, name: str, axis: Axis | None = None) -> str | None:
+    """The task's own value of option `name` (from its TaskConfig); while it is unset, what the
+    axis says the task then does, else None. A plain name that is no config field is a param, as
+    in task specs."""
     path = name.split(".") if "." in name or hasattr(config, name) else ["params", name]
     node: Any = config
     for part in path:
@@ -62,7 +67,7 @@ def current(config: Any, name: str) -> str | None:
         else:
             node = getattr(node, part, None)
         if node is None:
-            return None
+            return axis.unset if axis is not None else None
     return option_text(node)
 
 

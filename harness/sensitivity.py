@@ -98,7 +98,7 @@ def run(task: str | None = None, model: str | ModelAdapter | None = None, *, fro
         raise ConfigError(f"task {base.label!r} declares no protocol axes (a `protocol:` section in its YAML), so there "
                           "is nothing to sweep.")
     varied = protocol.chosen(base.protocol, axes)
-    defaults = {name: protocol.current(base.config, name) for name in varied}
+    defaults = {name: protocol.current(base.config, name, base.protocol[name]) for name in varied}
     settings = protocol.settings(varied, defaults, grid)
     specs = [parse_spec(task, "task spec").merged(s).text if s else task for s in settings]
     try:

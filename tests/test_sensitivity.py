@@ -37,6 +37,7 @@ def test_declared_axes_are_checked_and_change_no_config_hash():
     assert {"exemplar_seed", "num_fewshot", "match", "generation.chat"} <= set(cc.protocol)
     assert protocol.current(cc.config, "exemplar_seed") == "0" and protocol.current(cc.config, "generation.chat") == "false"
     assert protocol.current(load_task("bamboogle").config, "exemplar_seed") is None  # unset: the prompts' own order
+    assert protocol.current(cc.config, "num_fewshot", cc.protocol["num_fewshot"]) == "2"  # unset: the paper's two
     with pytest.raises(ConfigError, match="declares no protocol axis 'seed'.*exemplar_seed"):
         protocol.chosen(cc.protocol, ["seed=1,2"])
     with pytest.raises(ConfigError, match="at least two values"):
