@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import experiment_log, generation, records, results, safe_paths, task_groups, usage
+from . import experiment_log, generation, paths, records, results, safe_paths, task_groups, usage
 from .cache import Cache
 from .data import Dataset
 from .dispatch import Dispatcher, RequestCounts
@@ -120,6 +120,16 @@ def _model_info(adapter: ModelAdapter) -> records.ModelInfo:
             "testing_only": adapter.testing_only}
 
 
+def _cache_label(path: Path | None) -> str | None:
+    """The response cache as results record it: under ClaimBench's cache folder `cache:REL`, a
+    relative path as given, elsewhere its file name only (a committed result names no folder of
+    the machine it was made on)."""
+    if path is None:
+        return None
+    label = paths.portable(str(path))
+    return label if not Path(label).is_absolute() else Path(label).name
+
+
 def task_folder(output: Path, task: Task) -> Path:
     """The task's results folder under `output`, refused if it would land elsewhere."""
     return safe_paths.inside(output, safe_paths.folder_name(task.label))
@@ -195,7 +205,7 @@ def run_task(task: Task, dispatcher: Dispatcher, *, seed: int, limit: int | None
         counts=counted,
         config={"limit": task.limit(limit), "batch_size": dispatcher.batch_size,
                 "executor": dispatcher.executor.spec,
-                "cache": str(dispatcher.cache.path) if dispatcher.cache.path else None, "rounds": rounds},
+                "cache": _cache_label(dispatcher.cache.path), "rounds": rounds},
         seed=seed,
         timings={"started": started, "finished": _now(), "plan_s": round(t_gathered - t_start - model_s - load_s, 4),
                  "model_s": round(model_s, 4), "load_s": round(load_s, 4), "score_s": round(t_end - t_gathered, 4),

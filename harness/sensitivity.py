@@ -45,7 +45,7 @@ class Sweep:
             values = [r.metrics[name]["value"] if name in r.metrics else None for r in self.runs]
             seen = [v for v in values if v is not None]
             by_axis = {axis: _axis_range(self.settings, values, axis, self.grid) for axis in self.axes}
-            moved = {a: v for a, v in by_axis.items() if v is not None}
+            moved = {a: v for a, v in by_axis.items() if v}  # an axis that moves it not at all is never "most"
             out[name] = {"value": m["value"], "ci": m["ci"], "values": values,
                          "range": max(seen) - min(seen) if seen else None,
                          "sd": statistics.stdev(seen) if len(seen) > 1 else None,

@@ -148,3 +148,15 @@ def test_a_backend_that_decodes_across_batches_gets_each_batch_cached_as_it_fini
     assert len(_served(log)) - first == 12
     [serial] = evaluate("scripted", ["demo_arithmetic:limit=20"], cache=":memory:", batch_size=4)
     assert run.metrics == serial.metrics
+
+
+def test_results_name_the_response_cache_without_a_machine_folder(tmp_path, monkeypatch):
+    from claimbench.harness.runner import _cache_label
+
+    monkeypatch.setenv("CLAIMBENCH_CACHE_DIR", str(tmp_path / "home-cache"))
+    assert _cache_label(tmp_path / "home-cache" / "responses.sqlite") == "cache:responses.sqlite"
+    assert _cache_label(tmp_path / "elsewhere" / "mine.sqlite") == "mine.sqlite"
+    assert _cache_label(Path("runs/cache.sqlite")) == "runs/cache.sqlite" and _cache_label(None) is None
+    out = tmp_path / "out"
+    r = evaluate("scripted", ["demo_arithmetic:limit=2"], cache=tmp_path / "elsewhere" / "c.sqlite", output=out)[0]
+    assert r.config["cache"] == "c.sqlite" and str(tmp_path) not in (next(out.rglob("results.json"))).read_text()

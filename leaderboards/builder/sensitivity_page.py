@@ -59,7 +59,7 @@ class Published:
         if s["ci"]:
             ax.axhspan(*s["ci"], color="0.85", label="row CI (95%) of the task as it is")
         ax.plot(xs, [v if v is not None else float("nan") for v in s["values"]], "o", color="C0", label="value in the setting")
-        ax.set_xticks(list(xs), self.labels(), rotation=45, ha="right", fontsize=7)
+        ax.set_xticks(list(xs), self.labels(), rotation=90, fontsize=7)  # upright labels never overlap their neighbours
         ax.set_xlim(-0.5, len(s["values"]) - 0.5)
         ax.set_ylabel(self.primary, fontsize=8)
         legend = ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0))  # beside, off the data

@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
-from claimbench.harness import registry
+from claimbench.harness import protocol, registry
 from claimbench.harness.options import Spec
 from claimbench.harness.task_files import TaskFile
 
@@ -28,6 +29,13 @@ def _axes(task: str) -> frozenset[str]:
     return frozenset(source.protocol()) if isinstance(source, TaskFile) else frozenset()
 
 
+@cache
+def _own(task: str) -> Any:
+    """The task's config as its YAML states it (None for a task not registered)."""
+    source = registry.tasks.get(task) if task in registry.tasks else None
+    return source.config() if isinstance(source, TaskFile) else None
+
+
 def moves(e: Entry) -> tuple[tuple[str, str], ...]:
     """The declared protocol axes the run's spec sets, sorted."""
     spec = spec_of(e.task_spec)
@@ -35,9 +43,12 @@ def moves(e: Entry) -> tuple[tuple[str, str], ...]:
 
 
 def _stripped(e: Entry) -> Entry:
+    """The run with its protocol moves taken off its spec, and any option it sets to the task's own
+    value (`method=direct` where direct is the default), so claims pick it as the task as it is."""
     spec = spec_of(e.task_spec)
-    axes = _axes(spec.name)
-    text = Spec(spec.name, tuple((k, v) for k, v in spec.options if k not in axes)).text
+    axes, own = _axes(spec.name), _own(spec.name)
+    kept = [(k, v) for k, v in spec.options if k not in axes and (own is None or protocol.current(own, k) != v)]
+    text = Spec(spec.name, tuple(kept)).text
     return dataclasses.replace(e, result=dataclasses.replace(e.result, task={**e.result.task, "spec": text}))
 
 
@@ -51,11 +62,11 @@ class Across:
 
     def summary(self) -> str:
         n, held, against = len(self.settings), self.statuses.count(HOLDS), self.statuses.count(CONTRADICTED)
-        if held == n:
-            return f"holds under all {n} settings"
-        if against == n:
-            return f"contradicted under all {n} settings"
-        words = [f"holds under {held} of {n} settings"] + ([f"contradicted under {against}"] if against else [])
+        if held == n or against == n:
+            return f"{'holds' if held == n else 'contradicted'} under all {n} settings"
+        open_ = n - held - against
+        words = [f"holds under {held} of {n} settings"] + ([f"contradicted under {against}"] if against else []) + (
+            [f"inconclusive under {open_}"] if open_ else [])
         if depends := self.depends_on():
             words.append(f"depends on {', '.join(depends)}")
         return "; ".join(words)
