@@ -22,7 +22,7 @@ from typing import Any
 from . import protocol, results
 from .errors import ConfigError
 from .model import ModelAdapter, load_model
-from .options import parse_spec
+from .options import Spec, parse_spec
 from .replay import Replay, recorded_answers
 from .results import RunResult
 from .runner import evaluate
@@ -138,8 +138,8 @@ def _shapley(names: list[str], value: dict[frozenset, float]) -> dict[str, float
                    for s in value if i not in s) for i in names}
 
 
-def _spec(base: Any, set_b: dict[str, str | None], set_a: dict[str, str | None]) -> str:
+def _spec(base: Spec, set_b: dict[str, str | None], set_a: dict[str, str | None]) -> str:
     """The task spec with some options at B's values and the rest at A's (an unset one left out)."""
     opts = {k: v for k, v in base.options if k not in set_b and k not in set_a}
     opts.update({k: v for k, v in {**set_a, **set_b}.items() if v is not None})
-    return type(base)(base.name, tuple(opts.items())).text
+    return Spec(base.name, tuple(opts.items())).text

@@ -54,13 +54,13 @@ def describe(word: str, name: str, reg: registry.Registry) -> dict[str, Any]:
 
 def _task(name: str) -> dict[str, Any]:
     source = registry.tasks.get(name)
-    config = source.config()
+    config, axes = source.declared()
     return {"name": name, "description": " ".join(config.description.split()), "family": Path(source.path).parent.name,
             "methods": list(config.methods), "method": config.method,
             "dataset": config.dataset.name if config.dataset else "made by the task from its params",
             "primary_metric": config.primary_metric or config.metrics[0], "metrics": list(config.metrics),
             "params": sorted(config.params),
-            "protocol": {a.name: {"values": list(a.values), "about": a.about} for a in source.protocol().values()}}
+            "protocol": {a.name: {"values": list(a.values), "about": a.about} for a in axes.values()}}
 
 
 def _model(name: str) -> dict[str, Any]:

@@ -125,14 +125,15 @@ class TaskFile:
     def load(self, overrides: tuple[tuple[str, str], ...] = (), label: str | None = None) -> Task:
         return load_task_file(Path(self.path), overrides, label)
 
-    def config(self) -> TaskConfig:
-        """The task's config as its YAML states it, without importing hooks or building metrics
-        (what `claimbench list tasks` shows, even for a task that needs options to run)."""
-        return build(TaskConfig, _with_protocol(Path(self.path))[0], f"task file {str(self.path)!r}")
+    def declared(self) -> tuple[TaskConfig, dict[str, protocol.Axis]]:
+        """The task's config as its YAML states it and its declared protocol axes, from one read,
+        without importing hooks or building metrics (what `claimbench list tasks` shows, even for
+        a task that needs options to run)."""
+        raw, axes = _with_protocol(Path(self.path))
+        return build(TaskConfig, raw, f"task file {str(self.path)!r}"), axes
 
-    def protocol(self) -> dict[str, protocol.Axis]:
-        """The task's declared protocol axes, read as config() reads its config."""
-        return _with_protocol(Path(self.path))[1]
+    def config(self) -> TaskConfig:
+        return self.declared()[0]
 
 
 def load_task(spec_text: str) -> Task:

@@ -24,29 +24,27 @@ from .verdicts import CONTRADICTED, HOLDS, Verdict
 
 
 @cache
-def _axes(task: str) -> frozenset[str]:
+def _declared(task: str) -> tuple[frozenset[str], Any]:
+    """The task's declared axis names and its config as its YAML states it (none and None for a
+    task not registered)."""
     source = registry.tasks.get(task) if task in registry.tasks else None
-    return frozenset(source.protocol()) if isinstance(source, TaskFile) else frozenset()
-
-
-@cache
-def _own(task: str) -> Any:
-    """The task's config as its YAML states it (None for a task not registered)."""
-    source = registry.tasks.get(task) if task in registry.tasks else None
-    return source.config() if isinstance(source, TaskFile) else None
+    if not isinstance(source, TaskFile):
+        return frozenset(), None
+    config, axes = source.declared()
+    return frozenset(axes), config
 
 
 def moves(e: Entry) -> tuple[tuple[str, str], ...]:
     """The declared protocol axes the run's spec sets, sorted."""
     spec = spec_of(e.task_spec)
-    return tuple(sorted((k, v) for k, v in spec.options if k in _axes(spec.name)))
+    return tuple(sorted((k, v) for k, v in spec.options if k in _declared(spec.name)[0]))
 
 
 def _stripped(e: Entry) -> Entry:
     """The run with its protocol moves taken off its spec, and any option it sets to the task's own
     value (`method=direct` where direct is the default), so claims pick it as the task as it is."""
     spec = spec_of(e.task_spec)
-    axes, own = _axes(spec.name), _own(spec.name)
+    axes, own = _declared(spec.name)
     kept = [(k, v) for k, v in spec.options if k not in axes and (own is None or protocol.current(own, k) != v)]
     text = Spec(spec.name, tuple(kept)).text
     return dataclasses.replace(e, result=dataclasses.replace(e.result, task={**e.result.task, "spec": text}))
