@@ -116,13 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     sen.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     sen.add_argument("--include-path", action="append", metavar="DIR", help="register the task YAMLs under DIR (as run does)")
 
-    exp = sub.add_parser("explain", help="how two runs' protocols differ, and each differing task option's share of a "
-                                         "metric's change (evaluated from their recorded answers)")
+    exp = sub.add_parser("explain", help="how two runs' protocols differ, or a run's and what a paper says it did for a "
+                                         "published number, and each differing task option's share of the change")
     exp.add_argument("run_a", help="a run's folder (one task)")
-    exp.add_argument("run_b", help="another run's folder")
-    exp.add_argument("--metric", action="append", help="the metric(s) to attribute (default: B's primary metric)")
+    exp.add_argument("run_b", help="another run's folder, or a published-number claim's id (PAPER/ID, e.g. "
+                                   "self_ask/cc.gap-roughly-40) whose stated protocol the run is held against")
+    exp.add_argument("--metric", action="append", help="the metric(s) to attribute (default: B's primary metric; a claim's own)")
     exp.add_argument("--model", help="the runs' model, for configurations whose requests neither run made (loads only then)")
     exp.add_argument("--cache", help="response cache file for those (default: none kept)")
+    exp.add_argument("--claims", action="append", help="claims YAML files or folders (default leaderboards/claims/)")
 
     rep = sub.add_parser("report", help="write a self-contained HTML report (report.html) for each task of a run")
     rep.add_argument("run_dir", help="a run folder (or one task's folder)")

@@ -23,6 +23,7 @@ from . import protocol, results
 from .errors import ConfigError
 from .model import ModelAdapter, load_model
 from .options import Spec, parse_spec
+from .records import ModelInfo
 from .replay import Replay, recorded_answers
 from .results import RunResult
 from .runner import evaluate
@@ -113,22 +114,40 @@ def explain(run_a: str | Path, run_b: str | Path, *, metrics: Sequence[str] = ()
     if len(options) > MAX_OPTIONS:
         found.why_not = f"{len(options)} options differ; attribution evaluates 2**k configurations and stops at {MAX_OPTIONS}"
         return found
-    recorded = {**recorded_answers(folder_a, results.read_samples(folder_a)), **recorded_answers(folder_b, results.read_samples(folder_b))}
+    attributed = attribute(a.task["spec"], options, [folder_a, folder_b], b.model, metrics, limit=a.config.get("limit"),
+                           seed=a.seed, model=model, cache=cache)
+    found.evaluated, found.shares = attributed.specs, attributed.shares
+    return found
+
+
+@dataclass
+class Attribution:
+    specs: list[str]                                  # the configurations evaluated, as task specs
+    values: dict[str, dict[frozenset, float | None]]  # metric -> options switched to their new value -> its value
+    shares: dict[str, dict[str, float]]               # metric -> option -> Shapley share ({} where a value is missing)
+
+
+def attribute(spec: str, options: dict[str, tuple[str | None, str | None]], folders: Sequence[Path], record: ModelInfo,
+              metrics: Sequence[str], *, limit: int | None, seed: int, model: str | ModelAdapter | None = None,
+              cache: str | Path | None = None) -> Attribution:
+    """Evaluate `spec` with every subset of `options` switched from its first value to its second,
+    answered from the runs' recorded answers in `folders` (whose model `record` describes) and
+    otherwise by `model`, and give each option its Shapley share of each metric's change."""
+    recorded: dict = {}
+    for folder in folders:
+        recorded.update(recorded_answers(folder, results.read_samples(folder)))
     fallback = (model if isinstance(model, ModelAdapter) else load_model(model)) if model is not None else None
-    adapter = Replay(recorded, folder_b, b.model, fallback,
-                     missing=f"an intermediate configuration asks what neither run did: give --model {b.model['label']}")
+    adapter = Replay(recorded, folders[-1], record, fallback,
+                     missing=f"a configuration asks what no run did: give --model {record['label']}")
     names = list(options)
     subsets = [frozenset(c) for n in range(len(names) + 1) for c in itertools.combinations(names, n)]
-    base = parse_spec(a.task["spec"])
+    base = parse_spec(spec)
     specs = {s: _spec(base, {k: options[k][1] for k in s}, {k: options[k][0] for k in names if k not in s}) for s in subsets}
-    runs = dict(zip(subsets, evaluate(adapter, list(specs.values()), limit=a.config.get("limit"), seed=a.seed,
-                                      cache=cache or ":memory:")))
-    found.evaluated, found.shares = list(specs.values()), {}
-    for m in metrics:
-        value = {s: runs[s].metrics[m]["value"] for s in subsets}
-        known = {s: v for s, v in value.items() if v is not None}
-        found.shares[m] = _shapley(names, known) if len(known) == len(value) else {}
-    return found
+    runs = dict(zip(subsets, evaluate(adapter, list(specs.values()), limit=limit, seed=seed, cache=cache or ":memory:")))
+    values = {m: {s: runs[s].metrics[m]["value"] for s in subsets} for m in metrics}
+    shares = {m: _shapley(names, {s: x for s, x in v.items() if x is not None}) if None not in v.values() else {}
+              for m, v in values.items()}
+    return Attribution(list(specs.values()), values, shares)
 
 
 def _shapley(names: list[str], value: dict[frozenset, float]) -> dict[str, float]:

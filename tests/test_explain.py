@@ -44,3 +44,53 @@ def test_runs_of_two_models_get_their_differences_listed_and_no_attribution(tmp_
     assert "no attribution: the runs differ in model, model fingerprint" in res.stdout and "cover_em: A " in res.stdout
     bad = run_cli("explain", str(a), str(b), "--metric", "nosuch")
     assert bad.returncode == 2 and "not a metric of both runs" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def _claims_file(tmp_path, protocol: str):
+    path = tmp_path / "demo_claims.yaml"
+    path.write_text(f"""paper: {{id: demo, title: "A demo paper", authors: "Nobody", year: 2024, version: "v1"}}
+claims:
+  - {{id: digits, task: demo_arithmetic, model: "a larger model", metric: exact_match, value: 90.0,
+     unit: "%", tolerance: 1.0, protocol: {protocol},
+     source: {{where: "Table 1", quote: "Table 1, row Digits: 90.0"}}}}
+""")
+    return path
+
+
+def test_a_run_against_a_claims_protocol_switches_the_options_it_states(tmp_path):
+    run = _run(tmp_path, "run", "demo_arithmetic")
+    claims = _claims_file(tmp_path, f'{{method: decompose, instruction: "{INSTRUCTION}", exemplars: "the paper\'s own"}}')
+    without_model = run_cli("explain", str(run), "demo/digits", "--claims", str(claims))
+    assert without_model.returncode == 2 and "give --model scripted" in without_model.stderr
+    res = run_cli("explain", str(run), "digits", "--claims", str(claims), "--model", "scripted")
+    assert res.returncode == 0, res.stderr
+    assert f"instruction: Answer with a number. (run) -> {INSTRUCTION} (paper)" in res.stdout
+    assert "method: direct (run) -> decompose (paper)" in res.stdout
+    assert "exemplars: the paper's own (paper)" in res.stdout and "model: scripted (run) vs a larger model (paper)" in res.stdout
+
+    from claimbench.leaderboards.claims import against_run, catalog
+    claim = against_run.find(catalog.load([claims]), "demo/digits")
+    found = against_run.explain(run, claim, model="scripted")
+    measured = 100 * results.read(run).metric("exact_match")
+    at_paper = 100 * evaluate("scripted", [f'demo_arithmetic:method=decompose,instruction="{INSTRUCTION}"'],
+                              cache=":memory:")[0].metric("exact_match")
+    assert found.measured == pytest.approx(measured) and found.at_paper == pytest.approx(at_paper) and len(found.evaluated) == 4
+    assert found.at_paper != found.measured and sum(found.shares.values()) == pytest.approx(at_paper - measured)
+    assert abs(found.shares["method"]) > abs(found.shares["instruction"])
+    assert f"left to what no task option reproduces: {90.0 - at_paper:+.4g} points" in "\n".join(found.lines())
+
+
+def test_a_committed_run_against_a_published_number_lists_what_matches_and_what_no_option_reproduces():
+    run = next((COMMITTED_RESULTS / "compositional_celebrities_sample=1200-0f5b1116").iterdir())
+    res = run_cli("explain", str(run), "self_ask/cc.gap-roughly-40")
+    assert res.returncode == 0, res.stderr
+    gap = 100 * results.read(run).metric("compositionality_gap")
+    assert f"compositionality_gap {gap:.4g}%" in res.stdout and "claim: self_ask/cc.gap-roughly-40: 40%" in res.stdout
+    assert "as the paper: generation.chat false; num_fewshot 2" in res.stdout
+    assert "task options that differ: none the claim states" in res.stdout and "exemplars: the paper's own" in res.stdout
+    assert f"left to what no task option reproduces: {40 - gap:+.4g} points" in res.stdout
+    other_task = run_cli("explain", str(run), "self_ask/t1.bamboogle.direct")
+    assert other_task.returncode == 2 and "explain a run of the claim's task and method" in other_task.stderr
+    unknown = run_cli("explain", str(run), "self_ask/no-such-claim")
+    assert unknown.returncode == 2 and "neither a run folder nor a published-number claim's id" in unknown.stderr
+    assert "Traceback" not in other_task.stderr + unknown.stderr

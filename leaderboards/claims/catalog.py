@@ -42,6 +42,7 @@ class Claim:
     paper_metric: str = ""
     approximate: bool = False
     note: str = ""
+    protocol: dict = field(default_factory=dict)  # how the paper made it, where it says so (option -> value, or words)
 
     def scaled(self, measured: float) -> float:
         """A measured value in the claim's unit (results hold rates as fractions)."""
@@ -150,6 +151,7 @@ def _load_file(path: Path) -> list[Claim | Relation]:
     out: list[Claim | Relation] = []
     for i, raw in enumerate(data.get("claims", [])):
         fields = {**data.get("defaults", {}), **raw}
+        fields["protocol"] = {**data.get("defaults", {}).get("protocol", {}), **raw.get("protocol", {})}
         missing = [k for k in _REQUIRED if k not in fields]
         if missing:
             raise ConfigError(f"claims file {path}: claim #{i + 1} ({fields.get('id', 'no id')}) lacks {missing}; "
