@@ -6,7 +6,9 @@ how fast quality falls as steps are cut).
     python examples/train_fashion_unet.py --images /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \
         --out runs/fashion-unet --minutes 25
 
-Training is a time budget, not an epoch count: it stops after --minutes of optimisation.
+Training is a time budget, not an epoch count: it stops after --minutes of optimisation, or
+after exactly --steps optimiser steps (a count that another machine reproduces; a budget gives
+fewer steps on a slower or busier one).
 A checkpoint (model, EMA, optimiser, step, RNG states) is written atomically every
 --checkpoint-every steps, so a killed run restarted with the same command continues where
 it stopped (rerun after the budget is spent only re-saves the pipeline). The saved
@@ -52,6 +54,7 @@ def main() -> None:
     p.add_argument("--images", required=True, help="training images: an IDX file, folder or array (see image sources)")
     p.add_argument("--out", required=True, help="folder for checkpoint.pt and the saved pipeline/")
     p.add_argument("--minutes", type=float, default=25.0, help="optimisation time budget (default 25)")
+    p.add_argument("--steps", type=int, help="train exactly this many steps instead of for --minutes")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--checkpoint-every", type=int, default=200)
@@ -83,9 +86,16 @@ def main() -> None:
         print(f"resumed at step {step} ({elapsed / 60:.1f} min trained)")
 
     budget = args.minutes * 60
-    bar = tqdm(total=round(budget), initial=round(min(elapsed, budget)), unit="s", desc="training")
+
+    def progress() -> int:  # how far training is, in the bar's unit
+        return step if args.steps else round(min(elapsed, budget))
+
+    def finished() -> bool:
+        return step >= args.steps if args.steps else elapsed >= budget
+
+    bar = tqdm(total=args.steps or round(budget), initial=progress(), unit="step" if args.steps else "s", desc="training")
     unet.train()
-    while elapsed < budget:
+    while not finished():
         t0 = time.perf_counter()
         idx = torch.randint(0, len(data), (args.batch_size,), generator=generator)
         x0 = data[idx]
@@ -99,9 +109,9 @@ def main() -> None:
         step += 1
         dt = time.perf_counter() - t0
         elapsed += dt
-        bar.update(round(elapsed) - bar.n)
+        bar.update(progress() - bar.n)
         bar.set_postfix(step=step, loss=f"{loss.item():.4f}")
-        if step % args.checkpoint_every == 0 or elapsed >= budget:
+        if step % args.checkpoint_every == 0 or finished():
             save_checkpoint(ckpt, {"unet": unet.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
                                    "generator": generator.get_state(), "step": step, "elapsed": elapsed})
     bar.close()
