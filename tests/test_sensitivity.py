@@ -91,6 +91,8 @@ def test_a_verdict_across_settings_says_how_many_hold_and_which_axis_it_depends_
     mixed = Across([({}, v("holds")), ({"exemplar_seed": "1"}, v("contradicted")), ({"exemplar_seed": "2"}, v("holds")),
                     ({"match": "cover_em"}, v("holds"))])
     assert mixed.summary() == "holds under 3 of 4 settings; contradicted under 1; depends on exemplar_seed"
+    unsure = Across([({}, v("contradicted")), ({"exemplar_seed": "1"}, v("inconclusive")), ({"exemplar_seed": "2"}, v("contradicted"))])
+    assert unsure.summary() == "holds under 0 of 3 settings; contradicted under 2; inconclusive under 1"  # the sweep cannot tell
 
 
 def test_published_sweeps_hold_what_their_runs_measured():

@@ -70,13 +70,14 @@ class Across:
         return "; ".join(words)
 
     def depends_on(self) -> list[str]:
-        """The axes along which the verdict changes: two settings that differ in that axis alone
-        (the others equal) get different verdicts."""
+        """The axes along which the verdict turns: two settings that differ in that axis alone (the
+        others equal) where the claim holds in one and is contradicted in the other. Inconclusive
+        beside either says only that the sweep cannot tell, not that the axis matters."""
         found = set()
         for i, (a, va) in enumerate(self.settings):
             for b, vb in self.settings[i + 1:]:
                 differ = {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
-                if len(differ) == 1 and va.status != vb.status:
+                if len(differ) == 1 and {va.status, vb.status} == {HOLDS, CONTRADICTED}:
                     found |= differ
         return sorted(found)
 
