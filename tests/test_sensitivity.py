@@ -2,6 +2,7 @@
 on a scripted model and on a committed run's recorded answers."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -135,3 +136,17 @@ def test_committed_claims_are_tested_in_each_published_protocol_setting():
             assert em["chain_of_thought"] > em["direct"], setting
         if verdict.status == "contradicted":
             assert em["chain_of_thought"] < em["direct"], setting
+
+
+def test_a_sweep_is_shown_on_the_reports_of_runs_of_its_own_weights_only():
+    """A model name is not its weights: a sweep of another training under the same name stays off
+    the committed run's report."""
+    from claimbench.leaderboards import entries
+    from claimbench.leaderboards.builder import sensitivity_page
+
+    published = sensitivity_page.load([COMMITTED_SWEEPS])
+    moved = [(p, e) for p in published for e in entries.load([COMMITTED_RESULTS]) if p.tests(e)]
+    assert moved
+    for p, e in moved:
+        other = dataclasses.replace(e, result=dataclasses.replace(e.result, model={**e.result.model, "fingerprint": "0" * 64}))
+        assert not p.tests(other), p.title

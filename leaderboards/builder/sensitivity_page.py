@@ -32,9 +32,11 @@ class Published:
         return config.get("primary_metric") or next(iter(self.sweep["summary"]))
 
     def tests(self, e: Entry) -> bool:
-        """Whether the sweep moved the protocol of run `e`: its model, and the task as `e` ran it."""
+        """Whether the sweep moved the protocol of run `e`: its model (the same weights, not only the
+        same name), and the task as `e` ran it."""
         first = self.sweep["settings"][0]
-        return self.sweep["model"] == e.model_label and first["config_hash"] == e.result.task["config_hash"]
+        return (self.sweep["model"] == e.model_label and first["config_hash"] == e.result.task["config_hash"]
+                and bool(self.runs) and self.runs[0].result.model["fingerprint"] == e.result.model["fingerprint"])
 
     def labels(self) -> list[str]:
         return [", ".join(f"{k}={v}" for k, v in s["moves"].items()) or "as the task is" for s in self.sweep["settings"]]
