@@ -3,7 +3,7 @@ of a metric's change, evaluated from the runs' recorded answers (a model only fo
 from __future__ import annotations
 
 import pytest
-from conftest import COMMITTED_RESULTS, run_cli
+from conftest import COMMITTED_RESULTS, REPO, run_cli
 
 from claimbench.harness import evaluate, results
 from claimbench.harness.explain import explain
@@ -93,4 +93,6 @@ def test_a_committed_run_against_a_published_number_lists_what_matches_and_what_
     assert other_task.returncode == 2 and "explain a run of the claim's task and method" in other_task.stderr
     unknown = run_cli("explain", str(run), "self_ask/no-such-claim")
     assert unknown.returncode == 2 and "neither a run folder nor a published-number claim's id" in unknown.stderr
-    assert "Traceback" not in other_task.stderr + unknown.stderr
+    no_numbers = run_cli("explain", str(run), "no-such-claim", "--claims", str(REPO / "leaderboards" / "claims" / "ddim.yaml"))
+    assert no_numbers.returncode == 2 and "the claims files given hold none" in no_numbers.stderr
+    assert "Traceback" not in other_task.stderr + unknown.stderr + no_numbers.stderr

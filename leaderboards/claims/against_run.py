@@ -124,5 +124,5 @@ def find(claims: list[Claim], text: str) -> Claim:
         return hits[0]
     if hits:
         raise ConfigError(f"claim id {text!r} is in several papers: name one as " + " or ".join(f"{c.paper['id']}/{c.id}" for c in hits) + ".")
-    raise ConfigError(f"{text!r} is neither a run folder nor a published-number claim's id (PAPER/ID, e.g. "
-                      f"{claims[0].paper['id']}/{claims[0].id}; every one is in leaderboards/claims/*.yaml).")
+    example = f", e.g. {claims[0].paper['id']}/{claims[0].id}" if claims else "; the claims files given hold none"
+    raise ConfigError(f"{text!r} is neither a run folder nor a published-number claim's id (PAPER/ID{example}).")
