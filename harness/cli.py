@@ -200,15 +200,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if Path(args.run_b).exists():
         from .explain import explain
 
-        found = explain(args.run_a, args.run_b, metrics=args.metric or (), model=args.model, cache=args.cache)
+        lines = explain(args.run_a, args.run_b, metrics=args.metric or (), model=args.model, cache=args.cache).lines()
     else:  # a published number's claim id
         from claimbench.leaderboards.claims import against_run, catalog
 
         if args.metric:
             raise ConfigError("--metric: a claim states its own metric; drop --metric to explain a run against a claim.")
         claim = against_run.find(catalog.load(args.claims), args.run_b)
-        found = against_run.explain(args.run_a, claim, model=args.model, cache=args.cache)  # type: ignore[assignment]
-    print(visible("\n".join(found.lines())))
+        lines = against_run.explain(args.run_a, claim, model=args.model, cache=args.cache).lines()
+    print(visible("\n".join(lines)))
     return 0
 
 

@@ -30,7 +30,7 @@ class AgainstClaim:
     run: RunResult
     claim: Claim
     same: dict[str, str]                              # task options the run set as the paper did
-    options: dict[str, tuple[str | None, str]]        # task options that differ: (the run's, the paper's)
+    options: dict[str, tuple[str | None, str | None]]  # task options that differ: (the run's, the paper's)
     stated: dict[str, str]                            # what the paper states that no task option reproduces
     other: dict[str, tuple[str, str]]                 # model, metric wording, rows: (the run's, the paper's)
     measured: float | None                            # the run's value, in the claim's unit
@@ -85,7 +85,7 @@ def explain(run_dir: str | Path, claim: Claim, *, model: str | ModelAdapter | No
         raise ConfigError(f"{folder}: the run has no metric {claim.metric!r}, which claim {claim.id!r} states; "
                           f"it has {', '.join(sorted(run.metrics))}.")
     same: dict[str, str] = {}
-    options: dict[str, tuple[str | None, str]] = {}
+    options: dict[str, tuple[str | None, str | None]] = {}
     stated: dict[str, str] = {}
     for key, value in claim.protocol.items():
         axis = task.protocol.get(key)
@@ -108,7 +108,7 @@ def explain(run_dir: str | Path, claim: Claim, *, model: str | ModelAdapter | No
     if len(options) > MAX_OPTIONS:
         found.why_not = f"{len(options)} options differ; attribution evaluates 2**k configurations and stops at {MAX_OPTIONS}"
         return found
-    done = attribute(run.task["spec"], dict(options), [folder], run.model, [claim.metric], limit=run.config.get("limit"),
+    done = attribute(run.task["spec"], options, [folder], run.model, [claim.metric], limit=run.config.get("limit"),
                      seed=run.seed, model=model, cache=cache)
     end = done.values[claim.metric][frozenset(options)]
     found.evaluated = done.specs
